@@ -1,0 +1,63 @@
+//! Commands: one file each, and the glue that resolves settings, runs one, and diagnoses its errors.
+
+pub mod status;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::hardware::described::DescribeError;
+use crate::runtime::host::HostError;
+use crate::settings::{ProcessEnv, Settings, SettingsError};
+use crate::size::SizeError;
+use crate::ui::Printer;
+
+/// Exit code for a failure the user can fix.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for a usage error or an internal bug.
+pub const EXIT_USAGE: u8 = 2;
+
+/// What a command needs: settings and the printer.
+pub struct Ctx<'a> {
+    pub settings: Settings,
+    pub printer: &'a Printer,
+}
+
+/// Resolves the settings and runs the command.
+pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let settings = Settings::resolve(&cli.global, &ProcessEnv)?;
+    let ctx = Ctx { settings, printer };
+    match cli.command {
+        Command::Status(args) => status::run(&args, &ctx).await,
+    }
+}
+
+/// Reports a failed command: its message, causes, next step and exit code.
+#[must_use]
+pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitCode {
+    let (hint, code) = diagnose(err);
+    printer.report_failure(err, hint.as_deref(), code)
+}
+
+/// The hint and exit code for an error, found by looking through its chain for an error that knows its next step.
+#[must_use]
+pub fn diagnose(err: &anyhow::Error) -> (Option<String>, u8) {
+    for cause in err.chain() {
+        if let Some(settings) = cause.downcast_ref::<SettingsError>() {
+            let code = match settings {
+                SettingsError::NoCodexHome => EXIT_FAILURE,
+                _ => EXIT_USAGE,
+            };
+            return (settings.hint(), code);
+        }
+        if let Some(described) = cause.downcast_ref::<DescribeError>() {
+            return (Some(described.hint().to_owned()), EXIT_USAGE);
+        }
+        if let Some(size) = cause.downcast_ref::<SizeError>() {
+            return (Some(size.hint().to_owned()), EXIT_USAGE);
+        }
+        if let Some(host) = cause.downcast_ref::<HostError>() {
+            return (Some(host.hint().to_owned()), EXIT_USAGE);
+        }
+    }
+    (None, EXIT_FAILURE)
+}

@@ -1,0 +1,317 @@
+//! `codex-local status`: what is on this machine and what Codex is set to. Changes nothing.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::Ctx;
+use crate::cli::StatusArgs;
+use crate::codex::config::{self, CodexStatus};
+use crate::codex::repo::{self, RepoStatus};
+use crate::hardware::{self, Hardware, HardwareSource};
+use crate::runtime::{self, RuntimeStatus};
+use crate::settings::{Settings, Source};
+use crate::size::human_bytes;
+use crate::ui::{Style, pad, sanitize};
+
+/// How long a hardware tool such as `nvidia-smi` may take.
+const HARDWARE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The `status` document.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub hardware: Hardware,
+    pub runtimes: Vec<RuntimeStatus>,
+    pub codex: CodexStatus,
+    pub repo: Option<RepoStatus>,
+}
+
+/// Gathers every fact at once: hardware, both runtimes, Codex's files.
+pub async fn gather(settings: &Settings) -> StatusReport {
+    let hardware = async {
+        match &settings.described {
+            Some(described) => described.hardware(),
+            None => hardware::probe(HARDWARE_COMMAND_TIMEOUT).await,
+        }
+    };
+    let home = settings.codex_home.clone();
+    let codex = tokio::task::spawn_blocking(move || config::read_status(&home));
+    let (hardware, runtimes, codex) = tokio::join!(hardware, runtime::probe_all(settings), codex);
+    let codex = codex.unwrap_or_else(|_| config::read_status(&settings.codex_home));
+    let repo = settings.cwd.as_deref().and_then(repo::status);
+    StatusReport {
+        hardware,
+        runtimes,
+        codex,
+        repo,
+    }
+}
+
+/// Runs `status`: always exits 0 once the facts are gathered, whatever they say.
+pub async fn run(_args: &StatusArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
+    let report = gather(&ctx.settings).await;
+    ctx.printer.debug(&format!(
+        "Codex home from {}",
+        source_name(ctx.settings.codex_home_source, "CODEX_HOME")
+    ));
+    ctx.printer
+        .result(&report, |style| render(&report, &ctx.settings, style))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn source_name(source: Source, var: &str) -> String {
+    match source {
+        Source::Flag => "the command line".to_owned(),
+        Source::Env => format!("`{var}`"),
+        Source::Default => "the default".to_owned(),
+    }
+}
+
+const LABEL: usize = 11;
+
+fn row(out: &mut String, style: Style, label: &str, value: &str) {
+    let _ = writeln!(out, "  {}{value}", style.dim(&pad(label, LABEL)));
+}
+
+/// The human form: short, aligned, readable at a glance.
+#[must_use]
+pub fn render(report: &StatusReport, settings: &Settings, style: Style) -> String {
+    let mut out = String::new();
+    render_hardware(&mut out, &report.hardware, style);
+    render_runtimes(&mut out, &report.runtimes, style);
+    render_codex(&mut out, &report.codex, settings, style);
+    match &report.repo {
+        Some(repo) => {
+            let mode = if repo.local_mode {
+                style.good("local mode on")
+            } else {
+                "local mode off".to_owned()
+            };
+            let _ = writeln!(
+                out,
+                "{} {} ({mode})",
+                style.bold("Repository"),
+                repo.path.display()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{} {}",
+                style.bold("Repository"),
+                style.dim("none here")
+            );
+        }
+    }
+    out
+}
+
+fn render_hardware(out: &mut String, hardware: &Hardware, style: Style) {
+    let heading = match hardware.source {
+        HardwareSource::Probed => "Hardware",
+        HardwareSource::Described => "Hardware (described)",
+    };
+    let _ = writeln!(out, "{}", style.bold(heading));
+    let mut ram = format!(
+        "{} total, {} available",
+        human_bytes(hardware.ram_total_bytes),
+        human_bytes(hardware.ram_available_bytes)
+    );
+    if let Some(limit) = hardware.cgroup_limit_bytes {
+        let _ = write!(
+            ram,
+            " (container limit {}, machine {})",
+            human_bytes(limit),
+            human_bytes(hardware.ram_physical_bytes)
+        );
+    }
+    if hardware.unified {
+        ram.push_str(", shared with the GPU");
+    }
+    row(out, style, "RAM", &ram);
+    if let Some(cpu) = &hardware.cpu {
+        row(
+            out,
+            style,
+            "CPU",
+            &format!("{}, {} cores", sanitize(&cpu.name), cpu.cores),
+        );
+    }
+    if hardware.gpus.is_empty() {
+        row(
+            out,
+            style,
+            "GPU",
+            &style.dim("none found: models run on the CPU"),
+        );
+    }
+    for gpu in &hardware.gpus {
+        let memory = match (gpu.memory_total_bytes, gpu.memory_free_bytes) {
+            (Some(total), Some(free)) => {
+                format!("{}, {} free", human_bytes(total), human_bytes(free))
+            }
+            (Some(total), None) => human_bytes(total),
+            _ => "memory unknown".to_owned(),
+        };
+        let shared = if gpu.integrated { ", shares RAM" } else { "" };
+        row(
+            out,
+            style,
+            "GPU",
+            &format!(
+                "{}  {memory}{shared}  {}",
+                sanitize(&gpu.name),
+                style.dim(&format!("({})", gpu.source))
+            ),
+        );
+    }
+    for note in hardware
+        .sources
+        .iter()
+        .filter(|note| note.status == "failed")
+    {
+        let detail = note.detail.as_deref().unwrap_or("");
+        row(
+            out,
+            style,
+            "",
+            &style.warn(&format!("{} failed: {}", note.source, sanitize(detail))),
+        );
+    }
+}
+
+fn render_runtimes(out: &mut String, runtimes: &[RuntimeStatus], style: Style) {
+    let _ = writeln!(out, "{}", style.bold("Runtimes"));
+    for status in runtimes {
+        let name = status.name.display_name();
+        let state = if status.running {
+            style.good("up  ")
+        } else {
+            style.bad("down")
+        };
+        let version = status.version.as_deref().map(sanitize).unwrap_or_default();
+        let mut line = format!("{state}  {}", status.url);
+        if !version.is_empty() {
+            let _ = write!(line, "  {}", style.dim(&format!("version {version}")));
+        }
+        if let (false, Some(error)) = (status.running, &status.error) {
+            let _ = write!(line, "  {}", sanitize(error));
+        }
+        row(out, style, name, &line);
+        if status.running {
+            if status.models.is_empty() && status.error.is_none() {
+                row(out, style, "", &style.dim("no models installed"));
+            }
+            let width = status
+                .models
+                .iter()
+                .map(|m| m.name.chars().count())
+                .max()
+                .unwrap_or(0);
+            for model in &status.models {
+                let size = model.size_bytes.map(human_bytes).unwrap_or_default();
+                row(
+                    out,
+                    style,
+                    "",
+                    &format!("{}  {size}", pad(&sanitize(&model.name), width)),
+                );
+            }
+            if let Some(error) = &status.error {
+                row(out, style, "", &style.warn(&sanitize(error)));
+            }
+        }
+        if let Some(hint) = &status.hint {
+            row(out, style, "", &style.dim(&format!("hint: {hint}")));
+        }
+    }
+}
+
+fn render_codex(out: &mut String, codex: &CodexStatus, settings: &Settings, style: Style) {
+    let home = display_home(&codex.home, settings.home_dir.as_deref());
+    let origin = source_name(settings.codex_home_source, "CODEX_HOME");
+    let _ = writeln!(
+        out,
+        "{} {home} {}",
+        style.bold("Codex"),
+        style.dim(&format!("(from {origin})"))
+    );
+    if !codex.home_exists {
+        row(
+            out,
+            style,
+            "",
+            &style.dim("this folder does not exist yet: Codex has not run here"),
+        );
+    } else if !codex.config_exists {
+        row(
+            out,
+            style,
+            "",
+            &style.dim("no config.toml: Codex uses its defaults"),
+        );
+    }
+    let provider = if codex.model_provider_is_default {
+        format!(
+            "{} {}",
+            codex.model_provider,
+            style.dim("(Codex's default)")
+        )
+    } else {
+        codex.model_provider.clone()
+    };
+    row(out, style, "provider", &provider);
+    if let Some(base_url) = &codex.base_url {
+        row(out, style, "base url", base_url);
+    }
+    let model = codex
+        .model
+        .clone()
+        .unwrap_or_else(|| style.dim("not set (Codex's default)"));
+    row(out, style, "model", &model);
+    let context = codex
+        .model_context_window
+        .map_or_else(|| style.dim("not set"), |window| format!("{window} tokens"));
+    row(out, style, "context", &context);
+    if !codex.profiles.is_empty() {
+        let names: Vec<String> = codex
+            .profiles
+            .iter()
+            .map(
+                |profile| match (&profile.selection.model_provider, &profile.selection.model) {
+                    (Some(provider), Some(model)) => {
+                        format!("{} ({provider}, {model})", profile.name)
+                    }
+                    (Some(provider), None) => format!("{} ({provider})", profile.name),
+                    _ => profile.name.clone(),
+                },
+            )
+            .collect();
+        row(out, style, "profiles", &names.join(", "));
+    }
+    for warning in &codex.warnings {
+        row(
+            out,
+            style,
+            "",
+            &format!("{} {}", style.warn("warning:"), warning.message),
+        );
+        row(
+            out,
+            style,
+            "",
+            &style.dim(&format!("hint: {}", warning.hint)),
+        );
+    }
+}
+
+/// Shows a path as `~/…` when it lies under the user's home.
+fn display_home(path: &Path, home: Option<&Path>) -> String {
+    match home.and_then(|home| path.strip_prefix(home).ok()) {
+        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => path.display().to_string(),
+    }
+}

@@ -1,0 +1,107 @@
+//! Apple Silicon: unified memory from `sysctl`, and the share of it the GPU may use.
+
+use std::time::Duration;
+
+#[cfg(target_os = "macos")]
+use super::Vendor;
+use super::{Gpu, SourceNote};
+
+const GIB: u64 = 1 << 30;
+
+/// What `sysctl` said on a Mac.
+#[derive(Debug, Clone)]
+pub struct AppleFacts {
+    pub unified: bool,
+    pub gpu: Option<Gpu>,
+    pub note: SourceNote,
+}
+
+/// The part of unified memory Metal lets the GPU wire: about two thirds up to 36 GiB of RAM and three quarters
+/// above, unless the user raised `iogpu.wired_limit_mb` (0 means the default).
+#[must_use]
+pub fn gpu_share(memsize: u64, wired_limit_mb: u64) -> u64 {
+    if wired_limit_mb > 0 {
+        return (wired_limit_mb << 20).min(memsize);
+    }
+    if memsize <= 36 * GIB {
+        memsize / 3 * 2
+    } else {
+        memsize / 4 * 3
+    }
+}
+
+/// Probes a Mac; on other systems there is nothing to ask.
+#[cfg(not(target_os = "macos"))]
+#[expect(clippy::unused_async, reason = "the same signature as the macOS probe")]
+pub async fn probe(_timeout: Duration) -> Option<AppleFacts> {
+    None
+}
+
+/// Probes a Mac with `sysctl`: Apple Silicon gets a unified-memory GPU, an Intel Mac none.
+#[cfg(target_os = "macos")]
+pub async fn probe(timeout: Duration) -> Option<AppleFacts> {
+    const SOURCE: &str = "sysctl";
+    if std::env::consts::ARCH != "aarch64" {
+        return Some(AppleFacts {
+            unified: false,
+            gpu: None,
+            note: SourceNote::not_found(SOURCE, "an Intel Mac: models run on the CPU"),
+        });
+    }
+    let read = |name: &'static str| async move {
+        let output = tokio::time::timeout(
+            timeout,
+            tokio::process::Command::new("sysctl")
+                .args(["-n", name])
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .ok()?
+        .ok()?;
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse::<u64>()
+            .ok()
+    };
+    let (memsize, wired) = tokio::join!(read("hw.memsize"), read("iogpu.wired_limit_mb"));
+    let Some(memsize) = memsize else {
+        return Some(AppleFacts {
+            unified: true,
+            gpu: None,
+            note: SourceNote::failed(SOURCE, "`sysctl hw.memsize` gave no answer"),
+        });
+    };
+    let share = gpu_share(memsize, wired.unwrap_or(0));
+    Some(AppleFacts {
+        unified: true,
+        gpu: Some(Gpu {
+            vendor: Vendor::Apple,
+            name: "Apple Silicon GPU (unified memory)".to_owned(),
+            memory_total_bytes: Some(share),
+            memory_free_bytes: None,
+            integrated: true,
+            driver: None,
+            source: SOURCE,
+        }),
+        note: SourceNote::found(SOURCE),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follows_apples_default_share_unless_raised() {
+        assert_eq!(gpu_share(16 * GIB, 0), 16 * GIB / 3 * 2);
+        assert_eq!(gpu_share(36 * GIB, 0), 24 * GIB);
+        assert_eq!(gpu_share(64 * GIB, 0), 48 * GIB);
+        assert_eq!(gpu_share(64 * GIB, 56 * 1024), 56 * GIB);
+        assert_eq!(
+            gpu_share(16 * GIB, 64 * 1024),
+            16 * GIB,
+            "never more than the machine has"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! codex-local: set up OpenAI's Codex CLI to work with a model served on this machine.
+//!
+//! The program gathers facts (hardware, runtimes, Codex's configuration), decides, and reports.
+//! `main.rs` only parses the command line and maps the result to an exit code.
+
+pub mod cli;
+pub mod codex;
+pub mod commands;
+pub mod hardware;
+pub mod runtime;
+pub mod settings;
+pub mod size;
+pub mod ui;

@@ -1,0 +1,131 @@
+//! The HTTP side of probing a runtime: one client setup, and errors that say what went wrong in plain words.
+
+use std::error::Error as _;
+use std::io;
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+/// Why a request to a runtime gave nothing usable.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ProbeError {
+    #[error("connection refused")]
+    Refused,
+    #[error("no answer within {0} ms")]
+    TimedOut(u128),
+    #[error("cannot connect: {0}")]
+    Unreachable(String),
+    #[error("`{path}` answered HTTP {status}")]
+    Status { path: String, status: StatusCode },
+    #[error("`{path}` needs an API token (HTTP 401)")]
+    Unauthorized { path: String },
+    #[error("`{path}` answered with an error: {message}")]
+    Reported { path: String, message: String },
+    #[error("bad JSON from `{path}`: {detail}")]
+    BadJson { path: String, detail: String },
+    #[error("not {expected}: {detail}")]
+    NotRuntime {
+        expected: &'static str,
+        detail: String,
+    },
+}
+
+/// A client for short probes of local servers: no proxy (reqwest would send even loopback traffic through one),
+/// a short connect timeout and a total timeout per request.
+#[must_use]
+pub fn probe_client(timeout: Duration) -> Client {
+    Client::builder()
+        .no_proxy()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .user_agent(concat!("codex-local/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// An answer: its status and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub path: String,
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON of type `T`, whatever the status.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ProbeError> {
+        serde_json::from_slice(&self.body).map_err(|err| ProbeError::BadJson {
+            path: self.path.clone(),
+            detail: err.to_string(),
+        })
+    }
+
+    /// The `error` text of a JSON body such as `{"error":"…"}` or `{"error":{"message":"…"}}`, if it has one.
+    #[must_use]
+    pub fn error_message(&self) -> Option<String> {
+        let value: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
+        let error = value.get("error")?;
+        Some(match error {
+            serde_json::Value::String(text) => text.clone(),
+            other => other
+                .get("message")
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(|| other.to_string(), str::to_owned),
+        })
+    }
+}
+
+/// `GET base/path`, with a bearer token when one is given.
+pub async fn get(
+    client: &Client,
+    base: &Url,
+    path: &str,
+    token: Option<&str>,
+    timeout: Duration,
+) -> Result<Answer, ProbeError> {
+    let url = base.join(path).map_err(|err| {
+        ProbeError::Unreachable(format!("cannot join `{path}` to `{base}`: {err}"))
+    })?;
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|err| describe(&err, timeout))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|err| describe(&err, timeout))?;
+    Ok(Answer {
+        path: format!("/{path}"),
+        status,
+        body: body.to_vec(),
+    })
+}
+
+/// Plain words for a failed request: refused, timed out, or what the transport said.
+#[must_use]
+pub fn describe(err: &reqwest::Error, timeout: Duration) -> ProbeError {
+    if err.is_timeout() {
+        return ProbeError::TimedOut(timeout.as_millis());
+    }
+    let mut source = err.source();
+    let mut deepest = err.to_string();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            match io.kind() {
+                io::ErrorKind::ConnectionRefused => return ProbeError::Refused,
+                io::ErrorKind::TimedOut => return ProbeError::TimedOut(timeout.as_millis()),
+                _ => {}
+            }
+        }
+        deepest = cause.to_string();
+        source = cause.source();
+    }
+    ProbeError::Unreachable(deepest)
+}

@@ -1,0 +1,306 @@
+//! Settings: the command line and the environment, read once, before any command runs.
+//!
+//! No other module reads environment variables; they receive what they need from [`Settings`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::Url;
+use thiserror::Error;
+
+use crate::cli::GlobalArgs;
+use crate::hardware::described::{DescribeError, Described};
+use crate::runtime::host::{self, HostError};
+
+/// The environment variables codex-local reads, and nothing else.
+pub mod env_vars {
+    /// Codex's own directory (Codex defaults it to `~/.codex`).
+    pub const CODEX_HOME: &str = "CODEX_HOME";
+    /// The user's home directory, for the default Codex home.
+    pub const HOME: &str = "HOME";
+    /// The user's home directory on Windows.
+    pub const USERPROFILE: &str = "USERPROFILE";
+    /// Ollama's address, read by Ollama's own rules.
+    pub const OLLAMA_HOST: &str = "OLLAMA_HOST";
+    /// LM Studio's address, read by the same rules with port 1234.
+    pub const LMSTUDIO_HOST: &str = "LMSTUDIO_HOST";
+    /// A bearer token for LM Studio's API when its authentication is on.
+    pub const LM_API_TOKEN: &str = "LM_API_TOKEN";
+    /// Any value turns colour off (<https://no-color.org>).
+    pub const NO_COLOR: &str = "NO_COLOR";
+    /// Any value turns progress bars off.
+    pub const CODEX_LOCAL_NO_PROGRESS: &str = "CODEX_LOCAL_NO_PROGRESS";
+    /// How long a runtime probe may take, in milliseconds (default 400).
+    pub const CODEX_LOCAL_PROBE_TIMEOUT_MS: &str = "CODEX_LOCAL_PROBE_TIMEOUT_MS";
+}
+
+/// Ollama's default port.
+pub const OLLAMA_DEFAULT_PORT: u16 = 11434;
+/// LM Studio's default port.
+pub const LMSTUDIO_DEFAULT_PORT: u16 = 1234;
+/// How long a runtime probe may take unless `CODEX_LOCAL_PROBE_TIMEOUT_MS` says otherwise.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_millis(400);
+
+/// Where a value came from, so that messages can name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    Env,
+    Default,
+}
+
+/// A runtime's address and where it was set.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub url: Url,
+    pub source: Source,
+}
+
+/// Settings that cannot be used.
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    #[error(
+        "Cannot find Codex's directory: neither `--codex-home`, `CODEX_HOME` nor a home directory is set"
+    )]
+    NoCodexHome,
+    #[error("The address given by `{origin}` cannot be used")]
+    Address {
+        origin: &'static str,
+        #[source]
+        source: HostError,
+    },
+    #[error("`{0}` is not a number of milliseconds")]
+    ProbeTimeout(String),
+    #[error(transparent)]
+    Described(#[from] DescribeError),
+}
+
+impl SettingsError {
+    /// The next thing to try.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NoCodexHome => Some("pass `--codex-home DIR` or set `CODEX_HOME`".to_owned()),
+            Self::Address { source, .. } => Some(source.hint().to_owned()),
+            Self::ProbeTimeout(_) => Some(format!(
+                "set `{}` to a whole number such as 1500, or unset it",
+                env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS
+            )),
+            Self::Described(err) => Some(err.hint().to_owned()),
+        }
+    }
+}
+
+/// Everything a command needs to know from outside the program.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub codex_home: PathBuf,
+    pub codex_home_source: Source,
+    pub ollama: Endpoint,
+    pub lmstudio: Endpoint,
+    pub lm_api_token: Option<String>,
+    pub probe_timeout: Duration,
+    pub catalog: Option<PathBuf>,
+    /// Hardware described on the command line; `None` means probe this machine.
+    pub described: Option<Described>,
+    pub cwd: Option<PathBuf>,
+    /// The user's home directory, to show paths under it as `~/…`.
+    pub home_dir: Option<PathBuf>,
+}
+
+/// A way to read the environment: the real one, or a table in tests.
+pub trait Env {
+    /// The value of `name`, if set.
+    fn var_os(&self, name: &str) -> Option<OsString>;
+
+    /// The value of `name` as text, treating an empty or non-UTF-8 value as unset.
+    fn var(&self, name: &str) -> Option<String> {
+        self.var_os(name)
+            .and_then(|value| value.into_string().ok())
+            .filter(|value| !value.trim().is_empty())
+    }
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this is the one place that reads the environment"
+    )]
+    fn var_os(&self, name: &str) -> Option<OsString> {
+        std::env::var_os(name)
+    }
+}
+
+/// Whether `NO_COLOR` asks for no colour.
+#[must_use]
+pub fn no_color(env: &dyn Env) -> bool {
+    env.var_os(env_vars::NO_COLOR)
+        .is_some_and(|value| !value.is_empty())
+}
+
+/// Whether `CODEX_LOCAL_NO_PROGRESS` turns progress bars off.
+#[must_use]
+pub fn no_progress(env: &dyn Env) -> bool {
+    env.var_os(env_vars::CODEX_LOCAL_NO_PROGRESS)
+        .is_some_and(|value| !value.is_empty())
+}
+
+impl Settings {
+    /// Resolves the global options against the environment.
+    pub fn resolve(args: &GlobalArgs, env: &dyn Env) -> Result<Self, SettingsError> {
+        let home_dir = env
+            .var_os(env_vars::HOME)
+            .or_else(|| env.var_os(env_vars::USERPROFILE))
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from);
+        let (codex_home, codex_home_source) = if let Some(dir) = &args.codex_home {
+            (dir.clone(), Source::Flag)
+        } else if let Some(dir) = env
+            .var_os(env_vars::CODEX_HOME)
+            .filter(|dir| !dir.is_empty())
+        {
+            (PathBuf::from(dir), Source::Env)
+        } else {
+            let home = home_dir.as_deref().ok_or(SettingsError::NoCodexHome)?;
+            (home.join(".codex"), Source::Default)
+        };
+        let ollama = endpoint(
+            args.ollama_url.as_deref(),
+            "--ollama-url",
+            env,
+            env_vars::OLLAMA_HOST,
+            OLLAMA_DEFAULT_PORT,
+        )?;
+        let lmstudio = endpoint(
+            args.lmstudio_url.as_deref(),
+            "--lmstudio-url",
+            env,
+            env_vars::LMSTUDIO_HOST,
+            LMSTUDIO_DEFAULT_PORT,
+        )?;
+        let probe_timeout = match env.var(env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS) {
+            None => DEFAULT_PROBE_TIMEOUT,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis)
+                .ok_or(SettingsError::ProbeTimeout(text))?,
+        };
+        let described = Described::from_args(args.ram.as_deref(), &args.gpu, args.unified)?;
+        Ok(Self {
+            codex_home,
+            codex_home_source,
+            ollama,
+            lmstudio,
+            lm_api_token: env.var(env_vars::LM_API_TOKEN),
+            probe_timeout,
+            catalog: args.catalog.clone(),
+            described,
+            cwd: std::env::current_dir().ok(),
+            home_dir,
+        })
+    }
+}
+
+fn endpoint(
+    flag: Option<&str>,
+    flag_name: &'static str,
+    env: &dyn Env,
+    var: &'static str,
+    default_port: u16,
+) -> Result<Endpoint, SettingsError> {
+    let (raw, source, origin) = match (flag, env.var_os(var)) {
+        (Some(value), _) => (value.to_owned(), Source::Flag, flag_name),
+        (None, Some(value)) => (value.to_string_lossy().into_owned(), Source::Env, var),
+        (None, None) => (String::new(), Source::Default, var),
+    };
+    let url = host::client_url(&raw, default_port)
+        .map_err(|source| SettingsError::Address { origin, source })?;
+    Ok(Endpoint { url, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    struct TableEnv(HashMap<&'static str, &'static str>);
+
+    impl Env for TableEnv {
+        fn var_os(&self, name: &str) -> Option<OsString> {
+            self.0.get(name).map(OsString::from)
+        }
+    }
+
+    fn settings(
+        args: &[&str],
+        env: &[(&'static str, &'static str)],
+    ) -> Result<Settings, SettingsError> {
+        let cli = Cli::try_parse_from(["codex-local"].iter().chain(args).chain(&["status"]))
+            .expect("the test's arguments parse");
+        Settings::resolve(&cli.global, &TableEnv(env.iter().copied().collect()))
+    }
+
+    #[test]
+    fn the_flag_beats_the_environment_which_beats_the_default() {
+        let s = settings(&[], &[("HOME", "/home/u")]).expect("settings");
+        assert_eq!(s.codex_home, Path::new("/home/u/.codex"));
+        assert_eq!(s.ollama.url.as_str(), "http://127.0.0.1:11434/");
+        assert_eq!(s.lmstudio.url.as_str(), "http://127.0.0.1:1234/");
+        assert_eq!(s.ollama.source, Source::Default);
+
+        let env = [
+            ("HOME", "/home/u"),
+            ("CODEX_HOME", "/tmp/ch"),
+            ("OLLAMA_HOST", "0.0.0.0:9"),
+        ];
+        let s = settings(&[], &env).expect("settings");
+        assert_eq!(s.codex_home, Path::new("/tmp/ch"));
+        assert_eq!(s.ollama.url.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(s.ollama.source, Source::Env);
+
+        let s = settings(&["--codex-home", "/x", "--ollama-url", "box:1"], &env).expect("settings");
+        assert_eq!(s.codex_home, Path::new("/x"));
+        assert_eq!(s.codex_home_source, Source::Flag);
+        assert_eq!(s.ollama.url.as_str(), "http://box:1/");
+    }
+
+    #[test]
+    fn lm_studio_reads_its_own_variable_and_token() {
+        let env = [
+            ("HOME", "/h"),
+            ("LMSTUDIO_HOST", "studio:4321"),
+            ("LM_API_TOKEN", "sk-1"),
+        ];
+        let s = settings(&[], &env).expect("settings");
+        assert_eq!(s.lmstudio.url.as_str(), "http://studio:4321/");
+        assert_eq!(s.lm_api_token.as_deref(), Some("sk-1"));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_use() {
+        assert!(matches!(
+            settings(&[], &[]),
+            Err(SettingsError::NoCodexHome)
+        ));
+        let err = settings(&["--ollama-url", "ftp://x"], &[("HOME", "/h")]).expect_err("ftp");
+        assert!(err.to_string().contains("--ollama-url"), "{err}");
+        let err = settings(
+            &[],
+            &[("HOME", "/h"), ("CODEX_LOCAL_PROBE_TIMEOUT_MS", "soon")],
+        )
+        .expect_err("soon");
+        assert!(matches!(err, SettingsError::ProbeTimeout(_)));
+    }
+}
