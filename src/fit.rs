@@ -1,0 +1,448 @@
+//! Memory fit, a pure function: how much memory a model needs at a context, whether that fits this machine's GPUs
+//! and RAM, and which catalog model is the best that fits.
+//!
+//! `need = weights + KV cache(context) + compute buffer + a reserve per GPU used`, where
+//! - the weights take their download size;
+//! - the KV cache is `context × (key + value length) × KV heads × 2 bytes` (f16) for each layer that caches the whole
+//!   context; a sliding-window layer caches only its window plus one batch (rounded up to 256 cells, as llama.cpp
+//!   does), and recurrent layers keep a fixed state;
+//! - the compute buffer follows Ollama's batch surcharge: 512 MiB up to 4k tokens, 768 MiB up to 32k, 2 GiB above;
+//! - Ollama keeps 457 MiB free on each GPU (512 MiB on Apple's Metal).
+//!
+//! Verdicts: `gpu` when everything fits in GPU memory (one GPU if it can, else spread over all), `split` when the
+//! rest fits in RAM (much slower), `cpu` when there is no usable GPU and it fits in RAM, `no` otherwise.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::catalog::{KvShape, Model};
+use crate::hardware::{Hardware, Vendor};
+use crate::size::human_bytes;
+
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+/// What Ollama keeps free on each CUDA/ROCm/Vulkan GPU.
+pub const GPU_RESERVE: u64 = 457 * MIB;
+/// What Ollama keeps free on Apple's Metal.
+pub const METAL_RESERVE: u64 = 512 * MIB;
+/// RAM left for the system, Codex and the editor.
+pub const RAM_HEADROOM: u64 = 2 * GIB;
+/// The context Codex works best with.
+pub const PREFERRED_CONTEXT: u64 = 65_536;
+/// The least context codex-local chooses by itself.
+pub const MIN_CONTEXT: u64 = 32_768;
+/// Below this Codex cannot work at all: its first request is about 10k tokens.
+pub const CODEX_FLOOR: u64 = 16_384;
+
+/// Where a model would run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    Gpu,
+    Split,
+    Cpu,
+    No,
+}
+
+impl Fit {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gpu => "gpu",
+            Self::Split => "split",
+            Self::Cpu => "cpu",
+            Self::No => "no",
+        }
+    }
+}
+
+/// The memory a model may use on this machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    /// Free memory of each usable GPU, largest first.
+    pub gpus: Vec<u64>,
+    /// What the runtime keeps free on each GPU.
+    pub reserve: u64,
+    /// RAM available for model layers that do not fit on a GPU.
+    pub ram: u64,
+    /// GPU memory is carved out of RAM (Apple Silicon).
+    pub unified: bool,
+}
+
+impl Budget {
+    /// The budget of a machine. Integrated GPUs other than Apple's share RAM through slow paths and count as none.
+    #[must_use]
+    pub fn from_hardware(hardware: &Hardware) -> Self {
+        let ram = hardware.ram_available_bytes.saturating_sub(RAM_HEADROOM);
+        let mut gpus: Vec<u64> = hardware
+            .gpus
+            .iter()
+            .filter(|gpu| !gpu.integrated || gpu.vendor == Vendor::Apple)
+            .filter_map(|gpu| {
+                let free = gpu.memory_free_bytes.or(gpu.memory_total_bytes)?;
+                Some(if gpu.vendor == Vendor::Apple { free.min(ram) } else { free })
+            })
+            .filter(|free| *free > 0)
+            .collect();
+        gpus.sort_unstable_by(|a, b| b.cmp(a));
+        let unified = hardware.unified || hardware.gpus.iter().any(|gpu| gpu.vendor == Vendor::Apple);
+        Self {
+            gpus,
+            reserve: if unified { METAL_RESERVE } else { GPU_RESERVE },
+            ram,
+            unified,
+        }
+    }
+
+    /// Free GPU memory in all.
+    #[must_use]
+    pub fn gpu_total(&self) -> u64 {
+        self.gpus.iter().sum()
+    }
+
+    /// A short description: `GPU 23.5 GiB free (1 GPU), RAM 58.0 GiB available`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut text = String::new();
+        match self.gpus.len() {
+            0 => text.push_str("no usable GPU"),
+            1 => {
+                let _ = write!(text, "GPU {} free", human_bytes(self.gpus[0]));
+            }
+            n => {
+                let _ = write!(text, "GPUs {} free on {n} GPUs", human_bytes(self.gpu_total()));
+            }
+        }
+        let _ = write!(text, ", RAM {} available", human_bytes(self.ram));
+        text
+    }
+}
+
+/// llama.cpp's batch: Ollama (0.30 and later) raises it with the context.
+#[must_use]
+pub fn ubatch(context: u64) -> u64 {
+    match context {
+        0..=4096 => 512,
+        4097..=32_768 => 1024,
+        _ => 2048,
+    }
+}
+
+/// The compute buffer Ollama budgets for that batch.
+#[must_use]
+pub fn compute_overhead(context: u64) -> u64 {
+    match context {
+        0..=4096 => 512 * MIB,
+        4097..=32_768 => 768 * MIB,
+        _ => 2 * GIB,
+    }
+}
+
+/// KV cache bytes at `context` tokens (f16).
+#[must_use]
+pub fn kv_bytes(kv: &KvShape, context: u64) -> u64 {
+    let per_token_per_layer = (kv.key_length + kv.value_length) * kv.kv_heads * 2;
+    let full = kv.full_layers * context * per_token_per_layer;
+    let sliding = if kv.sliding_layers == 0 {
+        0
+    } else {
+        let cells = context.min(kv.sliding_window + ubatch(context)).div_ceil(256) * 256;
+        kv.sliding_layers * cells * per_token_per_layer
+    };
+    full + sliding + kv.state_bytes
+}
+
+/// A model's memory need at one context, and where it would run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Estimate {
+    pub context_length: u64,
+    pub weights_bytes: u64,
+    pub kv_bytes: u64,
+    pub compute_bytes: u64,
+    pub reserve_bytes: u64,
+    pub need_bytes: u64,
+    pub fit: Fit,
+    /// How much would sit on GPUs, and how much in RAM.
+    pub gpu_bytes: u64,
+    pub cpu_bytes: u64,
+    /// GPUs used.
+    pub gpu_count: usize,
+}
+
+impl Estimate {
+    /// The share of the model that runs on the CPU, in percent.
+    #[must_use]
+    pub fn cpu_percent(&self) -> u64 {
+        let core = self.gpu_bytes + self.cpu_bytes;
+        if core == 0 { 0 } else { self.cpu_bytes * 100 / core }
+    }
+
+    /// Plain words for the verdict.
+    #[must_use]
+    pub fn explain(&self, budget: &Budget) -> String {
+        let need = human_bytes(self.need_bytes);
+        let context = context_label(self.context_length);
+        match self.fit {
+            Fit::Gpu if self.gpu_count > 1 => {
+                format!("needs {need} at {context}: fits across {} GPUs", self.gpu_count)
+            }
+            Fit::Gpu => format!("needs {need} at {context}: fits on the GPU"),
+            Fit::Split => format!(
+                "needs {need} at {context}, more than the GPU's {} free: {}% would run on the CPU, several times \
+                 slower",
+                human_bytes(budget.gpu_total()),
+                self.cpu_percent()
+            ),
+            Fit::Cpu => format!("needs {need} at {context}: runs on the CPU from RAM (no usable GPU), slowly"),
+            Fit::No => format!("needs {need} at {context}: more than this machine has ({})", budget.describe()),
+        }
+    }
+}
+
+/// `64k` for 65536 tokens.
+#[must_use]
+pub fn context_label(context: u64) -> String {
+    if context % 1024 == 0 {
+        format!("{}k", context / 1024)
+    } else {
+        format!("{context} tokens")
+    }
+}
+
+/// Estimates `model` at `context` tokens on `budget`.
+#[must_use]
+pub fn estimate(model: &Model, context: u64, budget: &Budget) -> Estimate {
+    let weights = model.size_bytes;
+    let kv = kv_bytes(&model.kv, context);
+    let compute = compute_overhead(context);
+    let core = weights + kv + compute;
+    let mut result = Estimate {
+        context_length: context,
+        weights_bytes: weights,
+        kv_bytes: kv,
+        compute_bytes: compute,
+        reserve_bytes: 0,
+        need_bytes: core,
+        fit: Fit::No,
+        gpu_bytes: 0,
+        cpu_bytes: core,
+        gpu_count: 0,
+    };
+    if budget.gpus.is_empty() {
+        if core <= budget.ram {
+            result.fit = Fit::Cpu;
+        }
+        return result;
+    }
+    // One GPU when the largest can hold it all, as Ollama prefers; else every GPU, each keeping its reserve.
+    let count = if core + budget.reserve <= budget.gpus[0] { 1 } else { budget.gpus.len() };
+    let reserve = budget.reserve * count as u64;
+    let room: u64 = budget.gpus[..count].iter().sum::<u64>().saturating_sub(reserve);
+    result.reserve_bytes = reserve;
+    result.need_bytes = core + reserve;
+    result.gpu_count = count;
+    if core <= room {
+        result.fit = Fit::Gpu;
+        result.gpu_bytes = core;
+        result.cpu_bytes = 0;
+        return result;
+    }
+    result.gpu_bytes = room;
+    result.cpu_bytes = core - room;
+    // On unified memory the GPU's part comes out of the same RAM.
+    let ram = if budget.unified { budget.ram.saturating_sub(room) } else { budget.ram };
+    if result.cpu_bytes <= ram {
+        result.fit = Fit::Split;
+    }
+    result
+}
+
+/// A model passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PassedOver {
+    pub id: String,
+    pub reason: String,
+}
+
+/// The chosen model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice<'a> {
+    pub model: &'a Model,
+    pub estimate: Estimate,
+    /// Better-scoring models that were not chosen, best first.
+    pub passed_over: Vec<PassedOver>,
+}
+
+/// Why no model could be chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoFit {
+    pub budget: String,
+    pub reasons: Vec<PassedOver>,
+}
+
+/// The contexts to try, best first: the one asked for, else 64k then 32k.
+#[must_use]
+pub fn contexts(requested: Option<u64>) -> Vec<u64> {
+    match requested {
+        Some(context) => vec![context],
+        None => vec![PREFERRED_CONTEXT, MIN_CONTEXT],
+    }
+}
+
+/// Chooses the best-scoring model (`models` best first) that runs on GPU at 64k, then at 32k, then split, then on
+/// the CPU; `requested` fixes the context.
+pub fn choose<'a>(models: &[&'a Model], budget: &Budget, requested: Option<u64>) -> Result<Choice<'a>, NoFit> {
+    let contexts = contexts(requested);
+    for accept in [Fit::Gpu, Fit::Split, Fit::Cpu] {
+        for &context in &contexts {
+            for (rank, model) in models.iter().enumerate() {
+                if model.context_trained < context {
+                    continue;
+                }
+                let estimate = estimate(model, context, budget);
+                if estimate.fit == accept {
+                    let passed_over = models[..rank]
+                        .iter()
+                        .map(|better| PassedOver {
+                            id: better.id.clone(),
+                            reason: why_not(better, &contexts, budget),
+                        })
+                        .collect();
+                    return Ok(Choice {
+                        model,
+                        estimate,
+                        passed_over,
+                    });
+                }
+            }
+        }
+    }
+    Err(NoFit {
+        budget: budget.describe(),
+        reasons: models
+            .iter()
+            .map(|model| PassedOver {
+                id: model.id.clone(),
+                reason: why_not(model, &contexts, budget),
+            })
+            .collect(),
+    })
+}
+
+/// Why a better model was not chosen: its verdict at the first context it supports.
+fn why_not(model: &Model, contexts: &[u64], budget: &Budget) -> String {
+    match contexts.iter().find(|&&context| model.context_trained >= context) {
+        Some(&context) => estimate(model, context, budget).explain(budget),
+        None => format!(
+            "trained for only {} tokens, less than {}",
+            model.context_trained,
+            context_label(contexts[0])
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog;
+    use crate::hardware::described::Described;
+
+    fn budget(ram: &str, gpus: &[&str], unified: bool) -> Budget {
+        let gpus: Vec<String> = gpus.iter().map(|g| (*g).to_owned()).collect();
+        let described = Described::from_args(Some(ram), &gpus, unified)
+            .expect("valid")
+            .expect("described");
+        Budget::from_hardware(&described.hardware())
+    }
+
+    fn model(id: &str) -> Model {
+        catalog::load(None)
+            .expect("catalog")
+            .models
+            .into_iter()
+            .find(|m| m.id == id)
+            .expect("a catalog model")
+    }
+
+    #[test]
+    fn kv_cache_matches_the_published_arithmetic() {
+        // qwen3-coder 30B: 96 KiB per token, 6 GiB at 64k (design notes).
+        assert_eq!(kv_bytes(&model("qwen3-coder-30b").kv, 65_536), 6 * GIB);
+        // Devstral: 160 KiB per token, 10 GiB at 64k.
+        assert_eq!(kv_bytes(&model("devstral-24b").kv, 65_536), 10 * GIB);
+        // gpt-oss-20b: 24 KiB per token on 12 full layers, plus 12 windowed layers of 2304 cells at batch 2048.
+        assert_eq!(
+            kv_bytes(&model("gpt-oss-20b").kv, 65_536),
+            65_536 * 24_576 + 12 * 2304 * 2048
+        );
+        // At 4k the window plus a 512 batch is 640 cells, padded to 768.
+        assert_eq!(kv_bytes(&model("gpt-oss-20b").kv, 4096), 4096 * 24_576 + 12 * 768 * 2048);
+        // Recurrent state does not grow with the context.
+        let qwen36 = model("qwen3.6-35b-a3b");
+        assert_eq!(kv_bytes(&qwen36.kv, 65_536) - kv_bytes(&qwen36.kv, 32_768), 32_768 * 20_480);
+    }
+
+    #[test]
+    fn verdicts_follow_the_memory() {
+        let qwen = model("qwen3-coder-30b");
+        let table = [
+            (budget("64GiB", &["nvidia:24GiB"], false), Fit::No, Fit::Split),
+            (budget("64GiB", &["nvidia:48GiB"], false), Fit::Gpu, Fit::Gpu),
+            (budget("64GiB", &["nvidia:16GiB", "nvidia:16GiB"], false), Fit::Gpu, Fit::Gpu),
+            (budget("64GiB", &[], false), Fit::Cpu, Fit::Cpu),
+            (budget("16GiB", &[], false), Fit::No, Fit::No),
+            (budget("64GiB", &[], true), Fit::Gpu, Fit::Gpu),
+            (budget("32GiB", &[], true), Fit::Split, Fit::Split),
+        ];
+        for (budget, _, expected) in &table {
+            assert_eq!(estimate(&qwen, 65_536, budget).fit, *expected, "{budget:?}");
+        }
+        let two = estimate(&qwen, 65_536, &table[2].0);
+        assert_eq!(two.gpu_count, 2);
+        assert_eq!(two.reserve_bytes, 2 * GPU_RESERVE);
+        let split = estimate(&qwen, 65_536, &table[0].0);
+        assert!(split.cpu_percent() > 0 && split.cpu_percent() < 50, "{split:?}");
+    }
+
+    #[test]
+    fn chooses_the_best_model_that_runs_on_the_gpu_at_64k() {
+        let catalog = catalog::load(None).expect("catalog");
+        let models: Vec<&Model> = catalog.models.iter().collect();
+
+        let choice = choose(&models, &budget("64GiB", &["nvidia:24GiB"], false), None).expect("a model");
+        assert_eq!(choice.model.id, "gpt-oss-20b");
+        assert_eq!(choice.estimate.context_length, 65_536);
+        assert_eq!(choice.estimate.fit, Fit::Gpu);
+        let passed: Vec<&str> = choice.passed_over.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(passed, ["qwen3.6-35b-a3b", "qwen3-coder-next", "devstral-small-2", "gpt-oss-120b"]);
+        assert!(choice.passed_over[0].reason.contains("would run on the CPU"), "{:?}", choice.passed_over);
+        assert!(choice.passed_over.iter().all(|p| p.reason.contains("at 64k")), "{:?}", choice.passed_over);
+        let small_ram = choose(&models, &budget("32GiB", &["nvidia:24GiB"], false), None).expect("a model");
+        let big_one = small_ram.passed_over.iter().find(|p| p.id == "gpt-oss-120b").expect("passed over");
+        assert!(big_one.reason.contains("more than this machine has"), "{big_one:?}");
+
+        let big = choose(&models, &budget("256GiB", &["nvidia:80GiB", "nvidia:80GiB"], false), None).expect("a model");
+        assert_eq!(big.model.id, "qwen3.6-35b-a3b");
+        assert!(big.passed_over.is_empty());
+
+        let laptop = choose(&models, &budget("16GiB", &["nvidia:8GiB"], false), None).expect("a model");
+        assert_eq!(laptop.model.id, "qwen2.5-coder-7b", "{:?}", laptop.passed_over);
+        assert_eq!(laptop.estimate.context_length, 32_768, "trained for 32k only");
+
+        let cpu_only = choose(&models, &budget("64GiB", &[], false), None).expect("a model");
+        assert_eq!(cpu_only.estimate.fit, Fit::Cpu);
+
+        let tiny = choose(&models, &budget("4GiB", &[], false), None).expect_err("nothing fits");
+        assert_eq!(tiny.reasons.len(), models.len());
+    }
+
+    #[test]
+    fn a_requested_context_is_the_only_one_tried() {
+        let catalog = catalog::load(None).expect("catalog");
+        let models: Vec<&Model> = catalog.models.iter().collect();
+        let choice = choose(&models, &budget("64GiB", &["nvidia:24GiB"], false), Some(131_072)).expect("a model");
+        assert_eq!(choice.estimate.context_length, 131_072);
+        assert!(choice.model.context_trained >= 131_072);
+    }
+}
