@@ -89,7 +89,9 @@ pub enum CatalogError {
         field: &'static str,
         message: String,
     },
-    #[error("`{origin}` has schema_version {found}; this codex-local reads version {SCHEMA_VERSION}")]
+    #[error(
+        "`{origin}` has schema_version {found}; this codex-local reads version {SCHEMA_VERSION}"
+    )]
     Version { origin: String, found: u32 },
 }
 
@@ -98,8 +100,12 @@ impl CatalogError {
     #[must_use]
     pub fn hint(&self) -> &'static str {
         match self {
-            Self::Read { .. } => "check the path given to `--catalog`, or leave it out to use the built-in catalog",
-            Self::Version { .. } => "update codex-local, or write the catalog in the format documented in models.toml",
+            Self::Read { .. } => {
+                "check the path given to `--catalog`, or leave it out to use the built-in catalog"
+            }
+            Self::Version { .. } => {
+                "update codex-local, or write the catalog in the format documented in models.toml"
+            }
             Self::Parse { .. } | Self::Invalid { .. } => {
                 "fix that line; the fields are documented at the top of the built-in models.toml"
             }
@@ -152,7 +158,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
             return Err(invalid("id", "appears twice"));
         }
         if model.ollama.is_none() && model.lmstudio.is_none() {
-            return Err(invalid("ollama", "a model needs an `ollama` tag or an `lmstudio` key"));
+            return Err(invalid(
+                "ollama",
+                "a model needs an `ollama` tag or an `lmstudio` key",
+            ));
         }
         if model.size_bytes == 0 {
             return Err(invalid("size_bytes", "must be more than 0"));
@@ -171,7 +180,11 @@ pub fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
         }
     }
     let mut models = file.models;
-    models.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.size_bytes.cmp(&b.size_bytes)));
+    models.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.size_bytes.cmp(&b.size_bytes))
+    });
     Ok(Catalog {
         origin: origin.to_owned(),
         models,
@@ -203,7 +216,10 @@ impl Catalog {
         let full = ollama_full_name(name);
         self.models.iter().find(|model| {
             model.id == name
-                || model.ollama.as_deref().is_some_and(|tag| ollama_full_name(tag) == full)
+                || model
+                    .ollama
+                    .as_deref()
+                    .is_some_and(|tag| ollama_full_name(tag) == full)
                 || model.lmstudio.as_deref() == Some(name)
         })
     }
@@ -217,21 +233,52 @@ mod tests {
     fn the_built_in_catalog_is_valid_and_spans_small_to_large() {
         let catalog = load(None).expect("the built-in catalog parses");
         assert!(catalog.models.len() >= 8);
-        assert!(catalog.models.iter().all(|m| m.tools), "every entry can drive Codex");
-        let smallest = catalog.models.iter().map(|m| m.size_bytes).min().expect("models");
-        let largest = catalog.models.iter().map(|m| m.size_bytes).max().expect("models");
-        assert!(smallest < 5_000_000_000 && largest > 60_000_000_000, "{smallest} .. {largest}");
+        assert!(
+            catalog.models.iter().all(|m| m.tools),
+            "every entry can drive Codex"
+        );
+        let smallest = catalog
+            .models
+            .iter()
+            .map(|m| m.size_bytes)
+            .min()
+            .expect("models");
+        let largest = catalog
+            .models
+            .iter()
+            .map(|m| m.size_bytes)
+            .max()
+            .expect("models");
+        assert!(
+            smallest < 5_000_000_000 && largest > 60_000_000_000,
+            "{smallest} .. {largest}"
+        );
         let scores: Vec<f64> = catalog.models.iter().map(|m| m.score).collect();
-        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "best first: {scores:?}"
+        );
     }
 
     #[test]
     fn finds_models_by_id_tag_or_key() {
         let catalog = load(None).expect("catalog");
-        assert_eq!(catalog.find("qwen3-coder:30b").map(|m| m.id.as_str()), Some("qwen3-coder-30b"));
-        assert_eq!(catalog.find("openai/gpt-oss-20b").map(|m| m.id.as_str()), Some("gpt-oss-20b"));
-        assert_eq!(catalog.find("gpt-oss-120b").map(|m| m.id.as_str()), Some("gpt-oss-120b"));
-        assert_eq!(catalog.find("glm-4.7-flash:latest").map(|m| m.id.as_str()), Some("glm-4.7-flash"));
+        assert_eq!(
+            catalog.find("qwen3-coder:30b").map(|m| m.id.as_str()),
+            Some("qwen3-coder-30b")
+        );
+        assert_eq!(
+            catalog.find("openai/gpt-oss-20b").map(|m| m.id.as_str()),
+            Some("gpt-oss-20b")
+        );
+        assert_eq!(
+            catalog.find("gpt-oss-120b").map(|m| m.id.as_str()),
+            Some("gpt-oss-120b")
+        );
+        assert_eq!(
+            catalog.find("glm-4.7-flash:latest").map(|m| m.id.as_str()),
+            Some("glm-4.7-flash")
+        );
         assert!(catalog.find("llama2").is_none());
     }
 
@@ -240,19 +287,35 @@ mod tests {
         let base = BUILTIN.replacen("size_bytes = 23_938_333_577", "size_bytes = \"big\"", 1);
         let err = parse(&base, "mine.toml").expect_err("a string size");
         let text = err.to_string();
-        let line = base.lines().position(|l| l.contains("\"big\"")).expect("the line") + 1;
-        assert!(text.starts_with(&format!("`mine.toml`, line {line}, column")), "{text}");
+        let line = base
+            .lines()
+            .position(|l| l.contains("\"big\""))
+            .expect("the line")
+            + 1;
+        assert!(
+            text.starts_with(&format!("`mine.toml`, line {line}, column")),
+            "{text}"
+        );
 
         let missing = BUILTIN.replacen("score = 73.4\n", "", 1);
-        let text = parse(&missing, "mine.toml").expect_err("no score").to_string();
+        let text = parse(&missing, "mine.toml")
+            .expect_err("no score")
+            .to_string();
         assert!(text.contains("missing field `score`"), "{text}");
 
-        let twice = format!("{BUILTIN}\n{}", &BUILTIN[BUILTIN.find("\n[[models]]").expect("a model")..]);
-        let text = parse(&twice, "mine.toml").expect_err("duplicates").to_string();
+        let twice = format!(
+            "{BUILTIN}\n{}",
+            &BUILTIN[BUILTIN.find("\n[[models]]").expect("a model")..]
+        );
+        let text = parse(&twice, "mine.toml")
+            .expect_err("duplicates")
+            .to_string();
         assert!(text.contains("field `id`: appears twice"), "{text}");
 
         let unknown = BUILTIN.replacen("thinking = true", "thinking = true\nspeed = 3", 1);
-        let text = parse(&unknown, "mine.toml").expect_err("unknown field").to_string();
+        let text = parse(&unknown, "mine.toml")
+            .expect_err("unknown field")
+            .to_string();
         assert!(text.contains("speed"), "{text}");
     }
 }

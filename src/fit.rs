@@ -81,12 +81,17 @@ impl Budget {
             .filter(|gpu| !gpu.integrated || gpu.vendor == Vendor::Apple)
             .filter_map(|gpu| {
                 let free = gpu.memory_free_bytes.or(gpu.memory_total_bytes)?;
-                Some(if gpu.vendor == Vendor::Apple { free.min(ram) } else { free })
+                Some(if gpu.vendor == Vendor::Apple {
+                    free.min(ram)
+                } else {
+                    free
+                })
             })
             .filter(|free| *free > 0)
             .collect();
         gpus.sort_unstable_by(|a, b| b.cmp(a));
-        let unified = hardware.unified || hardware.gpus.iter().any(|gpu| gpu.vendor == Vendor::Apple);
+        let unified =
+            hardware.unified || hardware.gpus.iter().any(|gpu| gpu.vendor == Vendor::Apple);
         Self {
             gpus,
             reserve: if unified { METAL_RESERVE } else { GPU_RESERVE },
@@ -111,7 +116,11 @@ impl Budget {
                 let _ = write!(text, "GPU {} free", human_bytes(self.gpus[0]));
             }
             n => {
-                let _ = write!(text, "GPUs {} free on {n} GPUs", human_bytes(self.gpu_total()));
+                let _ = write!(
+                    text,
+                    "GPUs {} free on {n} GPUs",
+                    human_bytes(self.gpu_total())
+                );
             }
         }
         let _ = write!(text, ", RAM {} available", human_bytes(self.ram));
@@ -147,7 +156,10 @@ pub fn kv_bytes(kv: &KvShape, context: u64) -> u64 {
     let sliding = if kv.sliding_layers == 0 {
         0
     } else {
-        let cells = context.min(kv.sliding_window + ubatch(context)).div_ceil(256) * 256;
+        let cells = context
+            .min(kv.sliding_window + ubatch(context))
+            .div_ceil(256)
+            * 256;
         kv.sliding_layers * cells * per_token_per_layer
     };
     full + sliding + kv.state_bytes
@@ -175,7 +187,11 @@ impl Estimate {
     #[must_use]
     pub fn cpu_percent(&self) -> u64 {
         let core = self.gpu_bytes + self.cpu_bytes;
-        if core == 0 { 0 } else { self.cpu_bytes * 100 / core }
+        if core == 0 {
+            0
+        } else {
+            self.cpu_bytes * 100 / core
+        }
     }
 
     /// Plain words for the verdict.
@@ -185,7 +201,10 @@ impl Estimate {
         let context = context_label(self.context_length);
         match self.fit {
             Fit::Gpu if self.gpu_count > 1 => {
-                format!("needs {need} at {context}: fits across {} GPUs", self.gpu_count)
+                format!(
+                    "needs {need} at {context}: fits across {} GPUs",
+                    self.gpu_count
+                )
             }
             Fit::Gpu => format!("needs {need} at {context}: fits on the GPU"),
             Fit::Split => format!(
@@ -194,8 +213,13 @@ impl Estimate {
                 human_bytes(budget.gpu_total()),
                 self.cpu_percent()
             ),
-            Fit::Cpu => format!("needs {need} at {context}: runs on the CPU from RAM (no usable GPU), slowly"),
-            Fit::No => format!("needs {need} at {context}: more than this machine has ({})", budget.describe()),
+            Fit::Cpu => format!(
+                "needs {need} at {context}: runs on the CPU from RAM (no usable GPU), slowly"
+            ),
+            Fit::No => format!(
+                "needs {need} at {context}: more than this machine has ({})",
+                budget.describe()
+            ),
         }
     }
 }
@@ -236,9 +260,16 @@ pub fn estimate(model: &Model, context: u64, budget: &Budget) -> Estimate {
         return result;
     }
     // One GPU when the largest can hold it all, as Ollama prefers; else every GPU, each keeping its reserve.
-    let count = if core + budget.reserve <= budget.gpus[0] { 1 } else { budget.gpus.len() };
+    let count = if core + budget.reserve <= budget.gpus[0] {
+        1
+    } else {
+        budget.gpus.len()
+    };
     let reserve = budget.reserve * count as u64;
-    let room: u64 = budget.gpus[..count].iter().sum::<u64>().saturating_sub(reserve);
+    let room: u64 = budget.gpus[..count]
+        .iter()
+        .sum::<u64>()
+        .saturating_sub(reserve);
     result.reserve_bytes = reserve;
     result.need_bytes = core + reserve;
     result.gpu_count = count;
@@ -251,7 +282,11 @@ pub fn estimate(model: &Model, context: u64, budget: &Budget) -> Estimate {
     result.gpu_bytes = room;
     result.cpu_bytes = core - room;
     // On unified memory the GPU's part comes out of the same RAM.
-    let ram = if budget.unified { budget.ram.saturating_sub(room) } else { budget.ram };
+    let ram = if budget.unified {
+        budget.ram.saturating_sub(room)
+    } else {
+        budget.ram
+    };
     if result.cpu_bytes <= ram {
         result.fit = Fit::Split;
     }
@@ -292,7 +327,11 @@ pub fn contexts(requested: Option<u64>) -> Vec<u64> {
 
 /// Chooses the best-scoring model (`models` best first) that runs on GPU at 64k, then at 32k, then split, then on
 /// the CPU; `requested` fixes the context.
-pub fn choose<'a>(models: &[&'a Model], budget: &Budget, requested: Option<u64>) -> Result<Choice<'a>, NoFit> {
+pub fn choose<'a>(
+    models: &[&'a Model],
+    budget: &Budget,
+    requested: Option<u64>,
+) -> Result<Choice<'a>, NoFit> {
     let contexts = contexts(requested);
     for accept in [Fit::Gpu, Fit::Split, Fit::Cpu] {
         for &context in &contexts {
@@ -332,7 +371,10 @@ pub fn choose<'a>(models: &[&'a Model], budget: &Budget, requested: Option<u64>)
 
 /// Why a better model was not chosen: its verdict at the first context it supports.
 fn why_not(model: &Model, contexts: &[u64], budget: &Budget) -> String {
-    match contexts.iter().find(|&&context| model.context_trained >= context) {
+    match contexts
+        .iter()
+        .find(|&&context| model.context_trained >= context)
+    {
         Some(&context) => estimate(model, context, budget).explain(budget),
         None => format!(
             "trained for only {} tokens, less than {}",
@@ -377,19 +419,37 @@ mod tests {
             65_536 * 24_576 + 12 * 2304 * 2048
         );
         // At 4k the window plus a 512 batch is 640 cells, padded to 768.
-        assert_eq!(kv_bytes(&model("gpt-oss-20b").kv, 4096), 4096 * 24_576 + 12 * 768 * 2048);
+        assert_eq!(
+            kv_bytes(&model("gpt-oss-20b").kv, 4096),
+            4096 * 24_576 + 12 * 768 * 2048
+        );
         // Recurrent state does not grow with the context.
         let qwen36 = model("qwen3.6-35b-a3b");
-        assert_eq!(kv_bytes(&qwen36.kv, 65_536) - kv_bytes(&qwen36.kv, 32_768), 32_768 * 20_480);
+        assert_eq!(
+            kv_bytes(&qwen36.kv, 65_536) - kv_bytes(&qwen36.kv, 32_768),
+            32_768 * 20_480
+        );
     }
 
     #[test]
     fn verdicts_follow_the_memory() {
         let qwen = model("qwen3-coder-30b");
         let table = [
-            (budget("64GiB", &["nvidia:24GiB"], false), Fit::No, Fit::Split),
-            (budget("64GiB", &["nvidia:48GiB"], false), Fit::Gpu, Fit::Gpu),
-            (budget("64GiB", &["nvidia:16GiB", "nvidia:16GiB"], false), Fit::Gpu, Fit::Gpu),
+            (
+                budget("64GiB", &["nvidia:24GiB"], false),
+                Fit::No,
+                Fit::Split,
+            ),
+            (
+                budget("64GiB", &["nvidia:48GiB"], false),
+                Fit::Gpu,
+                Fit::Gpu,
+            ),
+            (
+                budget("64GiB", &["nvidia:16GiB", "nvidia:16GiB"], false),
+                Fit::Gpu,
+                Fit::Gpu,
+            ),
             (budget("64GiB", &[], false), Fit::Cpu, Fit::Cpu),
             (budget("16GiB", &[], false), Fit::No, Fit::No),
             (budget("64GiB", &[], true), Fit::Gpu, Fit::Gpu),
@@ -402,7 +462,10 @@ mod tests {
         assert_eq!(two.gpu_count, 2);
         assert_eq!(two.reserve_bytes, 2 * GPU_RESERVE);
         let split = estimate(&qwen, 65_536, &table[0].0);
-        assert!(split.cpu_percent() > 0 && split.cpu_percent() < 50, "{split:?}");
+        assert!(
+            split.cpu_percent() > 0 && split.cpu_percent() < 50,
+            "{split:?}"
+        );
     }
 
     #[test]
@@ -410,25 +473,68 @@ mod tests {
         let catalog = catalog::load(None).expect("catalog");
         let models: Vec<&Model> = catalog.models.iter().collect();
 
-        let choice = choose(&models, &budget("64GiB", &["nvidia:24GiB"], false), None).expect("a model");
+        let choice =
+            choose(&models, &budget("64GiB", &["nvidia:24GiB"], false), None).expect("a model");
         assert_eq!(choice.model.id, "gpt-oss-20b");
         assert_eq!(choice.estimate.context_length, 65_536);
         assert_eq!(choice.estimate.fit, Fit::Gpu);
         let passed: Vec<&str> = choice.passed_over.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(passed, ["qwen3.6-35b-a3b", "qwen3-coder-next", "devstral-small-2", "gpt-oss-120b"]);
-        assert!(choice.passed_over[0].reason.contains("would run on the CPU"), "{:?}", choice.passed_over);
-        assert!(choice.passed_over.iter().all(|p| p.reason.contains("at 64k")), "{:?}", choice.passed_over);
-        let small_ram = choose(&models, &budget("32GiB", &["nvidia:24GiB"], false), None).expect("a model");
-        let big_one = small_ram.passed_over.iter().find(|p| p.id == "gpt-oss-120b").expect("passed over");
-        assert!(big_one.reason.contains("more than this machine has"), "{big_one:?}");
+        assert_eq!(
+            passed,
+            [
+                "qwen3.6-35b-a3b",
+                "qwen3-coder-next",
+                "devstral-small-2",
+                "gpt-oss-120b"
+            ]
+        );
+        assert!(
+            choice.passed_over[0]
+                .reason
+                .contains("would run on the CPU"),
+            "{:?}",
+            choice.passed_over
+        );
+        assert!(
+            choice
+                .passed_over
+                .iter()
+                .all(|p| p.reason.contains("at 64k")),
+            "{:?}",
+            choice.passed_over
+        );
+        let small_ram =
+            choose(&models, &budget("32GiB", &["nvidia:24GiB"], false), None).expect("a model");
+        let big_one = small_ram
+            .passed_over
+            .iter()
+            .find(|p| p.id == "gpt-oss-120b")
+            .expect("passed over");
+        assert!(
+            big_one.reason.contains("more than this machine has"),
+            "{big_one:?}"
+        );
 
-        let big = choose(&models, &budget("256GiB", &["nvidia:80GiB", "nvidia:80GiB"], false), None).expect("a model");
+        let big = choose(
+            &models,
+            &budget("256GiB", &["nvidia:80GiB", "nvidia:80GiB"], false),
+            None,
+        )
+        .expect("a model");
         assert_eq!(big.model.id, "qwen3.6-35b-a3b");
         assert!(big.passed_over.is_empty());
 
-        let laptop = choose(&models, &budget("16GiB", &["nvidia:8GiB"], false), None).expect("a model");
-        assert_eq!(laptop.model.id, "qwen2.5-coder-7b", "{:?}", laptop.passed_over);
-        assert_eq!(laptop.estimate.context_length, 32_768, "trained for 32k only");
+        let laptop =
+            choose(&models, &budget("16GiB", &["nvidia:8GiB"], false), None).expect("a model");
+        assert_eq!(
+            laptop.model.id, "qwen2.5-coder-7b",
+            "{:?}",
+            laptop.passed_over
+        );
+        assert_eq!(
+            laptop.estimate.context_length, 32_768,
+            "trained for 32k only"
+        );
 
         let cpu_only = choose(&models, &budget("64GiB", &[], false), None).expect("a model");
         assert_eq!(cpu_only.estimate.fit, Fit::Cpu);
@@ -441,7 +547,12 @@ mod tests {
     fn a_requested_context_is_the_only_one_tried() {
         let catalog = catalog::load(None).expect("catalog");
         let models: Vec<&Model> = catalog.models.iter().collect();
-        let choice = choose(&models, &budget("64GiB", &["nvidia:24GiB"], false), Some(131_072)).expect("a model");
+        let choice = choose(
+            &models,
+            &budget("64GiB", &["nvidia:24GiB"], false),
+            Some(131_072),
+        )
+        .expect("a model");
         assert_eq!(choice.estimate.context_length, 131_072);
         assert!(choice.model.context_trained >= 131_072);
     }

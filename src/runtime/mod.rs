@@ -1,9 +1,12 @@
 //! Local model runtimes (Ollama, LM Studio): where they are, whether they answer, and what they hold.
 
+pub mod error;
 pub mod host;
 pub mod http;
 pub mod lmstudio;
 pub mod ollama;
+pub mod responses;
+pub mod stream;
 
 use std::time::Duration;
 

@@ -1,0 +1,81 @@
+//! Errors of the runtime operations (pull, create, load, verify), each with the next step to take.
+
+use thiserror::Error;
+
+use super::http::ProbeError;
+
+/// A runtime operation that failed.
+#[derive(Debug, Error)]
+pub enum RuntimeError {
+    #[error("Cannot reach `{url}`: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: ProbeError,
+    },
+    #[error("`{path}` answered HTTP {status}: {message}")]
+    Status {
+        path: String,
+        status: u16,
+        message: String,
+    },
+    #[error("Ollama could not pull `{model}`: {message}")]
+    PullFailed { model: String, message: String },
+    #[error("The connection to `{url}` dropped before `{what}` finished")]
+    Dropped { url: String, what: String },
+    #[error("Interrupted while pulling `{model}`")]
+    Interrupted { model: String },
+    #[error("Bad data from `{path}`: {detail}")]
+    BadData { path: String, detail: String },
+    #[error("Ollama could not create `{model}`: {message}")]
+    CreateFailed { model: String, message: String },
+    #[error("`{model}` cannot call tools, so it cannot drive Codex: {message}")]
+    NoTools { model: String, message: String },
+    #[error("The server at `{url}` has no `/v1/responses` endpoint (HTTP 404), which Codex needs")]
+    NoResponsesApi {
+        url: String,
+        version: Option<String>,
+    },
+    #[error("`{model}` did not answer within {seconds} s")]
+    TimedOut { model: String, seconds: u64 },
+    #[error("`{model}` answered with an error: {message}")]
+    Failed { model: String, message: String },
+}
+
+impl RuntimeError {
+    /// The next thing to try.
+    #[must_use]
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Unreachable { .. } => "check that the runtime is still running (`codex-local status`)".to_owned(),
+            Self::Status { .. } | Self::BadData { .. } | Self::Failed { .. } => {
+                "check the runtime's log; `codex-local status` shows what it serves".to_owned()
+            }
+            Self::PullFailed { message, .. } if message.contains("412") => {
+                "this model needs a newer Ollama: update it from https://ollama.com/download".to_owned()
+            }
+            Self::PullFailed { message, .. } if message.contains("file does not exist") => {
+                "check the model's name at https://ollama.com/library, or pick one with `codex-local models`".to_owned()
+            }
+            Self::PullFailed { .. } | Self::Dropped { .. } | Self::Interrupted { .. } => {
+                "run `codex-local init` again: Ollama resumes the download where it stopped".to_owned()
+            }
+            Self::CreateFailed { .. } => {
+                "set `OLLAMA_CONTEXT_LENGTH=65536` where `ollama serve` runs and restart it, then run init again"
+                    .to_owned()
+            }
+            Self::NoTools { .. } => {
+                "choose a model that calls tools: `codex-local models` lists them".to_owned()
+            }
+            Self::NoResponsesApi { version, .. } => format!(
+                "update Ollama to 0.13.4 or later (this one is {}): https://ollama.com/download",
+                version.as_deref().unwrap_or("older")
+            ),
+            Self::TimedOut { .. } => {
+                "the machine may be too slow for this model: try a smaller one with `--model`, or raise \
+                 `CODEX_LOCAL_VERIFY_TIMEOUT_S`"
+                    .to_owned()
+            }
+        }
+    }
+}
