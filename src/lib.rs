@@ -9,6 +9,7 @@ pub mod codex;
 pub mod commands;
 pub mod fit;
 pub mod hardware;
+pub mod plan;
 pub mod runtime;
 pub mod settings;
 pub mod size;

@@ -27,6 +27,10 @@ pub mod env_vars {
     pub const LMSTUDIO_HOST: &str = "LMSTUDIO_HOST";
     /// A bearer token for LM Studio's API when its authentication is on.
     pub const LM_API_TOKEN: &str = "LM_API_TOKEN";
+    /// Where programs such as `codex` and `nvidia-smi` are found.
+    pub const PATH: &str = "PATH";
+    /// How long verification may wait for the model, in seconds (default 300).
+    pub const CODEX_LOCAL_VERIFY_TIMEOUT_S: &str = "CODEX_LOCAL_VERIFY_TIMEOUT_S";
     /// Any value turns colour off (<https://no-color.org>).
     pub const NO_COLOR: &str = "NO_COLOR";
     /// Any value turns progress bars off.
@@ -41,6 +45,9 @@ pub const OLLAMA_DEFAULT_PORT: u16 = 11434;
 pub const LMSTUDIO_DEFAULT_PORT: u16 = 1234;
 /// How long a runtime probe may take unless `CODEX_LOCAL_PROBE_TIMEOUT_MS` says otherwise.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_millis(400);
+
+/// How long verification waits for the model unless `CODEX_LOCAL_VERIFY_TIMEOUT_S` says otherwise.
+pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Where a value came from, so that messages can name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +79,8 @@ pub enum SettingsError {
     },
     #[error("`{0}` is not a number of milliseconds")]
     ProbeTimeout(String),
+    #[error("`{0}` is not a number of seconds")]
+    VerifyTimeout(String),
     #[error(transparent)]
     Described(#[from] DescribeError),
 }
@@ -86,6 +95,10 @@ impl SettingsError {
             Self::ProbeTimeout(_) => Some(format!(
                 "set `{}` to a whole number such as 1500, or unset it",
                 env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS
+            )),
+            Self::VerifyTimeout(_) => Some(format!(
+                "set `{}` to a whole number of seconds such as 600, or unset it",
+                env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S
             )),
             Self::Described(err) => Some(err.hint().to_owned()),
         }
@@ -107,6 +120,12 @@ pub struct Settings {
     pub cwd: Option<PathBuf>,
     /// The user's home directory, to show paths under it as `~/…`.
     pub home_dir: Option<PathBuf>,
+    /// `PATH`, to find `codex`.
+    pub path_var: Option<OsString>,
+    /// How long verification may wait for the model.
+    pub verify_timeout: Duration,
+    /// Whether progress bars are allowed at all.
+    pub progress: bool,
 }
 
 /// A way to read the environment: the real one, or a table in tests.
@@ -192,6 +211,16 @@ impl Settings {
                 .map(Duration::from_millis)
                 .ok_or(SettingsError::ProbeTimeout(text))?,
         };
+        let verify_timeout = match env.var(env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S) {
+            None => DEFAULT_VERIFY_TIMEOUT,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .ok_or(SettingsError::VerifyTimeout(text))?,
+        };
         let described = Described::from_args(args.ram.as_deref(), &args.gpu, args.unified)?;
         Ok(Self {
             codex_home,
@@ -204,6 +233,9 @@ impl Settings {
             described,
             cwd: std::env::current_dir().ok(),
             home_dir,
+            path_var: env.var_os(env_vars::PATH),
+            verify_timeout,
+            progress: !no_progress(env),
         })
     }
 }

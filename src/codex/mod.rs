@@ -1,6 +1,8 @@
 //! Codex CLI's configuration: reading what it is set to, and the repository around the working directory.
 
+pub mod binary;
 pub mod config;
+pub mod edit;
 pub mod repo;
 
 /// Provider ids built into Codex; a `[model_providers.<id>]` table for any of them stops Codex from loading.
