@@ -96,10 +96,88 @@ pub enum ColorChoice {
 /// The commands that exist so far.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Choose a model that fits this machine, pull it, serve it with enough context, point Codex at it, and verify
+    Init(InitArgs),
     /// Show what is here: hardware, runtimes, what Codex is set to, and the current repository
     Status(StatusArgs),
+    /// List the catalog's models for this machine: memory need at the context, and where each would run
+    Models(ModelsArgs),
+    /// Check what Codex is configured to use, with a real request through the configured provider
+    Verify(VerifyArgs),
 }
 
 /// Options of `status`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StatusArgs {}
+
+/// A local runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeArg {
+    Ollama,
+    Lmstudio,
+}
+
+/// Options of `init`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InitArgs {
+    /// The runtime to use [default: the one running; both: the one that has a fitting model, else Ollama]
+    #[arg(long, value_enum)]
+    pub runtime: Option<RuntimeArg>,
+
+    /// The model: a catalog id or the runtime's own name (e.g. qwen3-coder:30b, openai/gpt-oss-20b)
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// The context length in tokens [default: 65536 when it fits, else 32768]
+    #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(2048..=1_048_576))]
+    pub context: Option<u64>,
+
+    /// The profile file to write: <codex home>/<NAME>.config.toml, used as `codex --profile NAME`
+    #[arg(long, value_name = "NAME", default_value = "local", value_parser = profile_name)]
+    pub profile: String,
+
+    /// Write only the profile file and leave Codex's default configuration alone
+    #[arg(long)]
+    pub profile_only: bool,
+
+    /// Also write the privacy keys into config.toml, and plan among installed models only
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Print the plan; download and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Answer yes to every question (needed for a download when not run from a terminal)
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// Options of `models`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelsArgs {
+    /// The context length to size the models for [default: 65536]
+    #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(2048..=1_048_576))]
+    pub context: Option<u64>,
+}
+
+/// Options of `verify`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// Check a profile file instead of config.toml
+    #[arg(long, value_name = "NAME", value_parser = profile_name)]
+    pub profile: Option<String>,
+
+    /// Also check that nothing Codex does needs a network
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Codex accepts profile names of letters, digits, `_` and `-`.
+fn profile_name(text: &str) -> Result<String, String> {
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        Ok(text.to_owned())
+    } else {
+        Err("a profile name is letters, digits, `_` and `-`".to_owned())
+    }
+}

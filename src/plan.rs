@@ -27,6 +27,8 @@ pub struct InitOptions {
 pub struct Facts<'a> {
     pub hardware: &'a Hardware,
     pub runtimes: &'a [RuntimeStatus],
+    /// `CODEX_OSS_BASE_URL`, when the user has moved Codex's built-in local providers with it.
+    pub oss_base_url: Option<&'a str>,
 }
 
 /// How Codex reaches the runtime.
@@ -126,9 +128,14 @@ impl PlanError {
     }
 }
 
-/// The reserved provider applies only at the runtime's default local address, where Codex's built-in points.
+/// The reserved provider applies where Codex's built-in points: the runtime's default local address, or the
+/// address `CODEX_OSS_BASE_URL` moves it to.
 #[must_use]
-pub fn provider_for(runtime: RuntimeKind, url: &str) -> Provider {
+pub fn provider_for(runtime: RuntimeKind, url: &str, oss_base_url: Option<&str>) -> Provider {
+    let api = format!("{}v1", ensure_slash(url));
+    if oss_base_url.is_some_and(|oss| oss.trim_end_matches('/') == api) {
+        return Provider { id: runtime.id().to_owned(), base_url: None };
+    }
     let default_port = match runtime {
         RuntimeKind::Ollama => 11434,
         RuntimeKind::Lmstudio => 1234,
@@ -141,10 +148,7 @@ pub fn provider_for(runtime: RuntimeKind, url: &str) -> Provider {
     if at_default {
         Provider { id: runtime.id().to_owned(), base_url: None }
     } else {
-        Provider {
-            id: format!("codex-local-{}", runtime.id()),
-            base_url: Some(format!("{}v1", ensure_slash(url))),
-        }
+        Provider { id: format!("codex-local-{}", runtime.id()), base_url: Some(api) }
     }
 }
 
@@ -363,7 +367,7 @@ pub fn make(facts: &Facts<'_>, catalog: &Catalog, options: &InitOptions) -> Resu
     let total_vram: u64 = facts.hardware.gpus.iter().filter_map(|g| g.memory_total_bytes).sum();
     let default_context = match runtime {
         RuntimeKind::Ollama => Some(ollama::default_context(
-            status.version.as_deref().unwrap_or("0.0.0"),
+            status.version.as_deref().unwrap_or(""),
             total_vram,
             Some(model.context_trained),
         )),
@@ -371,19 +375,17 @@ pub fn make(facts: &Facts<'_>, catalog: &Catalog, options: &InitOptions) -> Resu
     };
     let needs_variant = runtime == RuntimeKind::Ollama && default_context.is_some_and(|d| d < context);
     let written_model = if needs_variant { variant_name(&base_model, context) } else { base_model.clone() };
-    let provider = provider_for(runtime, &status.url);
+    let provider = provider_for(runtime, &status.url, facts.oss_base_url);
 
     let why = if options.model.is_some() {
         format!("asked for with --model; {}", estimate.explain(&budget))
     } else {
         format!(
-            "the best-scoring catalog model that runs here ({} {} on {}); {}",
+            "the best-scoring catalog model that runs here ({} on {}); {}",
             model.score,
-            if model.score_benchmark.is_empty() { "" } else { "on" },
             model.score_benchmark,
             estimate.explain(&budget)
         )
-        .replace("  on", " on")
     };
 
     let steps = vec![
@@ -513,7 +515,7 @@ mod tests {
         let catalog = catalog::load(None).expect("catalog");
         let hw = hardware("64GiB", &["24GiB"]);
         let runtimes = [runtime(RuntimeKind::Ollama, true, &[]), runtime(RuntimeKind::Lmstudio, false, &[])];
-        let plan = make(&Facts { hardware: &hw, runtimes: &runtimes }, &catalog, &options()).expect("a plan");
+        let plan = make(&Facts { hardware: &hw, runtimes: &runtimes, oss_base_url: None }, &catalog, &options()).expect("a plan");
         assert_eq!(plan.runtime, RuntimeKind::Ollama);
         assert_eq!(plan.base_model, "gpt-oss:20b");
         assert_eq!(plan.context_length, 65_536);
@@ -533,7 +535,7 @@ mod tests {
             runtime(RuntimeKind::Ollama, true, &[]),
             runtime(RuntimeKind::Lmstudio, true, &[("openai/gpt-oss-20b", 12_000_000_000)]),
         ];
-        let plan = make(&Facts { hardware: &hw, runtimes: &runtimes }, &catalog, &options()).expect("a plan");
+        let plan = make(&Facts { hardware: &hw, runtimes: &runtimes, oss_base_url: None }, &catalog, &options()).expect("a plan");
         assert_eq!(plan.runtime, RuntimeKind::Lmstudio);
         assert!(plan.installed);
         assert_eq!(plan.steps[0].status, "skipped");
@@ -545,7 +547,7 @@ mod tests {
         let catalog = catalog::load(None).expect("catalog");
         let hw = hardware("64GiB", &["24GiB"]);
         let runtimes = [runtime(RuntimeKind::Ollama, false, &[]), runtime(RuntimeKind::Lmstudio, false, &[])];
-        let facts = Facts { hardware: &hw, runtimes: &runtimes };
+        let facts = Facts { hardware: &hw, runtimes: &runtimes, oss_base_url: None };
         let err = make(&facts, &catalog, &options()).expect_err("nothing runs");
         assert!(matches!(err, PlanError::NoRuntime { .. }));
         assert!(err.hint().contains("ollama serve"));
@@ -559,7 +561,7 @@ mod tests {
         let catalog = catalog::load(None).expect("catalog");
         let hw = hardware("64GiB", &["40GiB"]);
         let runtimes = [runtime(RuntimeKind::Ollama, true, &[("qwen3-coder:30b", 18_556_700_761), ("mine:8b", 5_000_000_000)])];
-        let facts = Facts { hardware: &hw, runtimes: &runtimes };
+        let facts = Facts { hardware: &hw, runtimes: &runtimes, oss_base_url: None };
 
         let plan = make(&facts, &catalog, &InitOptions { model: Some("qwen3-coder:30b".into()), ..options() }).expect("plan");
         assert_eq!(plan.catalog_id.as_deref(), Some("qwen3-coder-30b"));
@@ -583,18 +585,20 @@ mod tests {
         assert_eq!(err, PlanError::UnknownModel("llama9".into()));
 
         let small = hardware("16GiB", &["8GiB"]);
-        let err = make(&Facts { hardware: &small, runtimes: &runtimes }, &catalog, &InitOptions { model: Some("gpt-oss-120b".into()), ..options() })
+        let err = make(&Facts { hardware: &small, runtimes: &runtimes, oss_base_url: None }, &catalog, &InitOptions { model: Some("gpt-oss-120b".into()), ..options() })
             .expect_err("too big");
         assert!(matches!(err, PlanError::DoesNotFit { .. }), "{err:?}");
     }
 
     #[test]
     fn a_runtime_elsewhere_gets_a_custom_provider() {
-        assert_eq!(provider_for(RuntimeKind::Ollama, "http://localhost:11434/").id, "ollama");
-        let custom = provider_for(RuntimeKind::Ollama, "http://127.0.0.1:5555/");
+        assert_eq!(provider_for(RuntimeKind::Ollama, "http://localhost:11434/", None).id, "ollama");
+        let moved = provider_for(RuntimeKind::Ollama, "http://127.0.0.1:5555/", Some("http://127.0.0.1:5555/v1"));
+        assert_eq!(moved, Provider { id: "ollama".to_owned(), base_url: None }, "CODEX_OSS_BASE_URL moves the built-in");
+        let custom = provider_for(RuntimeKind::Ollama, "http://127.0.0.1:5555/", None);
         assert_eq!(custom.id, "codex-local-ollama");
         assert_eq!(custom.base_url.as_deref(), Some("http://127.0.0.1:5555/v1"));
-        assert_eq!(provider_for(RuntimeKind::Lmstudio, "http://gpu-box:1234/").id, "codex-local-lmstudio");
+        assert_eq!(provider_for(RuntimeKind::Lmstudio, "http://gpu-box:1234/", None).id, "codex-local-lmstudio");
         assert_eq!(variant_name("qwen3-coder:30b", 65_536), "qwen3-coder:30b-ctx64k");
         assert_eq!(variant_name("glm-4.7-flash", 65_536), "glm-4.7-flash:ctx64k");
         assert_eq!(variant_name("glm-4.7-flash:latest", 32_768), "glm-4.7-flash:ctx32k");

@@ -31,6 +31,10 @@ pub mod env_vars {
     pub const PATH: &str = "PATH";
     /// How long verification may wait for the model, in seconds (default 300).
     pub const CODEX_LOCAL_VERIFY_TIMEOUT_S: &str = "CODEX_LOCAL_VERIFY_TIMEOUT_S";
+    /// Codex's own override of its built-in `ollama`/`lmstudio` address (a full URL ending in `/v1`).
+    pub const CODEX_OSS_BASE_URL: &str = "CODEX_OSS_BASE_URL";
+    /// Codex's own override of the built-in providers' port.
+    pub const CODEX_OSS_PORT: &str = "CODEX_OSS_PORT";
     /// Any value turns colour off (<https://no-color.org>).
     pub const NO_COLOR: &str = "NO_COLOR";
     /// Any value turns progress bars off.
@@ -126,6 +130,10 @@ pub struct Settings {
     pub verify_timeout: Duration,
     /// Whether progress bars are allowed at all.
     pub progress: bool,
+    /// `CODEX_OSS_BASE_URL`, which moves Codex's built-in local providers.
+    pub codex_oss_base_url: Option<String>,
+    /// `CODEX_OSS_PORT`, likewise.
+    pub codex_oss_port: Option<u16>,
 }
 
 /// A way to read the environment: the real one, or a table in tests.
@@ -236,6 +244,8 @@ impl Settings {
             path_var: env.var_os(env_vars::PATH),
             verify_timeout,
             progress: !no_progress(env),
+            codex_oss_base_url: env.var(env_vars::CODEX_OSS_BASE_URL),
+            codex_oss_port: env.var(env_vars::CODEX_OSS_PORT).and_then(|p| p.trim().parse().ok()),
         })
     }
 }

@@ -3,9 +3,13 @@
 //! No other module prints. Commands hand their result to [`Printer`], which writes the one JSON document or the
 //! human text, and reports errors as `error:` / `Caused by:` / `hint:` lines (or a JSON error document).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use serde::Serialize;
 
@@ -72,6 +76,11 @@ pub struct Printer {
     pub out: Style,
     /// Styles for stderr.
     pub err: Style,
+    /// Progress bars may be drawn: stderr is a terminal, and neither `-q`, `-v`, `--json` nor
+    /// `CODEX_LOCAL_NO_PROGRESS` says otherwise.
+    pub bars: bool,
+    /// Questions may be asked: stdin and stderr are terminals.
+    pub interactive: bool,
 }
 
 impl Printer {
@@ -85,12 +94,19 @@ impl Printer {
             ColorChoice::Auto => terminal && !no_color,
         };
         let json = cli.global.json;
+        let stderr_terminal = io::stderr().is_terminal();
         Self {
             json,
             quiet: cli.global.quiet,
             verbose: cli.global.verbose,
             out: Style::new(!json && wants(io::stdout().is_terminal())),
-            err: Style::new(wants(io::stderr().is_terminal())),
+            err: Style::new(wants(stderr_terminal)),
+            bars: stderr_terminal
+                && !json
+                && cli.global.quiet == 0
+                && cli.global.verbose == 0
+                && !settings::no_progress(&ProcessEnv),
+            interactive: stderr_terminal && io::stdin().is_terminal(),
         }
     }
 
@@ -128,6 +144,60 @@ impl Printer {
         }
     }
 
+    /// A line of progress on stderr (hidden by `-q`).
+    pub fn info(&self, message: &str) {
+        if self.quiet == 0 {
+            Self::stderr(&format!("{message}\n"));
+        }
+    }
+
+    /// The outcome of one step: `✓ pull  detail`.
+    pub fn step(&self, status: &str, name: &str, detail: &str) {
+        if self.quiet > 0 {
+            return;
+        }
+        let mark = match status {
+            "done" => self.err.good("✓"),
+            "skipped" => self.err.dim("·"),
+            "failed" => self.err.bad("✗"),
+            _ => " ".to_owned(),
+        };
+        Self::stderr(&format!("{mark} {} {detail}\n", self.err.bold(&pad(name, 9))));
+    }
+
+    /// Asks a yes/no question on the terminal; `None` when there is no terminal to ask on.
+    #[must_use]
+    pub fn confirm(&self, question: &str) -> Option<bool> {
+        if !self.interactive {
+            return None;
+        }
+        Self::stderr(&format!("{question} [y/N] "));
+        let mut answer = String::new();
+        io::stdin().lock().read_line(&mut answer).ok()?;
+        Some(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+    }
+
+    /// Progress for a download: one bar over all layers on a terminal, else a line per phase.
+    #[must_use]
+    pub fn download(&self, what: &str) -> Download {
+        let bar = self.bars.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(20));
+            bar.set_style(spinner_style());
+            bar.set_message(format!("{what}: pulling manifest"));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Download {
+            what: what.to_owned(),
+            bar,
+            lines: !self.bars && self.quiet == 0,
+            layers: HashMap::new(),
+            status: String::new(),
+            reported_quarter: 0,
+            sized: false,
+        }
+    }
+
     fn stderr(text: &str) {
         // Nothing sensible is left to do when stderr itself is gone.
         let _ = write_ignoring_broken_pipe(&mut io::stderr().lock(), text);
@@ -153,6 +223,99 @@ impl Printer {
         }
         Self::stderr(&text);
         ExitCode::from(code)
+    }
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bytes_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}")
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// A download in progress: bytes summed over every layer, the phase as the message.
+pub struct Download {
+    what: String,
+    bar: Option<ProgressBar>,
+    lines: bool,
+    /// Per layer digest: (total, completed).
+    layers: HashMap<String, (u64, u64)>,
+    status: String,
+    reported_quarter: u64,
+    sized: bool,
+}
+
+impl Download {
+    /// One progress report from the runtime.
+    pub fn update(&mut self, status: &str, digest: Option<&str>, total: Option<u64>, completed: Option<u64>) {
+        let mut sizes_changed = false;
+        if let (Some(digest), Some(total)) = (digest, total) {
+            let entry = self.layers.entry(digest.to_owned()).or_insert((0, 0));
+            sizes_changed = entry.0 != total;
+            *entry = (total, completed.unwrap_or(entry.1).min(total));
+        } else if let (Some(total), None) = (total, digest) {
+            // One aggregate line for the whole model.
+            let entry = self.layers.entry(String::new()).or_insert((0, 0));
+            sizes_changed = entry.0 != total;
+            *entry = (total, completed.unwrap_or(entry.1).min(total));
+        }
+        let phase = phase_of(status);
+        if phase != self.status {
+            self.status = phase.to_owned();
+            if let Some(bar) = &self.bar {
+                bar.set_message(format!("{}: {phase}", self.what));
+            } else if self.lines {
+                Printer::stderr(&format!("{}: {phase}\n", self.what));
+            }
+        }
+        let (total, done) = self.layers.values().fold((0, 0), |(t, d), (lt, ld)| (t + lt, d + ld));
+        if total == 0 {
+            return;
+        }
+        if let Some(bar) = &self.bar {
+            if sizes_changed {
+                bar.set_length(total);
+            }
+            if !self.sized && phase == "downloading" {
+                self.sized = true;
+                bar.set_style(bytes_style());
+                bar.disable_steady_tick();
+            }
+            bar.set_position(done);
+        } else if self.lines && phase == "downloading" {
+            let quarter = done * 4 / total;
+            if quarter > self.reported_quarter {
+                self.reported_quarter = quarter;
+                Printer::stderr(&format!(
+                    "{}: {}% ({} of {})\n",
+                    self.what,
+                    quarter * 25,
+                    crate::size::human_bytes(done),
+                    crate::size::human_bytes(total)
+                ));
+            }
+        }
+    }
+
+    /// Removes the bar (success or failure alike).
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The phase a status line belongs to: `pulling 06c1097efce0` lines are all "downloading".
+fn phase_of(status: &str) -> &str {
+    if status.starts_with("pulling ") && status != "pulling manifest" {
+        "downloading"
+    } else if status.is_empty() {
+        "downloading"
+    } else {
+        status
     }
 }
 

@@ -4,6 +4,7 @@ pub mod binary;
 pub mod config;
 pub mod edit;
 pub mod repo;
+pub mod setup;
 
 /// Provider ids built into Codex; a `[model_providers.<id>]` table for any of them stops Codex from loading.
 pub const RESERVED_PROVIDERS: [&str; 5] = [

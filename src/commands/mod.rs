@@ -1,10 +1,17 @@
 //! Commands: one file each, and the glue that resolves settings, runs one, and diagnoses its errors.
 
+pub mod init;
+pub mod models;
 pub mod status;
+pub mod verify;
 
 use std::process::ExitCode;
 
+use crate::catalog::CatalogError;
 use crate::cli::{Cli, Command};
+use crate::codex::edit::ConfigError;
+use crate::plan::PlanError;
+use crate::runtime::error::RuntimeError;
 use crate::hardware::described::DescribeError;
 use crate::runtime::host::HostError;
 use crate::settings::{ProcessEnv, Settings, SettingsError};
@@ -28,6 +35,9 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
     let ctx = Ctx { settings, printer };
     match cli.command {
         Command::Status(args) => status::run(&args, &ctx).await,
+        Command::Init(args) => init::run(&args, &ctx).await,
+        Command::Models(args) => models::run(&args, &ctx).await,
+        Command::Verify(args) => verify::run(&args, &ctx).await,
     }
 }
 
@@ -57,6 +67,21 @@ pub fn diagnose(err: &anyhow::Error) -> (Option<String>, u8) {
         }
         if let Some(host) = cause.downcast_ref::<HostError>() {
             return (Some(host.hint().to_owned()), EXIT_USAGE);
+        }
+        if let Some(err) = cause.downcast_ref::<PlanError>() {
+            return (Some(err.hint()), EXIT_FAILURE);
+        }
+        if let Some(err) = cause.downcast_ref::<RuntimeError>() {
+            return (Some(err.hint()), EXIT_FAILURE);
+        }
+        if let Some(err) = cause.downcast_ref::<ConfigError>() {
+            return (Some(err.hint()), EXIT_FAILURE);
+        }
+        if let Some(err) = cause.downcast_ref::<CatalogError>() {
+            return (Some(err.hint().to_owned()), EXIT_FAILURE);
+        }
+        if let Some(err) = cause.downcast_ref::<init::InitError>() {
+            return (Some(err.hint()), EXIT_FAILURE);
         }
     }
     (None, EXIT_FAILURE)

@@ -18,7 +18,7 @@ use crate::size::human_bytes;
 use crate::ui::{Style, pad, sanitize};
 
 /// How long a hardware tool such as `nvidia-smi` may take.
-const HARDWARE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
+pub const HARDWARE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// The `status` document.
 #[derive(Debug, Serialize)]

@@ -43,6 +43,19 @@ pub enum Reply {
     },
     /// Read the request and never answer.
     Hang,
+    /// A chunked body sent piece by piece, then `end`.
+    Stream { status: u16, content_type: &'static str, chunks: Vec<Vec<u8>>, end: StreamEnd },
+}
+
+/// How a streamed reply ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The terminating chunk: a complete answer.
+    Finish,
+    /// The connection closes mid-body.
+    Drop,
+    /// The connection stays open and silent until the client leaves.
+    Hang,
 }
 
 impl Reply {
@@ -127,6 +140,42 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             // Hold the connection open until the client gives up and closes it.
             let mut sink = Vec::new();
             let _ = reader.read_to_end(&mut sink);
+        }
+        Reply::Stream {
+            status,
+            content_type,
+            chunks,
+            end,
+        } => {
+            let mut stream = stream;
+            let head = format!(
+                "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                reason(status)
+            );
+            if stream.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            for chunk in chunks {
+                let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                framed.extend_from_slice(&chunk);
+                framed.extend_from_slice(b"\r\n");
+                if stream.write_all(&framed).and_then(|()| stream.flush()).is_err() {
+                    return;
+                }
+            }
+            match end {
+                StreamEnd::Finish => {
+                    let _ = stream.write_all(b"0\r\n\r\n");
+                    let _ = stream.flush();
+                }
+                StreamEnd::Drop => {
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                }
+                StreamEnd::Hang => {
+                    let mut sink = Vec::new();
+                    let _ = reader.read_to_end(&mut sink);
+                }
+            }
         }
         Reply::Full {
             status,

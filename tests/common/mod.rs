@@ -10,6 +10,7 @@
 )]
 
 pub mod fake;
+pub mod ollama;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,509 @@
+//! `codex-local init`: plan, then pull, make the runtime serve the context, configure Codex and verify.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use reqwest::Url;
+use serde::Serialize;
+use thiserror::Error;
+
+use super::Ctx;
+use crate::catalog::{self, ollama_full_name};
+use crate::cli::{InitArgs, RuntimeArg};
+use crate::codex::binary::{self, CodexBinary};
+use crate::codex::config::{CONFIG_FILE, PROFILE_SUFFIX};
+use crate::codex::edit::{CodexConfigMut, Op};
+use crate::codex::setup::{self, Target};
+use crate::fit::{self, Fit, PassedOver};
+use crate::plan::{self, Facts, InitOptions, Plan, Step};
+use crate::runtime::error::RuntimeError;
+use crate::runtime::{RuntimeKind, ollama, responses};
+use crate::size::human_bytes;
+use crate::ui::{Printer, Style};
+
+/// How long a download may sit without a byte before it counts as stalled.
+const PULL_IDLE: Duration = Duration::from_secs(120);
+/// How long loading a model may take (a large model from a slow disk takes minutes).
+const LOAD_IDLE: Duration = Duration::from_secs(900);
+
+/// Why init stopped before changing anything.
+#[derive(Debug, Error)]
+pub enum InitError {
+    #[error("Downloading `{model}` ({size}) needs your consent, and there is no terminal to ask on")]
+    NeedsYes { model: String, size: String },
+    #[error("Stopped: `{model}` was not downloaded, and nothing was changed")]
+    Declined { model: String },
+    #[error("`{}` has {problems}", path.display())]
+    ConfigProblems { path: PathBuf, problems: String },
+    #[error("init on LM Studio is not built yet")]
+    LmStudio,
+    #[error("`{model}` answered but did not call the tool it was offered")]
+    NoToolCall { model: String, text: String },
+}
+
+impl InitError {
+    /// The next thing to try.
+    #[must_use]
+    pub fn hint(&self) -> String {
+        match self {
+            Self::NeedsYes { .. } => "run it again with `--yes` to allow the download".to_owned(),
+            Self::Declined { .. } => "run `codex-local init` again when you are ready".to_owned(),
+            Self::ConfigProblems { .. } => {
+                "Codex will not load this file as it is: run `codex-local init --yes` to let codex-local remove \
+                 these entries (a backup is kept), or remove them by hand"
+                    .to_owned()
+            }
+            Self::LmStudio => {
+                "use `--runtime ollama` with a running Ollama, or `--dry-run` to see the plan for LM Studio".to_owned()
+            }
+            Self::NoToolCall { .. } => {
+                "Codex needs a model that calls tools reliably: try `codex-local verify` again, or choose another \
+                 model with `--model` (see `codex-local models`)"
+                    .to_owned()
+            }
+        }
+    }
+}
+
+/// The `codex` part of the init document.
+#[derive(Debug, Serialize)]
+struct CodexReport {
+    config: Option<PathBuf>,
+    profile: PathBuf,
+    provider: String,
+    default_changed: bool,
+    backup: Option<PathBuf>,
+    profile_backup: Option<PathBuf>,
+    binary: Option<CodexBinary>,
+}
+
+/// What the model really got once loaded.
+#[derive(Debug, Serialize)]
+struct Served {
+    context_length: u64,
+    size_bytes: u64,
+    vram_bytes: u64,
+    gpu_percent: u64,
+}
+
+/// The `init` document.
+#[derive(Debug, Serialize)]
+struct InitReport {
+    dry_run: bool,
+    runtime: RuntimeKind,
+    url: String,
+    base_model: String,
+    model: String,
+    context_length: u64,
+    fit: Fit,
+    need_bytes: u64,
+    why: String,
+    passed_over: Vec<PassedOver>,
+    steps: Vec<Step>,
+    codex: CodexReport,
+    served: Option<Served>,
+    verified: Option<bool>,
+    changed: bool,
+    warnings: Vec<String>,
+}
+
+impl InitReport {
+    fn step(&mut self, printer: &Printer, name: &str, status: &'static str, detail: String) {
+        printer.step(status, name, &detail);
+        if let Some(step) = self.steps.iter_mut().find(|s| s.name == name) {
+            step.status = status;
+            step.detail = detail;
+        }
+    }
+
+    fn warn(&mut self, printer: &Printer, message: String) {
+        printer.warn(&message);
+        self.warnings.push(message);
+    }
+}
+
+/// Runs `init`.
+pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
+    let settings = &ctx.settings;
+    let printer = ctx.printer;
+    let catalog = catalog::load(settings.catalog.as_deref())?;
+    let (facts, codex_binary) = tokio::join!(
+        super::status::gather(settings),
+        binary::find(settings.path_var.as_ref(), Duration::from_secs(3))
+    );
+    let options = InitOptions {
+        runtime: args.runtime.map(|r| match r {
+            RuntimeArg::Ollama => RuntimeKind::Ollama,
+            RuntimeArg::Lmstudio => RuntimeKind::Lmstudio,
+        }),
+        model: args.model.clone(),
+        context: args.context,
+        profile: args.profile.clone(),
+        profile_only: args.profile_only,
+        offline: args.offline,
+        dry_run: args.dry_run,
+    };
+    let plan = plan::make(
+        &Facts {
+            hardware: &facts.hardware,
+            runtimes: &facts.runtimes,
+            oss_base_url: settings.codex_oss_base_url.as_deref(),
+        },
+        &catalog,
+        &options,
+    )?;
+    let home = settings.codex_home.clone();
+    let config_path = home.join(CONFIG_FILE);
+    let profile_path = home.join(format!("{}{PROFILE_SUFFIX}", args.profile));
+    let mut report = InitReport {
+        dry_run: args.dry_run,
+        runtime: plan.runtime,
+        url: plan.url.clone(),
+        base_model: plan.base_model.clone(),
+        model: plan.model.clone(),
+        context_length: plan.context_length,
+        fit: plan.fit,
+        need_bytes: plan.need_bytes,
+        why: plan.why.clone(),
+        passed_over: plan.passed_over.clone(),
+        steps: plan.steps.clone(),
+        codex: CodexReport {
+            config: (!args.profile_only).then(|| config_path.clone()),
+            profile: profile_path.clone(),
+            provider: plan.provider.id.clone(),
+            default_changed: false,
+            backup: None,
+            profile_backup: None,
+            binary: codex_binary.clone(),
+        },
+        served: None,
+        verified: None,
+        changed: false,
+        warnings: plan.warnings.clone(),
+    };
+
+    if args.dry_run {
+        printer.result(&report, |style| render_plan(&plan, &report, style))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for warning in &plan.warnings {
+        printer.warn(warning);
+    }
+    printer.info(&format!(
+        "{} {} on {} ({}): {}",
+        printer.err.bold("Model"),
+        plan.base_model,
+        plan.runtime.display_name(),
+        fit::context_label(plan.context_length),
+        plan.why
+    ));
+
+    // Everything that could stop init is checked before anything is downloaded or written.
+    let mut config = if args.profile_only { None } else { Some(CodexConfigMut::open(&config_path)?) };
+    let mut profile = CodexConfigMut::open(&profile_path)?;
+    let mut fixes: Vec<Op> = Vec::new();
+    if let Some(config) = &config {
+        let problems = setup::problems(config.document());
+        if !problems.is_empty() {
+            let list = problems.iter().map(|p| p.description.clone()).collect::<Vec<_>>().join("; and ");
+            for problem in &problems {
+                printer.warn(&format!("`{}` has {}", config_path.display(), problem.description));
+            }
+            let consent = args.yes || printer.confirm("Remove these entries (a backup is kept)?") == Some(true);
+            if !consent {
+                return Err(InitError::ConfigProblems { path: config_path, problems: list }.into());
+            }
+            fixes.extend(problems.into_iter().map(|p| p.fix));
+        }
+    }
+    if plan.runtime == RuntimeKind::Lmstudio {
+        return Err(InitError::LmStudio.into());
+    }
+    if !plan.installed && !args.yes {
+        let size = human_bytes(plan.estimate.weights_bytes);
+        match printer.confirm(&format!("Download `{}` ({size})?", plan.base_model)) {
+            Some(true) => {}
+            Some(false) => return Err(InitError::Declined { model: plan.base_model.clone() }.into()),
+            None => return Err(InitError::NeedsYes { model: plan.base_model.clone(), size }.into()),
+        }
+    }
+    match &codex_binary {
+        None => report.warn(
+            printer,
+            format!("Codex is not installed: install it with `{}`; init configures it all the same", binary::INSTALL_COMMAND),
+        ),
+        Some(found) if found.supported == Some(false) => report.warn(
+            printer,
+            format!(
+                "Codex {} is older than 0.134, which the profile files need: update it with `{}`",
+                found.version.as_deref().unwrap_or("?"),
+                binary::INSTALL_COMMAND
+            ),
+        ),
+        Some(_) => {}
+    }
+
+    let base = Url::parse(&plan.url).context("the runtime's address")?;
+    let served_context = prepare_ollama(&plan, &base, &facts, printer, &mut report).await?;
+
+    // Configure Codex.
+    let target = Target {
+        provider: plan.provider.id.clone(),
+        base_url: plan.provider.base_url.clone(),
+        provider_name: format!("{} (codex-local)", plan.runtime.display_name()),
+        model: report.model.clone(),
+        context: served_context,
+    };
+    let backups = home.join("codex-local").join("backups");
+    fs_err::create_dir_all(&home).with_context(|| format!("Cannot create Codex's folder `{}`", home.display()))?;
+    let mut changed_files = Vec::new();
+    if let Some(config) = &mut config {
+        let mut ops = fixes.clone();
+        ops.extend(setup::ops(&target, args.offline));
+        config.apply(&ops)?;
+        let saved = config.save(&ops, &backups)?;
+        report.codex.default_changed = saved.changed;
+        report.codex.backup = saved.backup;
+        if saved.changed {
+            changed_files.push(config_path.clone());
+        }
+    }
+    let profile_ops = setup::ops(&target, true);
+    profile.apply(&profile_ops)?;
+    let saved = profile.save(&profile_ops, &backups)?;
+    report.codex.profile_backup = saved.backup;
+    if saved.changed {
+        changed_files.push(profile_path.clone());
+    }
+    report.changed = report.changed || !changed_files.is_empty();
+    let detail = if changed_files.is_empty() {
+        "Codex is already configured for this model: nothing changed".to_owned()
+    } else {
+        let names: Vec<String> = changed_files.iter().map(|p| display(p, settings.home_dir.as_deref())).collect();
+        format!("wrote {} (provider `{}`, model `{}`, {served_context} tokens)", names.join(" and "), target.provider, target.model)
+    };
+    report.step(printer, "configure", if changed_files.is_empty() { "skipped" } else { "done" }, detail);
+
+    // Verify with the request Codex makes.
+    let api_base = base.join("v1/").context("the runtime's address")?;
+    let client = ollama::ops_client(settings.verify_timeout);
+    let verified = responses::verify(
+        &client,
+        &api_base,
+        &report.model,
+        None,
+        settings.verify_timeout,
+        facts.runtimes.iter().find(|r| r.name == plan.runtime).and_then(|r| r.version.as_deref()),
+    )
+    .await;
+    match verified {
+        Ok(outcome) if outcome.tool_call.is_some() => {
+            report.verified = Some(true);
+            let detail = format!(
+                "`{}` answered in {:.1} s and called `{}`",
+                report.model,
+                outcome.elapsed_ms as f64 / 1000.0,
+                outcome.tool_call.unwrap_or_default()
+            );
+            report.step(printer, "verify", "done", detail);
+        }
+        Ok(outcome) => {
+            report.verified = Some(false);
+            report.step(printer, "verify", "failed", "the model answered without calling the tool".to_owned());
+            printer.result(&report, |style| render_done(&report, settings.home_dir.as_deref(), style))?;
+            return Err(InitError::NoToolCall { model: report.model.clone(), text: outcome.text }.into());
+        }
+        Err(err) => {
+            report.verified = Some(false);
+            report.step(printer, "verify", "failed", err.to_string());
+            return Err(err.into());
+        }
+    }
+    printer.result(&report, |style| render_done(&report, settings.home_dir.as_deref(), style))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Pull, context and load on Ollama; returns the context the server really serves.
+async fn prepare_ollama(
+    plan: &Plan,
+    base: &Url,
+    facts: &super::status::StatusReport,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<u64> {
+    // Pull.
+    if plan.installed {
+        report.step(printer, "pull", "skipped", format!("`{}` is already installed", plan.base_model));
+    } else {
+        let client = ollama::ops_client(PULL_IDLE);
+        let mut download = printer.download(&plan.base_model);
+        let pulled = tokio::select! {
+            result = ollama::pull(&client, base, &plan.base_model, |event| {
+                download.update(&event.status, event.digest.as_deref(), event.total, event.completed);
+            }) => result,
+            _ = tokio::signal::ctrl_c() => Err(RuntimeError::Interrupted { model: plan.base_model.clone() }),
+        };
+        download.finish();
+        if let Err(err) = pulled {
+            report.step(printer, "pull", "failed", err.to_string());
+            return Err(err.into());
+        }
+        report.changed = true;
+        report.step(printer, "pull", "done", format!("downloaded `{}`", plan.base_model));
+    }
+
+    // Context: what would the server give the base model, and is a variant needed?
+    let client = ollama::ops_client(Duration::from_secs(60));
+    let version = facts
+        .runtimes
+        .iter()
+        .find(|r| r.name == RuntimeKind::Ollama)
+        .and_then(|r| r.version.clone())
+        .unwrap_or_default();
+    let total_vram: u64 = facts.hardware.gpus.iter().filter_map(|g| g.memory_total_bytes).sum();
+    let show = ollama::show(&client, base, &plan.base_model).await?;
+    let Some(show) = show else {
+        anyhow::bail!(RuntimeError::Failed {
+            model: plan.base_model.clone(),
+            message: "Ollama does not list the model it just pulled".to_owned(),
+        });
+    };
+    if !show.capabilities.is_empty() && !show.capabilities.iter().any(|c| c == "tools") {
+        anyhow::bail!(RuntimeError::NoTools {
+            model: plan.base_model.clone(),
+            message: format!("Ollama lists its capabilities as {}", show.capabilities.join(", ")),
+        });
+    }
+    let would_serve = show
+        .num_ctx
+        .unwrap_or_else(|| ollama::default_context(&version, total_vram, show.context_length));
+    let wanted = plan.context_length;
+    if would_serve >= wanted {
+        report.model = plan.base_model.clone();
+        report.step(printer, "context", "skipped", format!("Ollama serves `{}` with {would_serve} tokens already", plan.base_model));
+    } else {
+        let variant = plan::variant_name(&plan.base_model, wanted);
+        report.model.clone_from(&variant);
+        let existing = ollama::show(&client, base, &variant).await?;
+        if existing.as_ref().and_then(|s| s.num_ctx) == Some(wanted) {
+            report.step(printer, "context", "skipped", format!("`{variant}` already carries num_ctx {wanted}"));
+        } else {
+            ollama::create(&client, base, &variant, &plan.base_model, wanted).await?;
+            report.changed = true;
+            report.step(
+                printer,
+                "context",
+                "done",
+                format!("Ollama would serve only {would_serve} tokens: created `{variant}` with num_ctx {wanted}"),
+            );
+        }
+    }
+
+    // Load, and read what the model really got.
+    let loader = ollama::ops_client(LOAD_IDLE);
+    ollama::load(&loader, base, &report.model).await?;
+    let loaded = ollama::ps(&client, base).await?;
+    let full = ollama_full_name(&report.model);
+    let entry = loaded.iter().find(|m| ollama_full_name(&m.name) == full);
+    let mut served = wanted;
+    let mut detail = String::new();
+    if let Some(entry) = entry {
+        served = entry.context_length.unwrap_or(wanted);
+        let gpu_percent = if entry.size == 0 { 0 } else { entry.size_vram.min(entry.size) * 100 / entry.size };
+        let _ = write!(detail, "loaded with {served} tokens, {gpu_percent}% on the GPU");
+        report.served = Some(Served {
+            context_length: served,
+            size_bytes: entry.size,
+            vram_bytes: entry.size_vram,
+            gpu_percent,
+        });
+        if served < wanted {
+            report.warn(
+                printer,
+                format!(
+                    "Ollama serves `{}` with only {served} tokens, not {wanted}: Codex is told the truth, but set \
+                     `OLLAMA_CONTEXT_LENGTH={wanted}` where `ollama serve` runs for the full context",
+                    report.model
+                ),
+            );
+        }
+        if entry.size > 0 && entry.size_vram < entry.size && !facts.hardware.gpus.is_empty() {
+            report.warn(
+                printer,
+                format!(
+                    "only {gpu_percent}% of `{}` fits in GPU memory; the rest runs on the CPU, several times slower. \
+                     Close other programs that use the GPU, use a smaller `--context`, or a smaller `--model`",
+                    report.model
+                ),
+            );
+        }
+    } else {
+        detail.push_str("loaded (Ollama did not list it in /api/ps, so the context is taken as asked)");
+    }
+    report.step(printer, "load", "done", detail);
+    Ok(served)
+}
+
+fn display(path: &Path, home: Option<&Path>) -> String {
+    match home.and_then(|home| path.strip_prefix(home).ok()) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
+    }
+}
+
+fn render_plan(plan: &Plan, report: &InitReport, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.bold("Plan (dry run: nothing is downloaded or written)"));
+    let running = if plan.runtime_running { "" } else { " (not running)" };
+    let _ = writeln!(out, "  runtime   {} at {}{running}", plan.runtime.display_name(), plan.url);
+    let _ = writeln!(out, "  model     {} ({})", plan.base_model, plan.display_name);
+    let _ = writeln!(out, "  why       {}", plan.why);
+    let _ = writeln!(out, "  context   {} tokens", plan.context_length);
+    let _ = writeln!(out, "  memory    {} needed; {}", human_bytes(plan.need_bytes), plan.budget);
+    let _ = writeln!(out, "  codex     model `{}` through provider `{}`", plan.model, plan.provider.id);
+    for passed in &plan.passed_over {
+        let _ = writeln!(out, "  {}  {}: {}", style.dim("passed over"), passed.id, passed.reason);
+    }
+    let _ = writeln!(out, "{}", style.bold("Steps"));
+    for step in &report.steps {
+        let _ = writeln!(out, "  {:<9} {:<8} {}", step.name, step.status, step.detail);
+    }
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "{} {warning}", style.warn("warning:"));
+    }
+    out
+}
+
+fn render_done(report: &InitReport, home: Option<&Path>, style: Style) -> String {
+    let mut out = String::new();
+    let on = match &report.served {
+        Some(served) => format!("{} tokens, {}% on the GPU", served.context_length, served.gpu_percent),
+        None => format!("{} tokens", report.context_length),
+    };
+    if report.verified == Some(true) {
+        let _ = writeln!(out, "{} Codex now uses `{}` on {} ({on}).", style.good("Ready."), report.model, report.runtime.display_name());
+    } else {
+        let _ = writeln!(out, "Codex is configured for `{}` on {} ({on}), but the check failed.", report.model, report.runtime.display_name());
+    }
+    if !report.changed {
+        let _ = writeln!(out, "Nothing changed: this machine was already set up this way.");
+    }
+    if report.codex.config.is_some() {
+        let _ = writeln!(out, "Start it with `codex`, or `codex --profile {}`.", profile_name(&report.codex.profile));
+    } else {
+        let _ = writeln!(out, "Start it with `codex --profile {}`.", profile_name(&report.codex.profile));
+    }
+    if let Some(backup) = &report.codex.backup {
+        let _ = writeln!(out, "The previous config.toml is saved as {}.", display(backup, home));
+    }
+    out
+}
+
+fn profile_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().trim_end_matches(PROFILE_SUFFIX).to_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,213 @@
+//! `codex-local verify`: check what Codex is configured to use, with the request Codex itself would send.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Serialize;
+use toml_edit::Item;
+
+use super::Ctx;
+use crate::cli::VerifyArgs;
+use crate::codex::LOCAL_PROVIDERS;
+use crate::codex::config::{CONFIG_FILE, PROFILE_SUFFIX, is_loopback_url};
+use crate::codex::edit::CodexConfigMut;
+use crate::codex::setup::PRIVACY_KEYS;
+use crate::runtime::{http, ollama, responses};
+use crate::settings::Settings;
+use crate::ui::Style;
+
+/// One check.
+#[derive(Debug, Serialize)]
+struct Check {
+    name: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+/// The `verify` document.
+#[derive(Debug, Serialize)]
+struct VerifyReport {
+    ok: bool,
+    file: String,
+    provider: Option<String>,
+    model: Option<String>,
+    base_url: Option<String>,
+    checks: Vec<Check>,
+}
+
+impl VerifyReport {
+    fn check(&mut self, name: &'static str, ok: bool, detail: impl Into<String>) -> bool {
+        self.checks.push(Check { name, ok, detail: detail.into() });
+        self.ok &= ok;
+        ok
+    }
+}
+
+/// Where Codex sends requests for a provider: a custom table's `base_url`, or the built-in address (moved only by
+/// `CODEX_OSS_BASE_URL` / `CODEX_OSS_PORT`).
+fn api_base(settings: &Settings, provider: &str, table_url: Option<&str>) -> Option<String> {
+    if let Some(url) = table_url {
+        return Some(url.to_owned());
+    }
+    let port = match provider {
+        "ollama" => 11434,
+        "lmstudio" => 1234,
+        _ => return None,
+    };
+    if let Some(url) = &settings.codex_oss_base_url {
+        return Some(url.clone());
+    }
+    Some(format!("http://localhost:{}/v1", settings.codex_oss_port.unwrap_or(port)))
+}
+
+/// Runs `verify`.
+pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
+    let settings = &ctx.settings;
+    let file = match &args.profile {
+        Some(name) => settings.codex_home.join(format!("{name}{PROFILE_SUFFIX}")),
+        None => settings.codex_home.join(CONFIG_FILE),
+    };
+    let mut report = VerifyReport {
+        ok: true,
+        file: file.display().to_string(),
+        provider: None,
+        model: None,
+        base_url: None,
+        checks: Vec::new(),
+    };
+    verify(&mut report, &file, args, settings, ctx).await;
+    ctx.printer.result(&report, |style| render(&report, style))?;
+    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(super::EXIT_FAILURE) })
+}
+
+async fn verify(report: &mut VerifyReport, file: &std::path::Path, args: &VerifyArgs, settings: &Settings, ctx: &Ctx<'_>) {
+    if !file.exists() {
+        report.check("config", false, format!("`{}` does not exist: run `codex-local init`", file.display()));
+        return;
+    }
+    let config = match CodexConfigMut::open(file) {
+        Ok(config) => config,
+        Err(err) => {
+            report.check("config", false, err.to_string());
+            return;
+        }
+    };
+    let document = config.document();
+    let text = |key: &str| document.get(key).and_then(Item::as_str).map(str::to_owned);
+    let provider = text("model_provider").unwrap_or_else(|| "openai".to_owned());
+    let model = text("model");
+    let window = document.get("model_context_window").and_then(Item::as_integer);
+    let table_url = document
+        .get("model_providers")
+        .and_then(|p| p.get(&provider))
+        .and_then(|t| t.get("base_url"))
+        .and_then(Item::as_str)
+        .map(str::to_owned);
+    report.provider = Some(provider.clone());
+    report.model.clone_from(&model);
+    let base = api_base(settings, &provider, table_url.as_deref());
+    report.base_url.clone_from(&base);
+
+    let local = LOCAL_PROVIDERS.contains(&provider.as_str()) || base.as_deref().is_some_and(is_loopback_url);
+    let Some(base) = base.filter(|_| local || table_url.is_some()) else {
+        report.check("provider", false, format!("Codex uses provider `{provider}`, which is not a local runtime"));
+        return;
+    };
+    report.check("provider", true, format!("`{provider}` at {base}"));
+    let Some(model) = model else {
+        report.check("model", false, "no `model` is set: Codex would ask the local server for a cloud model");
+        return;
+    };
+    match window {
+        Some(window) => report.check("context", true, format!("model_context_window = {window}")),
+        None => report.check("context", false, "no `model_context_window`: Codex would assume about 272,000 tokens"),
+    };
+
+    if args.offline {
+        for (key, expected) in PRIVACY_KEYS {
+            let mut item = Some(document.as_item());
+            for part in key.split('.') {
+                item = item.and_then(|i| i.get(part));
+            }
+            let value = item.and_then(Item::as_bool);
+            report.check("privacy", value == Some(expected), format!("{key} = {}", value.map_or("not set".to_owned(), |v| v.to_string())));
+        }
+        let search = text("web_search");
+        report.check("privacy", search.as_deref() == Some("disabled"), format!("web_search = {}", search.unwrap_or_else(|| "not set".to_owned())));
+        report.check("offline", is_loopback_url(&base), format!("the runtime is at {base}, {}", if is_loopback_url(&base) { "on this machine" } else { "on another machine" }));
+    }
+
+    let Ok(api) = Url::parse(&format!("{}/", base.trim_end_matches('/'))) else {
+        report.check("runtime", false, format!("`{base}` is not a URL"));
+        return;
+    };
+    let root = api.join("../").unwrap_or_else(|_| api.clone());
+    let is_lmstudio = provider.contains("lmstudio");
+    let probe = http::probe_client(settings.probe_timeout.max(Duration::from_secs(2)));
+    let version = if is_lmstudio {
+        None
+    } else {
+        match http::get(&probe, &root, "api/version", None, settings.probe_timeout.max(Duration::from_secs(2))).await {
+            Ok(answer) => answer.json::<serde_json::Value>().ok().and_then(|v| v["version"].as_str().map(str::to_owned)),
+            Err(err) => {
+                report.check("runtime", false, format!("{root}: {err}"));
+                return;
+            }
+        }
+    };
+    if !is_lmstudio {
+        report.check("runtime", true, format!("Ollama {} answers at {root}", version.as_deref().unwrap_or("?")));
+        let client = ollama::ops_client(Duration::from_secs(30));
+        match ollama::show(&client, &root, &model).await {
+            Ok(Some(show)) => {
+                let served = show.num_ctx;
+                let ok = match (served, window) {
+                    (Some(served), Some(window)) => u64::try_from(window).is_ok_and(|w| w <= served),
+                    _ => true,
+                };
+                report.check(
+                    "model",
+                    ok,
+                    match served {
+                        Some(served) => format!("`{model}` is installed and carries num_ctx {served}"),
+                        None => format!("`{model}` is installed"),
+                    },
+                );
+            }
+            Ok(None) => {
+                report.check("model", false, format!("`{model}` is not installed: run `codex-local init`"));
+                return;
+            }
+            Err(err) => {
+                report.check("model", false, err.to_string());
+                return;
+            }
+        }
+    }
+    ctx.printer.info(&format!("Asking `{model}` to call a tool…"));
+    let client = ollama::ops_client(settings.verify_timeout);
+    let token = if is_lmstudio { settings.lm_api_token.as_deref() } else { None };
+    match responses::verify(&client, &api, &model, token, settings.verify_timeout, version.as_deref()).await {
+        Ok(outcome) => match outcome.tool_call {
+            Some(tool) => report.check("request", true, format!("answered in {} ms and called `{tool}`", outcome.elapsed_ms)),
+            None => report.check("request", false, "answered, but did not call the tool it was offered"),
+        },
+        Err(err) => report.check("request", false, format!("{err} (hint: {})", err.hint())),
+    };
+}
+
+fn render(report: &VerifyReport, style: Style) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for check in &report.checks {
+        let mark = if check.ok { style.good("✓") } else { style.bad("✗") };
+        let _ = writeln!(out, "{mark} {:<9} {}", check.name, check.detail);
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        if report.ok { style.good("Verified: Codex's local model works.") } else { style.bad("Verification failed.") }
+    );
+    out
+}
