@@ -118,6 +118,10 @@ pub enum RuntimeArg {
 }
 
 /// Options of `init`.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each flag is a separate command-line switch"
+)]
 #[derive(Debug, Clone, clap::Args)]
 pub struct InitArgs {
     /// The runtime to use [default: the one running; both: the one that has a fitting model, else Ollama]
@@ -175,7 +179,11 @@ pub struct VerifyArgs {
 
 /// Codex accepts profile names of letters, digits, `_` and `-`.
 fn profile_name(text: &str) -> Result<String, String> {
-    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         Ok(text.to_owned())
     } else {
         Err("a profile name is letters, digits, `_` and `-`".to_owned())

@@ -186,12 +186,9 @@ impl Estimate {
     /// The share of the model that runs on the CPU, in percent.
     #[must_use]
     pub fn cpu_percent(&self) -> u64 {
-        let core = self.gpu_bytes + self.cpu_bytes;
-        if core == 0 {
-            0
-        } else {
-            self.cpu_bytes * 100 / core
-        }
+        (self.cpu_bytes * 100)
+            .checked_div(self.gpu_bytes + self.cpu_bytes)
+            .unwrap_or(0)
     }
 
     /// Plain words for the verdict.
@@ -227,7 +224,7 @@ impl Estimate {
 /// `64k` for 65536 tokens.
 #[must_use]
 pub fn context_label(context: u64) -> String {
-    if context % 1024 == 0 {
+    if context.is_multiple_of(1024) {
         format!("{}k", context / 1024)
     } else {
         format!("{context} tokens")

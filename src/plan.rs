@@ -82,21 +82,40 @@ pub struct Plan {
 /// Why no plan can be made.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PlanError {
-    #[error("No model runtime is running: neither Ollama at `{ollama}` nor LM Studio at `{lmstudio}` answers")]
+    #[error(
+        "No model runtime is running: neither Ollama at `{ollama}` nor LM Studio at `{lmstudio}` answers"
+    )]
     NoRuntime { ollama: String, lmstudio: String },
     #[error("{name} is not running at `{url}`: {error}")]
-    RuntimeDown { name: &'static str, url: String, error: String, hint: String },
+    RuntimeDown {
+        name: &'static str,
+        url: String,
+        error: String,
+        hint: String,
+    },
     #[error("`{0}` is neither in the catalog nor installed in the runtime")]
     UnknownModel(String),
     #[error("`{model}` has no {runtime} name in the catalog")]
-    NotOnRuntime { model: String, runtime: &'static str },
+    NotOnRuntime {
+        model: String,
+        runtime: &'static str,
+    },
     #[error("`{model}` cannot call tools, so it cannot drive Codex")]
     NoTools { model: String },
     #[error("`{model}` does not fit this machine ({budget}): {reason}")]
-    DoesNotFit { model: String, budget: String, reason: String },
+    DoesNotFit {
+        model: String,
+        budget: String,
+        reason: String,
+    },
     #[error("No catalog model fits this machine ({budget})")]
-    NothingFits { budget: String, reasons: Vec<PassedOver> },
-    #[error("Offline mode plans among installed models only, and none of the installed models fits")]
+    NothingFits {
+        budget: String,
+        reasons: Vec<PassedOver>,
+    },
+    #[error(
+        "Offline mode plans among installed models only, and none of the installed models fits"
+    )]
     NothingInstalled,
 }
 
@@ -134,7 +153,10 @@ impl PlanError {
 pub fn provider_for(runtime: RuntimeKind, url: &str, oss_base_url: Option<&str>) -> Provider {
     let api = format!("{}v1", ensure_slash(url));
     if oss_base_url.is_some_and(|oss| oss.trim_end_matches('/') == api) {
-        return Provider { id: runtime.id().to_owned(), base_url: None };
+        return Provider {
+            id: runtime.id().to_owned(),
+            base_url: None,
+        };
     }
     let default_port = match runtime {
         RuntimeKind::Ollama => 11434,
@@ -146,14 +168,24 @@ pub fn provider_for(runtime: RuntimeKind, url: &str, oss_base_url: Option<&str>)
             && u.path() == "/"
     });
     if at_default {
-        Provider { id: runtime.id().to_owned(), base_url: None }
+        Provider {
+            id: runtime.id().to_owned(),
+            base_url: None,
+        }
     } else {
-        Provider { id: format!("codex-local-{}", runtime.id()), base_url: Some(api) }
+        Provider {
+            id: format!("codex-local-{}", runtime.id()),
+            base_url: Some(api),
+        }
     }
 }
 
 fn ensure_slash(url: &str) -> String {
-    if url.ends_with('/') { url.to_owned() } else { format!("{url}/") }
+    if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    }
 }
 
 /// The predictable name of an Ollama variant that carries a context: `qwen3-coder:30b` at 64k is
@@ -183,7 +215,11 @@ pub fn uncatalogued(installed: &InstalledModel) -> Model {
             let guess = size as f64 / 0.58e9;
             guess
         });
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a positive, small byte count")]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a positive, small byte count"
+    )]
     let per_token = (8000.0 * params_b).max(1.0) as u64;
     Model {
         id: installed.name.clone(),
@@ -195,7 +231,10 @@ pub fn uncatalogued(installed: &InstalledModel) -> Model {
         params_total_b: params_b,
         params_active_b: params_b,
         context_trained: installed.context_length.unwrap_or(131_072),
-        tools: installed.capabilities.as_ref().is_none_or(|caps| caps.iter().any(|c| c == "tools")),
+        tools: installed
+            .capabilities
+            .as_ref()
+            .is_none_or(|caps| caps.iter().any(|c| c == "tools")),
         thinking: false,
         score: 0.0,
         score_benchmark: "not in the catalog".to_owned(),
@@ -227,7 +266,10 @@ pub fn runtime_name(model: &Model, runtime: RuntimeKind) -> Option<&str> {
 #[must_use]
 pub fn is_installed(status: &RuntimeStatus, name: &str) -> bool {
     let full = ollama_full_name(name);
-    status.models.iter().any(|m| m.name == name || ollama_full_name(&m.name) == full)
+    status
+        .models
+        .iter()
+        .any(|m| m.name == name || ollama_full_name(&m.name) == full)
 }
 
 fn pick_runtime<'r>(
@@ -238,13 +280,19 @@ fn pick_runtime<'r>(
 ) -> Result<&'r RuntimeStatus, PlanError> {
     let find = |kind| facts.runtimes.iter().find(|r| r.name == kind);
     if let Some(kind) = options.runtime {
-        let status = find(kind).ok_or(PlanError::NoRuntime { ollama: String::new(), lmstudio: String::new() })?;
+        let status = find(kind).ok_or(PlanError::NoRuntime {
+            ollama: String::new(),
+            lmstudio: String::new(),
+        })?;
         if !status.running && !options.dry_run {
             return Err(PlanError::RuntimeDown {
                 name: kind.display_name(),
                 url: status.url.clone(),
                 error: status.error.clone().unwrap_or_default(),
-                hint: status.hint.clone().unwrap_or_else(|| kind.start_hint().to_owned()),
+                hint: status
+                    .hint
+                    .clone()
+                    .unwrap_or_else(|| kind.start_hint().to_owned()),
             });
         }
         return Ok(status);
@@ -256,8 +304,12 @@ fn pick_runtime<'r>(
             lmstudio: String::new(),
         }),
         [] => Err(PlanError::NoRuntime {
-            ollama: find(RuntimeKind::Ollama).map(|r| r.url.clone()).unwrap_or_default(),
-            lmstudio: find(RuntimeKind::Lmstudio).map(|r| r.url.clone()).unwrap_or_default(),
+            ollama: find(RuntimeKind::Ollama)
+                .map(|r| r.url.clone())
+                .unwrap_or_default(),
+            lmstudio: find(RuntimeKind::Lmstudio)
+                .map(|r| r.url.clone())
+                .unwrap_or_default(),
         }),
         [one] => Ok(one),
         several => {
@@ -266,7 +318,8 @@ fn pick_runtime<'r>(
                 catalog.models.iter().any(|model| {
                     runtime_name(model, status.name).is_some_and(|name| is_installed(status, name))
                         && fit::contexts(options.context).iter().any(|&ctx| {
-                            model.context_trained >= ctx && fit::estimate(model, ctx, budget).fit == Fit::Gpu
+                            model.context_trained >= ctx
+                                && fit::estimate(model, ctx, budget).fit == Fit::Gpu
                         })
                 })
             };
@@ -274,121 +327,88 @@ fn pick_runtime<'r>(
                 .iter()
                 .copied()
                 .find(|status| holds_fitting(status))
-                .or_else(|| several.iter().copied().find(|s| s.name == RuntimeKind::Ollama))
+                .or_else(|| {
+                    several
+                        .iter()
+                        .copied()
+                        .find(|s| s.name == RuntimeKind::Ollama)
+                })
                 .unwrap_or(several[0]))
         }
     }
 }
 
-/// Makes the plan.
-pub fn make(facts: &Facts<'_>, catalog: &Catalog, options: &InitOptions) -> Result<Plan, PlanError> {
-    let budget = Budget::from_hardware(facts.hardware);
-    let status = pick_runtime(facts, catalog, options, &budget)?;
+/// The models to choose from: the one named with `--model` (from the catalog, or an installed model the catalog
+/// does not know, kept in `owned`), or every catalog model the runtime can pull (installed ones when offline).
+fn candidates<'a>(
+    catalog: &'a Catalog,
+    status: &RuntimeStatus,
+    options: &InitOptions,
+    owned: &'a mut Option<Model>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<&'a Model>, PlanError> {
     let runtime = status.name;
-    let mut warnings = Vec::new();
-
-    // The candidates: one named model, or every catalog model the runtime can pull (installed ones when offline).
-    let uncatalogued_model;
-    let candidates: Vec<&Model> = if let Some(name) = &options.model {
-        let model = match catalog.find(name) {
-            Some(model) => model,
-            None => {
-                let installed = status
-                    .models
-                    .iter()
-                    .find(|m| m.name == *name || ollama_full_name(&m.name) == ollama_full_name(name))
-                    .ok_or_else(|| PlanError::UnknownModel(name.clone()))?;
-                uncatalogued_model = uncatalogued(installed);
-                warnings.push(format!(
-                    "`{name}` is not in the catalog: its memory need is a rough estimate and its tool calling untested"
-                ));
-                &uncatalogued_model
-            }
-        };
-        if runtime_name(model, runtime).is_none() {
-            return Err(PlanError::NotOnRuntime { model: model.id.clone(), runtime: runtime.display_name() });
-        }
-        if !model.tools {
-            return Err(PlanError::NoTools { model: model.id.clone() });
-        }
-        vec![model]
-    } else {
+    let Some(name) = &options.model else {
         let mut models: Vec<&Model> = catalog
             .models
             .iter()
             .filter(|m| m.tools && runtime_name(m, runtime).is_some())
             .collect();
         if options.offline {
-            models.retain(|m| runtime_name(m, runtime).is_some_and(|name| is_installed(status, name)));
+            models.retain(|m| {
+                runtime_name(m, runtime).is_some_and(|name| is_installed(status, name))
+            });
             if models.is_empty() {
                 return Err(PlanError::NothingInstalled);
             }
         }
-        models
+        return Ok(models);
     };
-
-    let choice = fit::choose(&candidates, &budget, options.context).map_err(|no_fit| {
-        if let Some(name) = &options.model {
-            PlanError::DoesNotFit {
-                model: name.clone(),
-                budget: no_fit.budget.clone(),
-                reason: no_fit.reasons.first().map(|r| r.reason.clone()).unwrap_or_default(),
-            }
-        } else if options.offline {
-            PlanError::NothingInstalled
-        } else {
-            PlanError::NothingFits { budget: no_fit.budget, reasons: no_fit.reasons }
-        }
-    })?;
-    let model = choice.model;
-    let estimate = choice.estimate.clone();
-    let context = estimate.context_length;
-    let base_model = runtime_name(model, runtime).unwrap_or(&model.id).to_owned();
-    let installed = is_installed(status, &base_model);
-
-    if let Some(requested) = options.context {
-        if requested < fit::CODEX_FLOOR {
-            warnings.push(format!(
-                "{requested} tokens is below what Codex needs to work (about {}): its first request alone is about \
-                 10k tokens",
-                fit::CODEX_FLOOR
-            ));
-        }
-    }
-    match estimate.fit {
-        Fit::Split => warnings.push(format!(
-            "`{base_model}` does not fit in GPU memory: about {}% of it runs on the CPU, several times slower",
-            estimate.cpu_percent()
-        )),
-        Fit::Cpu => warnings.push(format!("no usable GPU: `{base_model}` runs on the CPU, slowly")),
-        Fit::Gpu | Fit::No => {}
-    }
-
-    let total_vram: u64 = facts.hardware.gpus.iter().filter_map(|g| g.memory_total_bytes).sum();
-    let default_context = match runtime {
-        RuntimeKind::Ollama => Some(ollama::default_context(
-            status.version.as_deref().unwrap_or(""),
-            total_vram,
-            Some(model.context_trained),
-        )),
-        RuntimeKind::Lmstudio => None,
-    };
-    let needs_variant = runtime == RuntimeKind::Ollama && default_context.is_some_and(|d| d < context);
-    let written_model = if needs_variant { variant_name(&base_model, context) } else { base_model.clone() };
-    let provider = provider_for(runtime, &status.url, facts.oss_base_url);
-
-    let why = if options.model.is_some() {
-        format!("asked for with --model; {}", estimate.explain(&budget))
+    let model: &Model = if let Some(model) = catalog.find(name) {
+        model
     } else {
-        format!(
-            "the best-scoring catalog model that runs here ({} on {}); {}",
-            model.score,
-            model.score_benchmark,
-            estimate.explain(&budget)
-        )
+        let installed = status
+            .models
+            .iter()
+            .find(|m| m.name == *name || ollama_full_name(&m.name) == ollama_full_name(name))
+            .ok_or_else(|| PlanError::UnknownModel(name.clone()))?;
+        warnings.push(format!(
+            "`{name}` is not in the catalog: its memory need is a rough estimate and its tool calling untested"
+        ));
+        owned.insert(uncatalogued(installed))
     };
+    if runtime_name(model, runtime).is_none() {
+        return Err(PlanError::NotOnRuntime {
+            model: model.id.clone(),
+            runtime: runtime.display_name(),
+        });
+    }
+    if !model.tools {
+        return Err(PlanError::NoTools {
+            model: model.id.clone(),
+        });
+    }
+    Ok(vec![model])
+}
 
-    let steps = vec![
+/// The steps of a plan, each `planned` or `skipped`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the plan's pieces, computed once in `make`"
+)]
+fn steps(
+    options: &InitOptions,
+    runtime: RuntimeKind,
+    base_model: &str,
+    installed: bool,
+    size: u64,
+    written_model: &str,
+    context: u64,
+    default_context: Option<u64>,
+    provider: &Provider,
+) -> Vec<Step> {
+    let needs_variant = written_model != base_model;
+    vec![
         Step {
             name: "pull",
             status: if installed { "skipped" } else { "planned" },
@@ -397,7 +417,7 @@ pub fn make(facts: &Facts<'_>, catalog: &Catalog, options: &InitOptions) -> Resu
             } else if options.offline {
                 format!("`{base_model}` must be installed first")
             } else {
-                format!("download `{base_model}` ({})", human_bytes(model.size_bytes))
+                format!("download `{base_model}` ({})", human_bytes(size))
             },
         },
         Step {
@@ -431,7 +451,118 @@ pub fn make(facts: &Facts<'_>, catalog: &Catalog, options: &InitOptions) -> Resu
             status: "planned",
             detail: "send one request the way Codex does and check that the model answers and calls a tool".to_owned(),
         },
-    ];
+    ]
+}
+
+fn no_fit_error(no_fit: fit::NoFit, options: &InitOptions) -> PlanError {
+    if let Some(name) = &options.model {
+        PlanError::DoesNotFit {
+            model: name.clone(),
+            budget: no_fit.budget.clone(),
+            reason: no_fit
+                .reasons
+                .first()
+                .map(|r| r.reason.clone())
+                .unwrap_or_default(),
+        }
+    } else if options.offline {
+        PlanError::NothingInstalled
+    } else {
+        PlanError::NothingFits {
+            budget: no_fit.budget,
+            reasons: no_fit.reasons,
+        }
+    }
+}
+
+/// Warnings about the context asked for and about where the model will run.
+fn fit_warnings(options: &InitOptions, estimate: &Estimate, base_model: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(requested) = options.context.filter(|c| *c < fit::CODEX_FLOOR) {
+        warnings.push(format!(
+            "{requested} tokens is below what Codex needs to work (about {}): its first request alone is about 10k \
+             tokens",
+            fit::CODEX_FLOOR
+        ));
+    }
+    match estimate.fit {
+        Fit::Split => warnings.push(format!(
+            "`{base_model}` does not fit in GPU memory: about {}% of it runs on the CPU, several times slower",
+            estimate.cpu_percent()
+        )),
+        Fit::Cpu => warnings.push(format!("no usable GPU: `{base_model}` runs on the CPU, slowly")),
+        Fit::Gpu | Fit::No => {}
+    }
+    warnings
+}
+
+/// Makes the plan.
+pub fn make(
+    facts: &Facts<'_>,
+    catalog: &Catalog,
+    options: &InitOptions,
+) -> Result<Plan, PlanError> {
+    let budget = Budget::from_hardware(facts.hardware);
+    let status = pick_runtime(facts, catalog, options, &budget)?;
+    let runtime = status.name;
+    let mut warnings = Vec::new();
+
+    let mut owned = None;
+    let candidates = candidates(catalog, status, options, &mut owned, &mut warnings)?;
+    let choice = fit::choose(&candidates, &budget, options.context)
+        .map_err(|no_fit| no_fit_error(no_fit, options))?;
+    let model = choice.model;
+    let estimate = choice.estimate.clone();
+    let context = estimate.context_length;
+    let base_model = runtime_name(model, runtime).unwrap_or(&model.id).to_owned();
+    let installed = is_installed(status, &base_model);
+
+    warnings.extend(fit_warnings(options, &estimate, &base_model));
+    let total_vram: u64 = facts
+        .hardware
+        .gpus
+        .iter()
+        .filter_map(|g| g.memory_total_bytes)
+        .sum();
+    let default_context = match runtime {
+        RuntimeKind::Ollama => Some(ollama::default_context(
+            status.version.as_deref().unwrap_or(""),
+            total_vram,
+            Some(model.context_trained),
+        )),
+        RuntimeKind::Lmstudio => None,
+    };
+    let needs_variant =
+        runtime == RuntimeKind::Ollama && default_context.is_some_and(|d| d < context);
+    let written_model = if needs_variant {
+        variant_name(&base_model, context)
+    } else {
+        base_model.clone()
+    };
+    let provider = provider_for(runtime, &status.url, facts.oss_base_url);
+
+    let why = if options.model.is_some() {
+        format!("asked for with --model; {}", estimate.explain(&budget))
+    } else {
+        format!(
+            "the best-scoring catalog model that runs here ({} on {}); {}",
+            model.score,
+            model.score_benchmark,
+            estimate.explain(&budget)
+        )
+    };
+
+    let steps = steps(
+        options,
+        runtime,
+        &base_model,
+        installed,
+        model.size_bytes,
+        &written_model,
+        context,
+        default_context,
+        &provider,
+    );
     if !status.running {
         warnings.push(format!(
             "{} is not running at `{}`: this plan assumes nothing is installed",
@@ -473,7 +604,10 @@ mod tests {
 
     fn hardware(ram: &str, gpus: &[&str]) -> Hardware {
         let gpus: Vec<String> = gpus.iter().map(|g| (*g).to_owned()).collect();
-        Described::from_args(Some(ram), &gpus, false).expect("valid").expect("described").hardware()
+        Described::from_args(Some(ram), &gpus, false)
+            .expect("valid")
+            .expect("described")
+            .hardware()
     }
 
     fn runtime(kind: RuntimeKind, running: bool, models: &[(&str, u64)]) -> RuntimeStatus {
@@ -507,22 +641,47 @@ mod tests {
     }
 
     fn options() -> InitOptions {
-        InitOptions { profile: "local".to_owned(), ..InitOptions::default() }
+        InitOptions {
+            profile: "local".to_owned(),
+            ..InitOptions::default()
+        }
     }
 
     #[test]
     fn plans_the_best_gpu_model_with_a_context_variant() {
         let catalog = catalog::load(None).expect("catalog");
         let hw = hardware("64GiB", &["24GiB"]);
-        let runtimes = [runtime(RuntimeKind::Ollama, true, &[]), runtime(RuntimeKind::Lmstudio, false, &[])];
-        let plan = make(&Facts { hardware: &hw, runtimes: &runtimes, oss_base_url: None }, &catalog, &options()).expect("a plan");
+        let runtimes = [
+            runtime(RuntimeKind::Ollama, true, &[]),
+            runtime(RuntimeKind::Lmstudio, false, &[]),
+        ];
+        let plan = make(
+            &Facts {
+                hardware: &hw,
+                runtimes: &runtimes,
+                oss_base_url: None,
+            },
+            &catalog,
+            &options(),
+        )
+        .expect("a plan");
         assert_eq!(plan.runtime, RuntimeKind::Ollama);
         assert_eq!(plan.base_model, "gpt-oss:20b");
         assert_eq!(plan.context_length, 65_536);
-        assert_eq!(plan.default_context, Some(32_768), "24 GiB of VRAM gets 32k by default");
+        assert_eq!(
+            plan.default_context,
+            Some(32_768),
+            "24 GiB of VRAM gets 32k by default"
+        );
         assert!(plan.needs_variant);
         assert_eq!(plan.model, "gpt-oss:20b-ctx64k");
-        assert_eq!(plan.provider, Provider { id: "ollama".to_owned(), base_url: None });
+        assert_eq!(
+            plan.provider,
+            Provider {
+                id: "ollama".to_owned(),
+                base_url: None
+            }
+        );
         assert_eq!(plan.steps[0].status, "planned");
         assert_eq!(plan.passed_over.len(), 4);
     }
@@ -533,25 +692,56 @@ mod tests {
         let hw = hardware("64GiB", &["24GiB"]);
         let runtimes = [
             runtime(RuntimeKind::Ollama, true, &[]),
-            runtime(RuntimeKind::Lmstudio, true, &[("openai/gpt-oss-20b", 12_000_000_000)]),
+            runtime(
+                RuntimeKind::Lmstudio,
+                true,
+                &[("openai/gpt-oss-20b", 12_000_000_000)],
+            ),
         ];
-        let plan = make(&Facts { hardware: &hw, runtimes: &runtimes, oss_base_url: None }, &catalog, &options()).expect("a plan");
+        let plan = make(
+            &Facts {
+                hardware: &hw,
+                runtimes: &runtimes,
+                oss_base_url: None,
+            },
+            &catalog,
+            &options(),
+        )
+        .expect("a plan");
         assert_eq!(plan.runtime, RuntimeKind::Lmstudio);
         assert!(plan.installed);
         assert_eq!(plan.steps[0].status, "skipped");
-        assert!(!plan.needs_variant, "LM Studio loads with an explicit context");
+        assert!(
+            !plan.needs_variant,
+            "LM Studio loads with an explicit context"
+        );
     }
 
     #[test]
     fn refuses_without_a_runtime_but_plans_a_dry_run() {
         let catalog = catalog::load(None).expect("catalog");
         let hw = hardware("64GiB", &["24GiB"]);
-        let runtimes = [runtime(RuntimeKind::Ollama, false, &[]), runtime(RuntimeKind::Lmstudio, false, &[])];
-        let facts = Facts { hardware: &hw, runtimes: &runtimes, oss_base_url: None };
+        let runtimes = [
+            runtime(RuntimeKind::Ollama, false, &[]),
+            runtime(RuntimeKind::Lmstudio, false, &[]),
+        ];
+        let facts = Facts {
+            hardware: &hw,
+            runtimes: &runtimes,
+            oss_base_url: None,
+        };
         let err = make(&facts, &catalog, &options()).expect_err("nothing runs");
         assert!(matches!(err, PlanError::NoRuntime { .. }));
         assert!(err.hint().contains("ollama serve"));
-        let plan = make(&facts, &catalog, &InitOptions { dry_run: true, ..options() }).expect("a dry-run plan");
+        let plan = make(
+            &facts,
+            &catalog,
+            &InitOptions {
+                dry_run: true,
+                ..options()
+            },
+        )
+        .expect("a dry-run plan");
         assert!(!plan.runtime_running);
         assert_eq!(plan.base_model, "gpt-oss:20b");
     }
@@ -560,47 +750,143 @@ mod tests {
     fn honours_model_context_and_offline_options() {
         let catalog = catalog::load(None).expect("catalog");
         let hw = hardware("64GiB", &["40GiB"]);
-        let runtimes = [runtime(RuntimeKind::Ollama, true, &[("qwen3-coder:30b", 18_556_700_761), ("mine:8b", 5_000_000_000)])];
-        let facts = Facts { hardware: &hw, runtimes: &runtimes, oss_base_url: None };
+        let runtimes = [runtime(
+            RuntimeKind::Ollama,
+            true,
+            &[
+                ("qwen3-coder:30b", 18_556_700_761),
+                ("mine:8b", 5_000_000_000),
+            ],
+        )];
+        let facts = Facts {
+            hardware: &hw,
+            runtimes: &runtimes,
+            oss_base_url: None,
+        };
 
-        let plan = make(&facts, &catalog, &InitOptions { model: Some("qwen3-coder:30b".into()), ..options() }).expect("plan");
+        let plan = make(
+            &facts,
+            &catalog,
+            &InitOptions {
+                model: Some("qwen3-coder:30b".into()),
+                ..options()
+            },
+        )
+        .expect("plan");
         assert_eq!(plan.catalog_id.as_deref(), Some("qwen3-coder-30b"));
         assert!(plan.installed);
         assert_eq!(plan.default_context, Some(32_768));
         assert_eq!(plan.model, "qwen3-coder:30b-ctx64k");
 
-        let plan = make(&facts, &catalog, &InitOptions { context: Some(32_768), model: Some("qwen3-coder-30b".into()), ..options() }).expect("plan");
+        let plan = make(
+            &facts,
+            &catalog,
+            &InitOptions {
+                context: Some(32_768),
+                model: Some("qwen3-coder-30b".into()),
+                ..options()
+            },
+        )
+        .expect("plan");
         assert_eq!(plan.context_length, 32_768);
         assert!(!plan.needs_variant, "the default already gives 32k");
         assert_eq!(plan.model, "qwen3-coder:30b");
 
-        let offline = make(&facts, &catalog, &InitOptions { offline: true, ..options() }).expect("plan");
-        assert_eq!(offline.base_model, "qwen3-coder:30b", "only installed models when offline");
+        let offline = make(
+            &facts,
+            &catalog,
+            &InitOptions {
+                offline: true,
+                ..options()
+            },
+        )
+        .expect("plan");
+        assert_eq!(
+            offline.base_model, "qwen3-coder:30b",
+            "only installed models when offline"
+        );
 
-        let mine = make(&facts, &catalog, &InitOptions { model: Some("mine:8b".into()), ..options() }).expect("plan");
+        let mine = make(
+            &facts,
+            &catalog,
+            &InitOptions {
+                model: Some("mine:8b".into()),
+                ..options()
+            },
+        )
+        .expect("plan");
         assert_eq!(mine.base_model, "mine:8b");
-        assert!(mine.warnings.iter().any(|w| w.contains("not in the catalog")));
+        assert!(
+            mine.warnings
+                .iter()
+                .any(|w| w.contains("not in the catalog"))
+        );
 
-        let err = make(&facts, &catalog, &InitOptions { model: Some("llama9".into()), ..options() }).expect_err("unknown");
+        let err = make(
+            &facts,
+            &catalog,
+            &InitOptions {
+                model: Some("llama9".into()),
+                ..options()
+            },
+        )
+        .expect_err("unknown");
         assert_eq!(err, PlanError::UnknownModel("llama9".into()));
 
         let small = hardware("16GiB", &["8GiB"]);
-        let err = make(&Facts { hardware: &small, runtimes: &runtimes, oss_base_url: None }, &catalog, &InitOptions { model: Some("gpt-oss-120b".into()), ..options() })
-            .expect_err("too big");
+        let err = make(
+            &Facts {
+                hardware: &small,
+                runtimes: &runtimes,
+                oss_base_url: None,
+            },
+            &catalog,
+            &InitOptions {
+                model: Some("gpt-oss-120b".into()),
+                ..options()
+            },
+        )
+        .expect_err("too big");
         assert!(matches!(err, PlanError::DoesNotFit { .. }), "{err:?}");
     }
 
     #[test]
     fn a_runtime_elsewhere_gets_a_custom_provider() {
-        assert_eq!(provider_for(RuntimeKind::Ollama, "http://localhost:11434/", None).id, "ollama");
-        let moved = provider_for(RuntimeKind::Ollama, "http://127.0.0.1:5555/", Some("http://127.0.0.1:5555/v1"));
-        assert_eq!(moved, Provider { id: "ollama".to_owned(), base_url: None }, "CODEX_OSS_BASE_URL moves the built-in");
+        assert_eq!(
+            provider_for(RuntimeKind::Ollama, "http://localhost:11434/", None).id,
+            "ollama"
+        );
+        let moved = provider_for(
+            RuntimeKind::Ollama,
+            "http://127.0.0.1:5555/",
+            Some("http://127.0.0.1:5555/v1"),
+        );
+        assert_eq!(
+            moved,
+            Provider {
+                id: "ollama".to_owned(),
+                base_url: None
+            },
+            "CODEX_OSS_BASE_URL moves the built-in"
+        );
         let custom = provider_for(RuntimeKind::Ollama, "http://127.0.0.1:5555/", None);
         assert_eq!(custom.id, "codex-local-ollama");
         assert_eq!(custom.base_url.as_deref(), Some("http://127.0.0.1:5555/v1"));
-        assert_eq!(provider_for(RuntimeKind::Lmstudio, "http://gpu-box:1234/", None).id, "codex-local-lmstudio");
-        assert_eq!(variant_name("qwen3-coder:30b", 65_536), "qwen3-coder:30b-ctx64k");
-        assert_eq!(variant_name("glm-4.7-flash", 65_536), "glm-4.7-flash:ctx64k");
-        assert_eq!(variant_name("glm-4.7-flash:latest", 32_768), "glm-4.7-flash:ctx32k");
+        assert_eq!(
+            provider_for(RuntimeKind::Lmstudio, "http://gpu-box:1234/", None).id,
+            "codex-local-lmstudio"
+        );
+        assert_eq!(
+            variant_name("qwen3-coder:30b", 65_536),
+            "qwen3-coder:30b-ctx64k"
+        );
+        assert_eq!(
+            variant_name("glm-4.7-flash", 65_536),
+            "glm-4.7-flash:ctx64k"
+        );
+        assert_eq!(
+            variant_name("glm-4.7-flash:latest", 32_768),
+            "glm-4.7-flash:ctx32k"
+        );
     }
 }

@@ -51,7 +51,7 @@ pub const LMSTUDIO_DEFAULT_PORT: u16 = 1234;
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 
 /// How long verification waits for the model unless `CODEX_LOCAL_VERIFY_TIMEOUT_S` says otherwise.
-pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(300);
+pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_mins(5);
 
 /// Where a value came from, so that messages can name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,7 +245,9 @@ impl Settings {
             verify_timeout,
             progress: !no_progress(env),
             codex_oss_base_url: env.var(env_vars::CODEX_OSS_BASE_URL),
-            codex_oss_port: env.var(env_vars::CODEX_OSS_PORT).and_then(|p| p.trim().parse().ok()),
+            codex_oss_port: env
+                .var(env_vars::CODEX_OSS_PORT)
+                .and_then(|p| p.trim().parse().ok()),
         })
     }
 }

@@ -162,7 +162,10 @@ impl Printer {
             "failed" => self.err.bad("✗"),
             _ => " ".to_owned(),
         };
-        Self::stderr(&format!("{mark} {} {detail}\n", self.err.bold(&pad(name, 9))));
+        Self::stderr(&format!(
+            "{mark} {} {detail}\n",
+            self.err.bold(&pad(name, 9))
+        ));
     }
 
     /// Asks a yes/no question on the terminal; `None` when there is no terminal to ask on.
@@ -227,13 +230,18 @@ impl Printer {
 }
 
 fn spinner_style() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
+    ProgressStyle::with_template("{spinner} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 fn bytes_style() -> ProgressStyle {
-    ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}")
-        .map(|style| style.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
+    ProgressStyle::with_template(
+        "{msg} [{wide_bar}] {bytes}/{total_bytes} {binary_bytes_per_sec} {eta}",
+    )
+    .map_or_else(
+        |_| ProgressStyle::default_bar(),
+        |style| style.progress_chars("=> "),
+    )
 }
 
 /// A download in progress: bytes summed over every layer, the phase as the message.
@@ -250,7 +258,13 @@ pub struct Download {
 
 impl Download {
     /// One progress report from the runtime.
-    pub fn update(&mut self, status: &str, digest: Option<&str>, total: Option<u64>, completed: Option<u64>) {
+    pub fn update(
+        &mut self,
+        status: &str,
+        digest: Option<&str>,
+        total: Option<u64>,
+        completed: Option<u64>,
+    ) {
         let mut sizes_changed = false;
         if let (Some(digest), Some(total)) = (digest, total) {
             let entry = self.layers.entry(digest.to_owned()).or_insert((0, 0));
@@ -264,14 +278,17 @@ impl Download {
         }
         let phase = phase_of(status);
         if phase != self.status {
-            self.status = phase.to_owned();
+            phase.clone_into(&mut self.status);
             if let Some(bar) = &self.bar {
                 bar.set_message(format!("{}: {phase}", self.what));
             } else if self.lines {
                 Printer::stderr(&format!("{}: {phase}\n", self.what));
             }
         }
-        let (total, done) = self.layers.values().fold((0, 0), |(t, d), (lt, ld)| (t + lt, d + ld));
+        let (total, done) = self
+            .layers
+            .values()
+            .fold((0, 0), |(t, d), (lt, ld)| (t + lt, d + ld));
         if total == 0 {
             return;
         }
@@ -282,6 +299,7 @@ impl Download {
             if !self.sized && phase == "downloading" {
                 self.sized = true;
                 bar.set_style(bytes_style());
+                bar.set_message(self.what.clone());
                 bar.disable_steady_tick();
             }
             bar.set_position(done);
@@ -310,9 +328,7 @@ impl Download {
 
 /// The phase a status line belongs to: `pulling 06c1097efce0` lines are all "downloading".
 fn phase_of(status: &str) -> &str {
-    if status.starts_with("pulling ") && status != "pulling manifest" {
-        "downloading"
-    } else if status.is_empty() {
+    if status.is_empty() || (status.starts_with("pulling ") && status != "pulling manifest") {
         "downloading"
     } else {
         status

@@ -28,8 +28,15 @@ pub async fn find(path_var: Option<&OsString>, timeout: Duration) -> Option<Code
         Some(version) => Some(version),
         None => run_version(&path, timeout).await,
     };
-    let supported = version.as_deref().and_then(parse_version).map(|v| v >= MIN_VERSION);
-    Some(CodexBinary { path, version, supported })
+    let supported = version
+        .as_deref()
+        .and_then(parse_version)
+        .map(|v| v >= MIN_VERSION);
+    Some(CodexBinary {
+        path,
+        version,
+        supported,
+    })
 }
 
 /// The first executable `name` in the `PATH` value.

@@ -87,7 +87,11 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("`{key}` in `{}` is not a table, so `{key}.{child}` cannot be set", path.display())]
-    NotATable { path: PathBuf, key: String, child: String },
+    NotATable {
+        path: PathBuf,
+        key: String,
+        child: String,
+    },
 }
 
 impl ConfigError {
@@ -191,7 +195,12 @@ impl CodexConfigMut {
         let now = match fs_err::read_to_string(&target) {
             Ok(text) => Some(text),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => return Err(ConfigError::Read { path: target, source }),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: target,
+                    source,
+                });
+            }
         };
         if now != self.raw {
             let mut fresh = Self {
@@ -250,7 +259,12 @@ fn apply(path: &Path, document: &mut DocumentMut, ops: &[Op]) -> Result<Vec<Op>,
     Ok(changed)
 }
 
-fn set(path: &Path, document: &mut DocumentMut, keys: &[String], value: &Scalar) -> Result<bool, ConfigError> {
+fn set(
+    path: &Path,
+    document: &mut DocumentMut,
+    keys: &[String],
+    value: &Scalar,
+) -> Result<bool, ConfigError> {
     let Some((last, parents)) = keys.split_last() else {
         return Ok(false);
     };
@@ -271,22 +285,18 @@ fn set(path: &Path, document: &mut DocumentMut, keys: &[String], value: &Scalar)
                 child,
             })?;
     }
-    match table.get_mut(last) {
-        Some(Item::Value(existing)) => {
-            if value.matches(existing) {
-                return Ok(false);
-            }
-            // Keep the comment and spacing around the old value.
-            let decor = existing.decor().clone();
-            *existing = value.to_value();
-            *existing.decor_mut() = decor;
-            Ok(true)
+    if let Some(Item::Value(existing)) = table.get_mut(last) {
+        if value.matches(existing) {
+            return Ok(false);
         }
-        _ => {
-            table.insert(last, Item::Value(value.to_value()));
-            Ok(true)
-        }
+        // Keep the comment and spacing around the old value.
+        let decor = existing.decor().clone();
+        *existing = value.to_value();
+        *existing.decor_mut() = decor;
+    } else {
+        table.insert(last, Item::Value(value.to_value()));
     }
+    Ok(true)
 }
 
 fn remove(document: &mut DocumentMut, keys: &[String]) -> bool {
@@ -310,8 +320,13 @@ fn backup(target: &Path, previous: &str, backups: &Path) -> Result<PathBuf, Conf
         source,
     };
     fs_err::create_dir_all(backups).map_err(write_error)?;
-    let name = target.file_name().map_or_else(|| "config.toml".into(), |n| n.to_string_lossy().into_owned());
-    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let name = target.file_name().map_or_else(
+        || "config.toml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let mut candidate = backups.join(format!("{name}.{stamp}.bak"));
     let mut n = 1;
     while candidate.exists() {
@@ -328,7 +343,10 @@ pub fn write_atomic(target: &Path, text: &str) -> Result<(), ConfigError> {
         path: target.to_path_buf(),
         source,
     };
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir).map_err(error)?;
     let mut temp = tempfile::Builder::new()
         .prefix(".codex-local-")
@@ -337,12 +355,11 @@ pub fn write_atomic(target: &Path, text: &str) -> Result<(), ConfigError> {
         .map_err(error)?;
     temp.write_all(text.as_bytes()).map_err(error)?;
     temp.as_file().sync_all().map_err(error)?;
-    let permissions = match fs_err::metadata(target) {
-        Ok(metadata) => Some(metadata.permissions()),
-        Err(_) => default_permissions(),
-    };
-    if let Some(permissions) = permissions {
-        fs_err::set_permissions(temp.path(), permissions).map_err(error)?;
+    match fs_err::metadata(target) {
+        Ok(metadata) => {
+            fs_err::set_permissions(temp.path(), metadata.permissions()).map_err(error)?;
+        }
+        Err(_) => set_default_permissions(temp.path()).map_err(error)?,
     }
     temp.persist(target).map_err(|err| error(err.error))?;
     Ok(())
@@ -350,14 +367,14 @@ pub fn write_atomic(target: &Path, text: &str) -> Result<(), ConfigError> {
 
 /// A new file gets the usual 0644 rather than the temporary file's 0600.
 #[cfg(unix)]
-fn default_permissions() -> Option<std::fs::Permissions> {
+fn set_default_permissions(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    Some(std::fs::Permissions::from_mode(0o644))
+    fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o644))
 }
 
 #[cfg(not(unix))]
-fn default_permissions() -> Option<std::fs::Permissions> {
-    None
+fn set_default_permissions(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -382,7 +399,9 @@ mod tests {
         let mut config = CodexConfigMut::open(&path).expect("parses");
         let changed = config.apply(&ops()).expect("applies");
         assert_eq!(changed.len(), 4);
-        let saved = config.save(&ops(), &dir.path().join("backups")).expect("saves");
+        let saved = config
+            .save(&ops(), &dir.path().join("backups"))
+            .expect("saves");
         assert!(saved.changed);
         let after = fs_err::read_to_string(&path).expect("read");
         assert_eq!(
@@ -396,7 +415,12 @@ mod tests {
         // A second run changes nothing and writes nothing.
         let mut again = CodexConfigMut::open(&path).expect("parses");
         assert!(again.apply(&ops()).expect("applies").is_empty());
-        assert!(!again.save(&ops(), &dir.path().join("backups")).expect("saves").changed);
+        assert!(
+            !again
+                .save(&ops(), &dir.path().join("backups"))
+                .expect("saves")
+                .changed
+        );
     }
 
     #[test]
@@ -415,8 +439,14 @@ mod tests {
         fs_err::write(&path, "a = 1\n").expect("write");
         let mut config = CodexConfigMut::open(&path).expect("parses");
         config.apply(&ops()).expect("applies");
-        fs_err::write(&path, "a = 1\n[projects.\"/x\"]\ntrust_level = \"trusted\"\n").expect("Codex writes");
-        config.save(&ops(), &dir.path().join("backups")).expect("saves");
+        fs_err::write(
+            &path,
+            "a = 1\n[projects.\"/x\"]\ntrust_level = \"trusted\"\n",
+        )
+        .expect("Codex writes");
+        config
+            .save(&ops(), &dir.path().join("backups"))
+            .expect("saves");
         let after = fs_err::read_to_string(&path).expect("read");
         assert!(after.contains("trust_level = \"trusted\""), "{after}");
         assert!(after.contains("model_provider = \"ollama\""), "{after}");
@@ -434,9 +464,21 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).expect("symlink");
         let mut config = CodexConfigMut::open(&link).expect("parses");
         config.apply(&ops()).expect("applies");
-        config.save(&ops(), &dir.path().join("backups")).expect("saves");
-        assert!(fs_err::symlink_metadata(&link).expect("stat").file_type().is_symlink(), "the link stays a link");
-        assert!(fs_err::read_to_string(&real).expect("read").contains("ollama"));
+        config
+            .save(&ops(), &dir.path().join("backups"))
+            .expect("saves");
+        assert!(
+            fs_err::symlink_metadata(&link)
+                .expect("stat")
+                .file_type()
+                .is_symlink(),
+            "the link stays a link"
+        );
+        assert!(
+            fs_err::read_to_string(&real)
+                .expect("read")
+                .contains("ollama")
+        );
         let mode = fs_err::metadata(&real).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }

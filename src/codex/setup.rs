@@ -3,8 +3,8 @@
 
 use toml_edit::{DocumentMut, Item};
 
-use super::edit::{Op, Scalar};
 use super::RESERVED_PROVIDERS;
+use super::edit::{Op, Scalar};
 
 /// Where Codex should send its requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,12 +48,23 @@ pub fn ops(target: &Target, privacy: bool) -> Vec<Op> {
         str("model_provider", &target.provider),
         str("model", &target.model),
         Op::set("model_context_window", Scalar::Int(context)),
-        Op::set("model_auto_compact_token_limit", Scalar::Int(context / 10 * 9)),
+        Op::set(
+            "model_auto_compact_token_limit",
+            Scalar::Int(context / 10 * 9),
+        ),
         str("web_search", "disabled"),
     ];
-    ops.extend(TOOL_KEYS.iter().map(|(path, value)| Op::set(path, Scalar::Bool(*value))));
+    ops.extend(
+        TOOL_KEYS
+            .iter()
+            .map(|(path, value)| Op::set(path, Scalar::Bool(*value))),
+    );
     if privacy {
-        ops.extend(PRIVACY_KEYS.iter().map(|(path, value)| Op::set(path, Scalar::Bool(*value))));
+        ops.extend(
+            PRIVACY_KEYS
+                .iter()
+                .map(|(path, value)| Op::set(path, Scalar::Bool(*value))),
+        );
     }
     if let Some(base_url) = &target.base_url {
         let table = format!("model_providers.{}", target.provider);
@@ -75,7 +86,10 @@ pub struct Problem {
 #[must_use]
 pub fn problems(document: &DocumentMut) -> Vec<Problem> {
     let mut found = Vec::new();
-    if let Some(providers) = document.get("model_providers").and_then(Item::as_table_like) {
+    if let Some(providers) = document
+        .get("model_providers")
+        .and_then(Item::as_table_like)
+    {
         for (id, _) in providers.iter() {
             if RESERVED_PROVIDERS.contains(&id) {
                 found.push(Problem {
@@ -112,12 +126,19 @@ mod tests {
             context: 65_536,
         };
         let ops = ops(&target, false);
-        assert!(ops.contains(&Op::set("model_auto_compact_token_limit", Scalar::Int(58_977))));
+        assert!(ops.contains(&Op::set(
+            "model_auto_compact_token_limit",
+            Scalar::Int(58_977)
+        )));
         assert!(ops.contains(&Op::set(
             "model_providers.codex-local-ollama.wire_api",
             Scalar::Str("responses".into())
         )));
-        assert!(!ops.iter().any(|op| matches!(op, Op::Set(path, _) if path[0] == "check_for_update_on_startup")));
+        assert!(
+            !ops.iter().any(
+                |op| matches!(op, Op::Set(path, _) if path[0] == "check_for_update_on_startup")
+            )
+        );
     }
 
     #[test]

@@ -25,14 +25,18 @@ use crate::size::human_bytes;
 use crate::ui::{Printer, Style};
 
 /// How long a download may sit without a byte before it counts as stalled.
-const PULL_IDLE: Duration = Duration::from_secs(120);
+const PULL_IDLE: Duration = Duration::from_mins(2);
 /// How long loading a model may take (a large model from a slow disk takes minutes).
-const LOAD_IDLE: Duration = Duration::from_secs(900);
+const LOAD_IDLE: Duration = Duration::from_mins(15);
+/// How long a quick request (show, create, ps) may stay silent.
+const SHOW_IDLE: Duration = Duration::from_mins(1);
 
 /// Why init stopped before changing anything.
 #[derive(Debug, Error)]
 pub enum InitError {
-    #[error("Downloading `{model}` ({size}) needs your consent, and there is no terminal to ask on")]
+    #[error(
+        "Downloading `{model}` ({size}) needs your consent, and there is no terminal to ask on"
+    )]
     NeedsYes { model: String, size: String },
     #[error("Stopped: `{model}` was not downloaded, and nothing was changed")]
     Declined { model: String },
@@ -125,6 +129,13 @@ impl InitReport {
     }
 }
 
+/// Where init writes.
+struct Paths {
+    home: PathBuf,
+    config: PathBuf,
+    profile: PathBuf,
+}
+
 /// Runs `init`.
 pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let settings = &ctx.settings;
@@ -134,18 +145,6 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         super::status::gather(settings),
         binary::find(settings.path_var.as_ref(), Duration::from_secs(3))
     );
-    let options = InitOptions {
-        runtime: args.runtime.map(|r| match r {
-            RuntimeArg::Ollama => RuntimeKind::Ollama,
-            RuntimeArg::Lmstudio => RuntimeKind::Lmstudio,
-        }),
-        model: args.model.clone(),
-        context: args.context,
-        profile: args.profile.clone(),
-        profile_only: args.profile_only,
-        offline: args.offline,
-        dry_run: args.dry_run,
-    };
     let plan = plan::make(
         &Facts {
             hardware: &facts.hardware,
@@ -153,38 +152,16 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
             oss_base_url: settings.codex_oss_base_url.as_deref(),
         },
         &catalog,
-        &options,
+        &options(args),
     )?;
-    let home = settings.codex_home.clone();
-    let config_path = home.join(CONFIG_FILE);
-    let profile_path = home.join(format!("{}{PROFILE_SUFFIX}", args.profile));
-    let mut report = InitReport {
-        dry_run: args.dry_run,
-        runtime: plan.runtime,
-        url: plan.url.clone(),
-        base_model: plan.base_model.clone(),
-        model: plan.model.clone(),
-        context_length: plan.context_length,
-        fit: plan.fit,
-        need_bytes: plan.need_bytes,
-        why: plan.why.clone(),
-        passed_over: plan.passed_over.clone(),
-        steps: plan.steps.clone(),
-        codex: CodexReport {
-            config: (!args.profile_only).then(|| config_path.clone()),
-            profile: profile_path.clone(),
-            provider: plan.provider.id.clone(),
-            default_changed: false,
-            backup: None,
-            profile_backup: None,
-            binary: codex_binary.clone(),
-        },
-        served: None,
-        verified: None,
-        changed: false,
-        warnings: plan.warnings.clone(),
+    let paths = Paths {
+        home: settings.codex_home.clone(),
+        config: settings.codex_home.join(CONFIG_FILE),
+        profile: settings
+            .codex_home
+            .join(format!("{}{PROFILE_SUFFIX}", args.profile)),
     };
-
+    let mut report = InitReport::new(&plan, args, &paths, codex_binary);
     if args.dry_run {
         printer.result(&report, |style| render_plan(&plan, &report, style))?;
         return Ok(ExitCode::SUCCESS);
@@ -202,19 +179,150 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     ));
 
     // Everything that could stop init is checked before anything is downloaded or written.
-    let mut config = if args.profile_only { None } else { Some(CodexConfigMut::open(&config_path)?) };
-    let mut profile = CodexConfigMut::open(&profile_path)?;
+    let (config, profile, fixes) = preflight(args, &plan, &paths, printer)?;
+    report.warn_about_codex(printer);
+
+    let base = Url::parse(&plan.url).context("the runtime's address")?;
+    let served_context = prepare_ollama(&plan, &base, &facts, printer, &mut report).await?;
+    let target = Target {
+        provider: plan.provider.id.clone(),
+        base_url: plan.provider.base_url.clone(),
+        provider_name: format!("{} (codex-local)", plan.runtime.display_name()),
+        model: report.model.clone(),
+        context: served_context,
+    };
+    configure(
+        config,
+        profile,
+        &fixes,
+        &target,
+        args.offline,
+        &paths,
+        settings.home_dir.as_deref(),
+        printer,
+        &mut report,
+    )?;
+
+    let version = facts
+        .runtimes
+        .iter()
+        .find(|r| r.name == plan.runtime)
+        .and_then(|r| r.version.clone());
+    verify(
+        &base,
+        version.as_deref(),
+        settings.verify_timeout,
+        printer,
+        &mut report,
+    )
+    .await?;
+    printer.result(&report, |style| {
+        render_done(&report, settings.home_dir.as_deref(), style)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn options(args: &InitArgs) -> InitOptions {
+    InitOptions {
+        runtime: args.runtime.map(|r| match r {
+            RuntimeArg::Ollama => RuntimeKind::Ollama,
+            RuntimeArg::Lmstudio => RuntimeKind::Lmstudio,
+        }),
+        model: args.model.clone(),
+        context: args.context,
+        profile: args.profile.clone(),
+        profile_only: args.profile_only,
+        offline: args.offline,
+        dry_run: args.dry_run,
+    }
+}
+
+impl InitReport {
+    fn new(plan: &Plan, args: &InitArgs, paths: &Paths, binary: Option<CodexBinary>) -> Self {
+        Self {
+            dry_run: args.dry_run,
+            runtime: plan.runtime,
+            url: plan.url.clone(),
+            base_model: plan.base_model.clone(),
+            model: plan.model.clone(),
+            context_length: plan.context_length,
+            fit: plan.fit,
+            need_bytes: plan.need_bytes,
+            why: plan.why.clone(),
+            passed_over: plan.passed_over.clone(),
+            steps: plan.steps.clone(),
+            codex: CodexReport {
+                config: (!args.profile_only).then(|| paths.config.clone()),
+                profile: paths.profile.clone(),
+                provider: plan.provider.id.clone(),
+                default_changed: false,
+                backup: None,
+                profile_backup: None,
+                binary,
+            },
+            served: None,
+            verified: None,
+            changed: false,
+            warnings: plan.warnings.clone(),
+        }
+    }
+
+    /// Codex missing or too old is worth a warning, not a failure: the configuration is what init is for.
+    fn warn_about_codex(&mut self, printer: &Printer) {
+        let message = match &self.codex.binary {
+            None => format!(
+                "Codex is not installed: install it with `{}`; init configures it all the same",
+                binary::INSTALL_COMMAND
+            ),
+            Some(found) if found.supported == Some(false) => format!(
+                "Codex {} is older than 0.134, which the profile files need: update it with `{}`",
+                found.version.as_deref().unwrap_or("?"),
+                binary::INSTALL_COMMAND
+            ),
+            Some(_) => return,
+        };
+        self.warn(printer, message);
+    }
+}
+
+/// Opens both files (refusing one that does not parse), asks before removing what Codex refuses, and asks before
+/// a download. Nothing is changed here.
+fn preflight(
+    args: &InitArgs,
+    plan: &Plan,
+    paths: &Paths,
+    printer: &Printer,
+) -> anyhow::Result<(Option<CodexConfigMut>, CodexConfigMut, Vec<Op>)> {
+    let config = if args.profile_only {
+        None
+    } else {
+        Some(CodexConfigMut::open(&paths.config)?)
+    };
+    let profile = CodexConfigMut::open(&paths.profile)?;
     let mut fixes: Vec<Op> = Vec::new();
     if let Some(config) = &config {
         let problems = setup::problems(config.document());
         if !problems.is_empty() {
-            let list = problems.iter().map(|p| p.description.clone()).collect::<Vec<_>>().join("; and ");
+            let list = problems
+                .iter()
+                .map(|p| p.description.clone())
+                .collect::<Vec<_>>()
+                .join("; and ");
             for problem in &problems {
-                printer.warn(&format!("`{}` has {}", config_path.display(), problem.description));
+                printer.warn(&format!(
+                    "`{}` has {}",
+                    paths.config.display(),
+                    problem.description
+                ));
             }
-            let consent = args.yes || printer.confirm("Remove these entries (a backup is kept)?") == Some(true);
+            let consent = args.yes
+                || printer.confirm("Remove these entries (a backup is kept)?") == Some(true);
             if !consent {
-                return Err(InitError::ConfigProblems { path: config_path, problems: list }.into());
+                return Err(InitError::ConfigProblems {
+                    path: paths.config.clone(),
+                    problems: list,
+                }
+                .into());
             }
             fixes.extend(problems.into_iter().map(|p| p.fix));
         }
@@ -226,104 +334,122 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         let size = human_bytes(plan.estimate.weights_bytes);
         match printer.confirm(&format!("Download `{}` ({size})?", plan.base_model)) {
             Some(true) => {}
-            Some(false) => return Err(InitError::Declined { model: plan.base_model.clone() }.into()),
-            None => return Err(InitError::NeedsYes { model: plan.base_model.clone(), size }.into()),
+            Some(false) => {
+                return Err(InitError::Declined {
+                    model: plan.base_model.clone(),
+                }
+                .into());
+            }
+            None => {
+                return Err(InitError::NeedsYes {
+                    model: plan.base_model.clone(),
+                    size,
+                }
+                .into());
+            }
         }
     }
-    match &codex_binary {
-        None => report.warn(
-            printer,
-            format!("Codex is not installed: install it with `{}`; init configures it all the same", binary::INSTALL_COMMAND),
-        ),
-        Some(found) if found.supported == Some(false) => report.warn(
-            printer,
-            format!(
-                "Codex {} is older than 0.134, which the profile files need: update it with `{}`",
-                found.version.as_deref().unwrap_or("?"),
-                binary::INSTALL_COMMAND
-            ),
-        ),
-        Some(_) => {}
-    }
+    Ok((config, profile, fixes))
+}
 
-    let base = Url::parse(&plan.url).context("the runtime's address")?;
-    let served_context = prepare_ollama(&plan, &base, &facts, printer, &mut report).await?;
-
-    // Configure Codex.
-    let target = Target {
-        provider: plan.provider.id.clone(),
-        base_url: plan.provider.base_url.clone(),
-        provider_name: format!("{} (codex-local)", plan.runtime.display_name()),
-        model: report.model.clone(),
-        context: served_context,
-    };
-    let backups = home.join("codex-local").join("backups");
-    fs_err::create_dir_all(&home).with_context(|| format!("Cannot create Codex's folder `{}`", home.display()))?;
+/// Writes config.toml (unless `--profile-only`) and the profile file; a second run writes nothing.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the pieces are all distinct"
+)]
+fn configure(
+    config: Option<CodexConfigMut>,
+    mut profile: CodexConfigMut,
+    fixes: &[Op],
+    target: &Target,
+    offline: bool,
+    paths: &Paths,
+    home_dir: Option<&Path>,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<()> {
+    let backups = paths.home.join("codex-local").join("backups");
+    fs_err::create_dir_all(&paths.home)
+        .with_context(|| format!("Cannot create Codex's folder `{}`", paths.home.display()))?;
     let mut changed_files = Vec::new();
-    if let Some(config) = &mut config {
-        let mut ops = fixes.clone();
-        ops.extend(setup::ops(&target, args.offline));
+    if let Some(mut config) = config {
+        let mut ops = fixes.to_vec();
+        ops.extend(setup::ops(target, offline));
         config.apply(&ops)?;
         let saved = config.save(&ops, &backups)?;
         report.codex.default_changed = saved.changed;
         report.codex.backup = saved.backup;
         if saved.changed {
-            changed_files.push(config_path.clone());
+            changed_files.push(paths.config.clone());
         }
     }
-    let profile_ops = setup::ops(&target, true);
+    let profile_ops = setup::ops(target, true);
     profile.apply(&profile_ops)?;
     let saved = profile.save(&profile_ops, &backups)?;
     report.codex.profile_backup = saved.backup;
     if saved.changed {
-        changed_files.push(profile_path.clone());
+        changed_files.push(paths.profile.clone());
     }
     report.changed = report.changed || !changed_files.is_empty();
-    let detail = if changed_files.is_empty() {
-        "Codex is already configured for this model: nothing changed".to_owned()
+    if changed_files.is_empty() {
+        let detail = "Codex is already configured for this model: nothing changed".to_owned();
+        report.step(printer, "configure", "skipped", detail);
     } else {
-        let names: Vec<String> = changed_files.iter().map(|p| display(p, settings.home_dir.as_deref())).collect();
-        format!("wrote {} (provider `{}`, model `{}`, {served_context} tokens)", names.join(" and "), target.provider, target.model)
-    };
-    report.step(printer, "configure", if changed_files.is_empty() { "skipped" } else { "done" }, detail);
+        let names: Vec<String> = changed_files.iter().map(|p| display(p, home_dir)).collect();
+        let detail = format!(
+            "wrote {} (provider `{}`, model `{}`, {} tokens)",
+            names.join(" and "),
+            target.provider,
+            target.model,
+            target.context
+        );
+        report.step(printer, "configure", "done", detail);
+    }
+    Ok(())
+}
 
-    // Verify with the request Codex makes.
+/// Sends the request Codex makes and checks that the model called the tool.
+async fn verify(
+    base: &Url,
+    version: Option<&str>,
+    timeout: Duration,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<()> {
     let api_base = base.join("v1/").context("the runtime's address")?;
-    let client = ollama::ops_client(settings.verify_timeout);
-    let verified = responses::verify(
-        &client,
-        &api_base,
-        &report.model,
-        None,
-        settings.verify_timeout,
-        facts.runtimes.iter().find(|r| r.name == plan.runtime).and_then(|r| r.version.as_deref()),
-    )
-    .await;
-    match verified {
-        Ok(outcome) if outcome.tool_call.is_some() => {
-            report.verified = Some(true);
-            let detail = format!(
-                "`{}` answered in {:.1} s and called `{}`",
-                report.model,
-                outcome.elapsed_ms as f64 / 1000.0,
-                outcome.tool_call.unwrap_or_default()
-            );
-            report.step(printer, "verify", "done", detail);
-        }
-        Ok(outcome) => {
-            report.verified = Some(false);
-            report.step(printer, "verify", "failed", "the model answered without calling the tool".to_owned());
-            printer.result(&report, |style| render_done(&report, settings.home_dir.as_deref(), style))?;
-            return Err(InitError::NoToolCall { model: report.model.clone(), text: outcome.text }.into());
-        }
+    let client = ollama::ops_client(timeout);
+    let verified =
+        responses::verify(&client, &api_base, &report.model, None, timeout, version).await;
+    report.verified = Some(matches!(&verified, Ok(outcome) if outcome.tool_call.is_some()));
+    let outcome = match verified {
+        Ok(outcome) => outcome,
         Err(err) => {
-            report.verified = Some(false);
             report.step(printer, "verify", "failed", err.to_string());
             return Err(err.into());
         }
+    };
+    if let Some(tool) = outcome.tool_call {
+        let seconds = Duration::from_millis(u64::try_from(outcome.elapsed_ms).unwrap_or(u64::MAX))
+            .as_secs_f64();
+        let detail = format!(
+            "`{}` answered in {seconds:.1} s and called `{tool}`",
+            report.model
+        );
+        report.step(printer, "verify", "done", detail);
+        Ok(())
+    } else {
+        report.step(
+            printer,
+            "verify",
+            "failed",
+            "the model answered without calling the tool".to_owned(),
+        );
+        Err(InitError::NoToolCall {
+            model: report.model.clone(),
+            text: outcome.text,
+        }
+        .into())
     }
-    printer.result(&report, |style| render_done(&report, settings.home_dir.as_deref(), style))?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Pull, context and load on Ollama; returns the context the server really serves.
@@ -334,38 +460,81 @@ async fn prepare_ollama(
     printer: &Printer,
     report: &mut InitReport,
 ) -> anyhow::Result<u64> {
-    // Pull.
-    if plan.installed {
-        report.step(printer, "pull", "skipped", format!("`{}` is already installed", plan.base_model));
-    } else {
-        let client = ollama::ops_client(PULL_IDLE);
-        let mut download = printer.download(&plan.base_model);
-        let pulled = tokio::select! {
-            result = ollama::pull(&client, base, &plan.base_model, |event| {
-                download.update(&event.status, event.digest.as_deref(), event.total, event.completed);
-            }) => result,
-            _ = tokio::signal::ctrl_c() => Err(RuntimeError::Interrupted { model: plan.base_model.clone() }),
-        };
-        download.finish();
-        if let Err(err) = pulled {
-            report.step(printer, "pull", "failed", err.to_string());
-            return Err(err.into());
-        }
-        report.changed = true;
-        report.step(printer, "pull", "done", format!("downloaded `{}`", plan.base_model));
-    }
-
-    // Context: what would the server give the base model, and is a variant needed?
-    let client = ollama::ops_client(Duration::from_secs(60));
+    pull(plan, base, printer, report).await?;
     let version = facts
         .runtimes
         .iter()
         .find(|r| r.name == RuntimeKind::Ollama)
         .and_then(|r| r.version.clone())
         .unwrap_or_default();
-    let total_vram: u64 = facts.hardware.gpus.iter().filter_map(|g| g.memory_total_bytes).sum();
-    let show = ollama::show(&client, base, &plan.base_model).await?;
-    let Some(show) = show else {
+    let total_vram: u64 = facts
+        .hardware
+        .gpus
+        .iter()
+        .filter_map(|g| g.memory_total_bytes)
+        .sum();
+    serve_context(plan, base, &version, total_vram, printer, report).await?;
+    load(
+        plan.context_length,
+        base,
+        !facts.hardware.gpus.is_empty(),
+        printer,
+        report,
+    )
+    .await
+}
+
+/// Pulls the model unless it is installed; Ctrl-C stops cleanly, and pulling again resumes.
+async fn pull(
+    plan: &Plan,
+    base: &Url,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<()> {
+    if plan.installed {
+        report.step(
+            printer,
+            "pull",
+            "skipped",
+            format!("`{}` is already installed", plan.base_model),
+        );
+        return Ok(());
+    }
+    let client = ollama::ops_client(PULL_IDLE);
+    let mut download = printer.download(&plan.base_model);
+    let pulled = tokio::select! {
+        result = ollama::pull(&client, base, &plan.base_model, |event| {
+            download.update(&event.status, event.digest.as_deref(), event.total, event.completed);
+        }) => result,
+        _ = tokio::signal::ctrl_c() => Err(RuntimeError::Interrupted { model: plan.base_model.clone() }),
+    };
+    download.finish();
+    if let Err(err) = pulled {
+        report.step(printer, "pull", "failed", err.to_string());
+        return Err(err.into());
+    }
+    report.changed = true;
+    report.step(
+        printer,
+        "pull",
+        "done",
+        format!("downloaded `{}`", plan.base_model),
+    );
+    Ok(())
+}
+
+/// Finds the context Ollama would give the model and, when it is short, creates (or reuses) a variant with
+/// `num_ctx`. Sets `report.model` to the name Codex should use.
+async fn serve_context(
+    plan: &Plan,
+    base: &Url,
+    version: &str,
+    total_vram: u64,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<()> {
+    let client = ollama::ops_client(SHOW_IDLE);
+    let Some(show) = ollama::show(&client, base, &plan.base_model).await? else {
         anyhow::bail!(RuntimeError::Failed {
             model: plan.base_model.clone(),
             message: "Ollama does not list the model it just pulled".to_owned(),
@@ -374,76 +543,95 @@ async fn prepare_ollama(
     if !show.capabilities.is_empty() && !show.capabilities.iter().any(|c| c == "tools") {
         anyhow::bail!(RuntimeError::NoTools {
             model: plan.base_model.clone(),
-            message: format!("Ollama lists its capabilities as {}", show.capabilities.join(", ")),
+            message: format!(
+                "Ollama lists its capabilities as {}",
+                show.capabilities.join(", ")
+            ),
         });
     }
     let would_serve = show
         .num_ctx
-        .unwrap_or_else(|| ollama::default_context(&version, total_vram, show.context_length));
+        .unwrap_or_else(|| ollama::default_context(version, total_vram, show.context_length));
     let wanted = plan.context_length;
     if would_serve >= wanted {
-        report.model = plan.base_model.clone();
-        report.step(printer, "context", "skipped", format!("Ollama serves `{}` with {would_serve} tokens already", plan.base_model));
-    } else {
-        let variant = plan::variant_name(&plan.base_model, wanted);
-        report.model.clone_from(&variant);
-        let existing = ollama::show(&client, base, &variant).await?;
-        if existing.as_ref().and_then(|s| s.num_ctx) == Some(wanted) {
-            report.step(printer, "context", "skipped", format!("`{variant}` already carries num_ctx {wanted}"));
-        } else {
-            ollama::create(&client, base, &variant, &plan.base_model, wanted).await?;
-            report.changed = true;
-            report.step(
-                printer,
-                "context",
-                "done",
-                format!("Ollama would serve only {would_serve} tokens: created `{variant}` with num_ctx {wanted}"),
-            );
-        }
+        report.model.clone_from(&plan.base_model);
+        let detail = format!(
+            "Ollama serves `{}` with {would_serve} tokens already",
+            plan.base_model
+        );
+        report.step(printer, "context", "skipped", detail);
+        return Ok(());
     }
+    let variant = plan::variant_name(&plan.base_model, wanted);
+    report.model.clone_from(&variant);
+    let existing = ollama::show(&client, base, &variant).await?;
+    if existing.as_ref().and_then(|s| s.num_ctx) == Some(wanted) {
+        report.step(
+            printer,
+            "context",
+            "skipped",
+            format!("`{variant}` already carries num_ctx {wanted}"),
+        );
+    } else {
+        ollama::create(&client, base, &variant, &plan.base_model, wanted).await?;
+        report.changed = true;
+        let detail = format!(
+            "Ollama would serve only {would_serve} tokens: created `{variant}` with num_ctx {wanted}"
+        );
+        report.step(printer, "context", "done", detail);
+    }
+    Ok(())
+}
 
-    // Load, and read what the model really got.
-    let loader = ollama::ops_client(LOAD_IDLE);
-    ollama::load(&loader, base, &report.model).await?;
-    let loaded = ollama::ps(&client, base).await?;
+/// Loads the model and reads back from `/api/ps` the context and GPU share it really got.
+async fn load(
+    wanted: u64,
+    base: &Url,
+    has_gpu: bool,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<u64> {
+    ollama::load(&ollama::ops_client(LOAD_IDLE), base, &report.model).await?;
+    let running = ollama::ps(&ollama::ops_client(SHOW_IDLE), base).await?;
     let full = ollama_full_name(&report.model);
-    let entry = loaded.iter().find(|m| ollama_full_name(&m.name) == full);
-    let mut served = wanted;
-    let mut detail = String::new();
-    if let Some(entry) = entry {
-        served = entry.context_length.unwrap_or(wanted);
-        let gpu_percent = if entry.size == 0 { 0 } else { entry.size_vram.min(entry.size) * 100 / entry.size };
-        let _ = write!(detail, "loaded with {served} tokens, {gpu_percent}% on the GPU");
-        report.served = Some(Served {
-            context_length: served,
-            size_bytes: entry.size,
-            vram_bytes: entry.size_vram,
-            gpu_percent,
-        });
-        if served < wanted {
-            report.warn(
-                printer,
-                format!(
-                    "Ollama serves `{}` with only {served} tokens, not {wanted}: Codex is told the truth, but set \
-                     `OLLAMA_CONTEXT_LENGTH={wanted}` where `ollama serve` runs for the full context",
-                    report.model
-                ),
-            );
-        }
-        if entry.size > 0 && entry.size_vram < entry.size && !facts.hardware.gpus.is_empty() {
-            report.warn(
-                printer,
-                format!(
-                    "only {gpu_percent}% of `{}` fits in GPU memory; the rest runs on the CPU, several times slower. \
-                     Close other programs that use the GPU, use a smaller `--context`, or a smaller `--model`",
-                    report.model
-                ),
-            );
-        }
-    } else {
-        detail.push_str("loaded (Ollama did not list it in /api/ps, so the context is taken as asked)");
+    let Some(entry) = running.iter().find(|m| ollama_full_name(&m.name) == full) else {
+        let detail = "loaded (Ollama did not list it in /api/ps, so the context is taken as asked)"
+            .to_owned();
+        report.step(printer, "load", "done", detail);
+        return Ok(wanted);
+    };
+    let served = entry.context_length.unwrap_or(wanted);
+    let gpu_percent = (entry.size_vram.min(entry.size) * 100 + entry.size / 2)
+        .checked_div(entry.size)
+        .unwrap_or(0);
+    report.served = Some(Served {
+        context_length: served,
+        size_bytes: entry.size,
+        vram_bytes: entry.size_vram,
+        gpu_percent,
+    });
+    if served < wanted {
+        let message = format!(
+            "Ollama serves `{}` with only {served} tokens, not {wanted}: Codex is told the truth, but set \
+             `OLLAMA_CONTEXT_LENGTH={wanted}` where `ollama serve` runs for the full context",
+            report.model
+        );
+        report.warn(printer, message);
     }
-    report.step(printer, "load", "done", detail);
+    if has_gpu && entry.size_vram < entry.size {
+        let message = format!(
+            "only {gpu_percent}% of `{}` fits in GPU memory; the rest runs on the CPU, several times slower. Close \
+             other programs that use the GPU, use a smaller `--context`, or a smaller `--model`",
+            report.model
+        );
+        report.warn(printer, message);
+    }
+    report.step(
+        printer,
+        "load",
+        "done",
+        format!("loaded with {served} tokens, {gpu_percent}% on the GPU"),
+    );
     Ok(served)
 }
 
@@ -456,16 +644,48 @@ fn display(path: &Path, home: Option<&Path>) -> String {
 
 fn render_plan(plan: &Plan, report: &InitReport, style: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", style.bold("Plan (dry run: nothing is downloaded or written)"));
-    let running = if plan.runtime_running { "" } else { " (not running)" };
-    let _ = writeln!(out, "  runtime   {} at {}{running}", plan.runtime.display_name(), plan.url);
-    let _ = writeln!(out, "  model     {} ({})", plan.base_model, plan.display_name);
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold("Plan (dry run: nothing is downloaded or written)")
+    );
+    let running = if plan.runtime_running {
+        ""
+    } else {
+        " (not running)"
+    };
+    let _ = writeln!(
+        out,
+        "  runtime   {} at {}{running}",
+        plan.runtime.display_name(),
+        plan.url
+    );
+    let _ = writeln!(
+        out,
+        "  model     {} ({})",
+        plan.base_model, plan.display_name
+    );
     let _ = writeln!(out, "  why       {}", plan.why);
     let _ = writeln!(out, "  context   {} tokens", plan.context_length);
-    let _ = writeln!(out, "  memory    {} needed; {}", human_bytes(plan.need_bytes), plan.budget);
-    let _ = writeln!(out, "  codex     model `{}` through provider `{}`", plan.model, plan.provider.id);
+    let _ = writeln!(
+        out,
+        "  memory    {} needed; {}",
+        human_bytes(plan.need_bytes),
+        plan.budget
+    );
+    let _ = writeln!(
+        out,
+        "  codex     model `{}` through provider `{}`",
+        plan.model, plan.provider.id
+    );
     for passed in &plan.passed_over {
-        let _ = writeln!(out, "  {}  {}: {}", style.dim("passed over"), passed.id, passed.reason);
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            style.dim("passed over"),
+            passed.id,
+            passed.reason
+        );
     }
     let _ = writeln!(out, "{}", style.bold("Steps"));
     for step in &report.steps {
@@ -480,30 +700,63 @@ fn render_plan(plan: &Plan, report: &InitReport, style: Style) -> String {
 fn render_done(report: &InitReport, home: Option<&Path>, style: Style) -> String {
     let mut out = String::new();
     let on = match &report.served {
-        Some(served) => format!("{} tokens, {}% on the GPU", served.context_length, served.gpu_percent),
+        Some(served) => format!(
+            "{} tokens, {}% on the GPU",
+            served.context_length, served.gpu_percent
+        ),
         None => format!("{} tokens", report.context_length),
     };
     if report.verified == Some(true) {
-        let _ = writeln!(out, "{} Codex now uses `{}` on {} ({on}).", style.good("Ready."), report.model, report.runtime.display_name());
+        let _ = writeln!(
+            out,
+            "{} Codex now uses `{}` on {} ({on}).",
+            style.good("Ready."),
+            report.model,
+            report.runtime.display_name()
+        );
     } else {
-        let _ = writeln!(out, "Codex is configured for `{}` on {} ({on}), but the check failed.", report.model, report.runtime.display_name());
+        let _ = writeln!(
+            out,
+            "Codex is configured for `{}` on {} ({on}), but the check failed.",
+            report.model,
+            report.runtime.display_name()
+        );
     }
     if !report.changed {
-        let _ = writeln!(out, "Nothing changed: this machine was already set up this way.");
+        let _ = writeln!(
+            out,
+            "Nothing changed: this machine was already set up this way."
+        );
     }
     if report.codex.config.is_some() {
-        let _ = writeln!(out, "Start it with `codex`, or `codex --profile {}`.", profile_name(&report.codex.profile));
+        let _ = writeln!(
+            out,
+            "Start it with `codex`, or `codex --profile {}`.",
+            profile_name(&report.codex.profile)
+        );
     } else {
-        let _ = writeln!(out, "Start it with `codex --profile {}`.", profile_name(&report.codex.profile));
+        let _ = writeln!(
+            out,
+            "Start it with `codex --profile {}`.",
+            profile_name(&report.codex.profile)
+        );
     }
     if let Some(backup) = &report.codex.backup {
-        let _ = writeln!(out, "The previous config.toml is saved as {}.", display(backup, home));
+        let _ = writeln!(
+            out,
+            "The previous config.toml is saved as {}.",
+            display(backup, home)
+        );
     }
     out
 }
 
 fn profile_name(path: &Path) -> String {
     path.file_name()
-        .map(|n| n.to_string_lossy().trim_end_matches(PROFILE_SUFFIX).to_owned())
+        .map(|n| {
+            n.to_string_lossy()
+                .trim_end_matches(PROFILE_SUFFIX)
+                .to_owned()
+        })
         .unwrap_or_default()
 }

@@ -79,20 +79,27 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         hardware,
         models: rows,
     };
-    ctx.printer.result(&report, |style| render(&report, ctx.printer.verbose > 0, style))?;
+    ctx.printer.result(&report, |style| {
+        render(&report, ctx.printer.verbose > 0, style)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn row(model: &Model, context: u64, budget: &Budget, runtimes: &[RuntimeStatus]) -> Row {
     let estimate = fit::estimate(model, context, budget);
     let (fit, reason) = if model.context_trained < context {
-        (Fit::No, format!("trained for only {} tokens", model.context_trained))
+        (
+            Fit::No,
+            format!("trained for only {} tokens", model.context_trained),
+        )
     } else {
         (estimate.fit, estimate.explain(budget))
     };
     let installed = runtimes
         .iter()
-        .filter(|status| runtime_name(model, status.name).is_some_and(|name| is_installed(status, name)))
+        .filter(|status| {
+            runtime_name(model, status.name).is_some_and(|name| is_installed(status, name))
+        })
         .map(|status| status.name)
         .collect();
     Row {
@@ -125,7 +132,13 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
         report.context_length,
         report.budget
     );
-    let width = report.models.iter().map(|r| r.id.len()).max().unwrap_or(10).max(5);
+    let width = report
+        .models
+        .iter()
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(10)
+        .max(5);
     let _ = writeln!(
         out,
         "  {}",
@@ -140,7 +153,11 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
         ))
     );
     for row in &report.models {
-        let mark = if report.recommended.as_deref() == Some(row.id.as_str()) { "*" } else { " " };
+        let mark = if report.recommended.as_deref() == Some(row.id.as_str()) {
+            "*"
+        } else {
+            " "
+        };
         let fit = pad(row.fit.as_str(), 5);
         let fit = match row.fit {
             Fit::Gpu => style.good(&fit),
@@ -169,7 +186,10 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
     }
     match (&report.recommended, report.recommended_context) {
         (Some(id), Some(context)) => {
-            let _ = writeln!(out, "* recommended: {id} at {context} tokens (`codex-local init --model {id}`)");
+            let _ = writeln!(
+                out,
+                "* recommended: {id} at {context} tokens (`codex-local init --model {id}`)"
+            );
         }
         _ => {
             let _ = writeln!(out, "No catalog model fits this machine.");

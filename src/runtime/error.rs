@@ -21,7 +21,7 @@ pub enum RuntimeError {
     },
     #[error("Ollama could not pull `{model}`: {message}")]
     PullFailed { model: String, message: String },
-    #[error("The connection to `{url}` dropped before `{what}` finished")]
+    #[error("The connection to `{url}` dropped before {what} finished")]
     Dropped { url: String, what: String },
     #[error("Interrupted while pulling `{model}`")]
     Interrupted { model: String },

@@ -56,6 +56,97 @@ pub fn request_body(model: &str) -> Value {
     })
 }
 
+/// Reads the events of a Responses stream.
+#[derive(Debug, Default)]
+struct Collector {
+    text: String,
+    tool_call: Option<String>,
+    completed: bool,
+}
+
+impl Collector {
+    /// Takes one `data:` line; a `response.failed` or `error` event fails.
+    fn line(&mut self, line: &str, model: &str) -> Result<(), RuntimeError> {
+        let Some(data) = line.strip_prefix("data:") else {
+            return Ok(());
+        };
+        let Ok(event) = serde_json::from_str::<Value>(data.trim()) else {
+            return Ok(());
+        };
+        match event["type"].as_str().unwrap_or("") {
+            "response.output_text.delta" => {
+                self.text.push_str(event["delta"].as_str().unwrap_or(""));
+            }
+            "response.output_item.done" => {
+                let item = &event["item"];
+                match item["type"].as_str() {
+                    Some("function_call") => {
+                        self.tool_call = item["name"].as_str().map(str::to_owned);
+                    }
+                    Some("message") if self.text.is_empty() => {
+                        for part in item["content"].as_array().into_iter().flatten() {
+                            self.text.push_str(part["text"].as_str().unwrap_or(""));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "response.completed" => self.completed = true,
+            "response.failed" | "error" => {
+                let message = event["response"]["error"]["message"]
+                    .as_str()
+                    .or_else(|| event["message"].as_str())
+                    .or_else(|| event["error"]["message"].as_str())
+                    .unwrap_or("the server reported a failure");
+                return Err(RuntimeError::Failed {
+                    model: model.to_owned(),
+                    message: crate::ui::sanitize(message),
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The error for a refused request: 404 without a model message is a server without `/v1/responses`, a 400
+/// about tools is a model that cannot call them.
+fn refused(
+    status: StatusCode,
+    body: &[u8],
+    target: String,
+    model: &str,
+    server_version: Option<&str>,
+) -> RuntimeError {
+    let answer = http::Answer {
+        path: "/v1/responses".to_owned(),
+        status,
+        body: body.to_vec(),
+    };
+    let message = crate::ui::sanitize(
+        &answer
+            .error_message()
+            .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).trim().to_owned()),
+    );
+    if status == StatusCode::NOT_FOUND && !message.contains("model") {
+        RuntimeError::NoResponsesApi {
+            url: target,
+            version: server_version.map(str::to_owned),
+        }
+    } else if message.contains("does not support tools") {
+        RuntimeError::NoTools {
+            model: model.to_owned(),
+            message,
+        }
+    } else {
+        RuntimeError::Status {
+            path: "/v1/responses".to_owned(),
+            status: status.as_u16(),
+            message,
+        }
+    }
+}
+
 /// Sends the check to `{api_base}/responses` (`api_base` ends in `/v1/`) and reads the event stream.
 pub async fn verify(
     client: &Client,
@@ -93,103 +184,31 @@ pub async fn verify(
     let status = response.status();
     if !status.is_success() {
         let body = response.bytes().await.unwrap_or_default();
-        let answer = http::Answer {
-            path: "/v1/responses".to_owned(),
-            status,
-            body: body.to_vec(),
-        };
-        let message = crate::ui::sanitize(
-            &answer
-                .error_message()
-                .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).trim().to_owned()),
-        );
-        return Err(
-            if status == StatusCode::NOT_FOUND && !message.contains("model") {
-                RuntimeError::NoResponsesApi {
-                    url: target,
-                    version: server_version.map(str::to_owned),
-                }
-            } else if message.contains("does not support tools") {
-                RuntimeError::NoTools {
-                    model: model.to_owned(),
-                    message,
-                }
-            } else {
-                RuntimeError::Status {
-                    path: "/v1/responses".to_owned(),
-                    status: status.as_u16(),
-                    message,
-                }
-            },
-        );
+        return Err(refused(status, &body, target, model, server_version));
     }
-    let mut outcome = Verified {
-        text: String::new(),
-        tool_call: None,
-        elapsed_ms: 0,
+    let mut collector = Collector::default();
+    let dropped = || RuntimeError::Dropped {
+        url: target.clone(),
+        what: format!("the answer of `{model}`"),
     };
-    let mut completed = false;
     super::stream::each_line(
         &mut response,
-        |line| {
-            let Some(data) = line.strip_prefix("data:") else {
-                return Ok(());
-            };
-            let Ok(event) = serde_json::from_str::<Value>(data.trim()) else {
-                return Ok(());
-            };
-            match event["type"].as_str().unwrap_or("") {
-                "response.output_text.delta" => {
-                    outcome.text.push_str(event["delta"].as_str().unwrap_or(""))
-                }
-                "response.output_item.done" => {
-                    let item = &event["item"];
-                    match item["type"].as_str() {
-                        Some("function_call") => {
-                            outcome.tool_call = item["name"].as_str().map(str::to_owned);
-                        }
-                        Some("message") if outcome.text.is_empty() => {
-                            for part in item["content"].as_array().into_iter().flatten() {
-                                outcome.text.push_str(part["text"].as_str().unwrap_or(""));
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                "response.completed" => completed = true,
-                "response.failed" | "error" => {
-                    let message = event["response"]["error"]["message"]
-                        .as_str()
-                        .or_else(|| event["message"].as_str())
-                        .or_else(|| event["error"]["message"].as_str())
-                        .unwrap_or("the server reported a failure");
-                    return Err(RuntimeError::Failed {
-                        model: model.to_owned(),
-                        message: crate::ui::sanitize(message),
-                    });
-                }
-                _ => {}
-            }
-            Ok(())
-        },
+        |line| collector.line(line, model),
         |err| {
             if err.is_timeout() {
                 timed_out()
             } else {
-                RuntimeError::Dropped {
-                    url: target.clone(),
-                    what: format!("the answer of `{model}`"),
-                }
+                dropped()
             }
         },
     )
     .await?;
-    if !completed {
-        return Err(RuntimeError::Dropped {
-            url: target,
-            what: format!("the answer of `{model}`"),
-        });
+    if !collector.completed {
+        return Err(dropped());
     }
-    outcome.elapsed_ms = started.elapsed().as_millis();
-    Ok(outcome)
+    Ok(Verified {
+        text: collector.text,
+        tool_call: collector.tool_call,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
 }

@@ -44,7 +44,12 @@ pub enum Reply {
     /// Read the request and never answer.
     Hang,
     /// A chunked body sent piece by piece, then `end`.
-    Stream { status: u16, content_type: &'static str, chunks: Vec<Vec<u8>>, end: StreamEnd },
+    Stream {
+        status: u16,
+        content_type: &'static str,
+        chunks: Vec<Vec<u8>>,
+        end: StreamEnd,
+    },
 }
 
 /// How a streamed reply ends.
@@ -159,7 +164,11 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
                 let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
                 framed.extend_from_slice(&chunk);
                 framed.extend_from_slice(b"\r\n");
-                if stream.write_all(&framed).and_then(|()| stream.flush()).is_err() {
+                if stream
+                    .write_all(&framed)
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
                     return;
                 }
             }

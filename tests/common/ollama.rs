@@ -5,7 +5,10 @@
 //! `/api/generate` to load, `/api/ps` with the context really allocated, and `/v1/responses` as a server-sent
 //! event stream. Every request is recorded.
 
-#![allow(dead_code, reason = "each test binary uses a different part of the fake")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the fake"
+)]
 
 use std::sync::{Arc, Mutex};
 
@@ -75,13 +78,25 @@ pub struct FakeOllama {
 
 /// Sizes the fake reports for a model's layers.
 const LAYERS: [(&str, u64); 3] = [
-    ("sha256:e7b273f9636059c6b6e8f6d1e8b6e5d1a1d2c3e4f5a6b7c8d9e0f1a2b3c4d5e6", 13_793_000_000),
-    ("sha256:fa6710a93d78da62641e192361344be7a8c0a1c3737f139cf89f20ce1626b99c", 7_240),
-    ("sha256:51468a0fd901e25ab3cdbf59caf0a6b7b5d0fa3a1c0dcfb9ef57c3e8a8c38d83", 4_004),
+    (
+        "sha256:e7b273f9636059c6b6e8f6d1e8b6e5d1a1d2c3e4f5a6b7c8d9e0f1a2b3c4d5e6",
+        13_793_000_000,
+    ),
+    (
+        "sha256:fa6710a93d78da62641e192361344be7a8c0a1c3737f139cf89f20ce1626b99c",
+        7_240,
+    ),
+    (
+        "sha256:51468a0fd901e25ab3cdbf59caf0a6b7b5d0fa3a1c0dcfb9ef57c3e8a8c38d83",
+        4_004,
+    ),
 ];
 
 fn ndjson(events: &[Value]) -> Vec<Vec<u8>> {
-    events.iter().map(|e| format!("{e}\n").into_bytes()).collect()
+    events
+        .iter()
+        .map(|e| format!("{e}\n").into_bytes())
+        .collect()
 }
 
 /// The lines of a pull: manifest, `progress_lines` byte counts spread over three layers, verify, write, success.
@@ -114,7 +129,11 @@ fn sse(events: &[Value]) -> Vec<Vec<u8>> {
 }
 
 fn full_name(name: &str) -> String {
-    if name.rsplit('/').next().unwrap_or(name).contains(':') { name.to_owned() } else { format!("{name}:latest") }
+    if name.rsplit('/').next().unwrap_or(name).contains(':') {
+        name.to_owned()
+    } else {
+        format!("{name}:latest")
+    }
 }
 
 fn body(request: &Request) -> Value {
@@ -122,7 +141,10 @@ fn body(request: &Request) -> Value {
 }
 
 fn not_found(model: &str) -> Reply {
-    Reply::json(404, json!({"error": format!("model '{model}' not found")}).to_string())
+    Reply::json(
+        404,
+        json!({"error": format!("model '{model}' not found")}).to_string(),
+    )
 }
 
 impl FakeOllama {
@@ -151,7 +173,13 @@ impl FakeOllama {
 
     /// Marks a model as installed.
     pub fn install(&self, name: &str, size: u64, num_ctx: Option<u64>) -> &Self {
-        self.with(|state| state.installed.push(Installed { name: full_name(name), size, num_ctx }))
+        self.with(|state| {
+            state.installed.push(Installed {
+                name: full_name(name),
+                size,
+                num_ctx,
+            });
+        })
     }
 
     /// `127.0.0.1:<port>`.
@@ -166,13 +194,23 @@ impl FakeOllama {
 
     /// Recorded requests to one path.
     pub fn requests_to(&self, path: &str) -> Vec<Request> {
-        self.server.requests().into_iter().filter(|r| r.path == path).collect()
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
     }
 
     /// Whether a model (`:latest` made explicit) is installed.
     pub fn has(&self, name: &str) -> Option<Installed> {
         let full = full_name(name);
-        self.state.lock().expect("state lock").installed.iter().find(|m| m.name == full).cloned()
+        self.state
+            .lock()
+            .expect("state lock")
+            .installed
+            .iter()
+            .find(|m| m.name == full)
+            .cloned()
     }
 }
 
@@ -182,130 +220,196 @@ fn handle(state: &Mutex<State>, request: &Request) -> Reply {
     match (request.method.as_str(), path) {
         ("GET" | "HEAD", "/") => Reply::text(200, "Ollama is running"),
         ("GET", "/api/version") => Reply::json(200, json!({"version": state.version}).to_string()),
-        ("GET", "/api/tags") => {
-            let models: Vec<Value> = state
-                .installed
-                .iter()
-                .map(|m| {
-                    json!({"name": m.name, "model": m.name, "modified_at": "2026-11-01T10:00:00Z", "size": m.size,
-                           "digest": "aa4295ac10c3", "details": {"format": "gguf", "family": "gptoss",
-                           "parameter_size": "20.9B", "quantization_level": "MXFP4"}})
-                })
-                .collect();
-            Reply::json(200, json!({"models": models}).to_string())
-        }
-        ("POST", "/api/show") => {
-            let name = body(request)["model"].as_str().unwrap_or("").to_owned();
-            let Some(model) = state.installed.iter().find(|m| m.name == full_name(&name)) else {
-                return not_found(&name);
-            };
-            let parameters = model.num_ctx.map_or_else(String::new, |n| format!("num_ctx                        {n}"));
-            let capabilities = if state.responses == Responses::NoTools { json!(["completion"]) } else { json!(["completion", "tools", "thinking"]) };
-            Reply::json(
-                200,
-                json!({"parameters": parameters, "capabilities": capabilities,
-                       "details": {"family": "gptoss", "parameter_size": "20.9B"},
-                       "model_info": {"general.architecture": "gptoss", "gptoss.context_length": 131072, "gptoss.block_count": 24}})
-                .to_string(),
-            )
-        }
-        ("POST", "/api/pull") => {
-            let name = body(request)["model"].as_str().unwrap_or("").to_owned();
-            let progress = || pull_lines(6)[..1].to_vec();
-            match state.pull.clone() {
-                Pull::Succeed { progress_lines } => {
-                    state.installed.push(Installed { name: full_name(&name), size: 13_793_441_244, num_ctx: None });
-                    Reply::Stream { status: 200, content_type: "application/x-ndjson", chunks: pull_lines(progress_lines), end: StreamEnd::Finish }
-                }
-                Pull::ErrorLine(message) => {
-                    let mut chunks = progress();
-                    chunks.extend(ndjson(&[json!({"error": message})]));
-                    Reply::Stream { status: 200, content_type: "application/x-ndjson", chunks, end: StreamEnd::Finish }
-                }
-                Pull::HttpError(status, message) => Reply::json(status, json!({"error": message}).to_string()),
-                Pull::Drop => Reply::Stream { status: 200, content_type: "application/x-ndjson", chunks: progress(), end: StreamEnd::Drop },
-                Pull::Hang => Reply::Stream { status: 200, content_type: "application/x-ndjson", chunks: progress(), end: StreamEnd::Hang },
-            }
-        }
-        ("POST", "/api/create") => {
-            let request = body(request);
-            let name = request["model"].as_str().unwrap_or("").to_owned();
-            let from = request["from"].as_str().unwrap_or("").to_owned();
-            let Some(base) = state.installed.iter().find(|m| m.name == full_name(&from)).cloned() else {
-                return Reply::Stream {
-                    status: 200,
-                    content_type: "application/x-ndjson",
-                    chunks: ndjson(&[json!({"error": format!("model '{from}' not found")})]),
-                    end: StreamEnd::Finish,
-                };
-            };
-            let num_ctx = request["parameters"]["num_ctx"].as_u64();
-            state.installed.retain(|m| m.name != full_name(&name));
-            state.installed.push(Installed { name: full_name(&name), size: base.size, num_ctx });
+        ("GET", "/api/tags") => tags(&mut state, request),
+        ("POST", "/api/show") => show(&mut state, request),
+        ("POST", "/api/pull") => pull(&mut state, request),
+        ("POST", "/api/create") => create(&mut state, request),
+        ("POST", "/api/generate") => generate(&mut state, request),
+        ("GET", "/api/ps") => ps(&mut state, request),
+        ("POST", "/v1/responses") => responses(&mut state, request),
+        _ => Reply::text(404, "404 page not found"),
+    }
+}
+
+fn tags(state: &mut State, _request: &Request) -> Reply {
+    let models: Vec<Value> = state
+        .installed
+        .iter()
+        .map(|m| {
+            json!({"name": m.name, "model": m.name, "modified_at": "2026-11-01T10:00:00Z", "size": m.size,
+                   "digest": "aa4295ac10c3", "details": {"format": "gguf", "family": "gptoss",
+                   "parameter_size": "20.9B", "quantization_level": "MXFP4"}})
+        })
+        .collect();
+    Reply::json(200, json!({"models": models}).to_string())
+}
+
+fn show(state: &mut State, request: &Request) -> Reply {
+    let name = body(request)["model"].as_str().unwrap_or("").to_owned();
+    let Some(model) = state.installed.iter().find(|m| m.name == full_name(&name)) else {
+        return not_found(&name);
+    };
+    let parameters = model.num_ctx.map_or_else(String::new, |n| {
+        format!("num_ctx                        {n}")
+    });
+    let capabilities = if state.responses == Responses::NoTools {
+        json!(["completion"])
+    } else {
+        json!(["completion", "tools", "thinking"])
+    };
+    Reply::json(
+        200,
+        json!({"parameters": parameters, "capabilities": capabilities,
+               "details": {"family": "gptoss", "parameter_size": "20.9B"},
+               "model_info": {"general.architecture": "gptoss", "gptoss.context_length": 131_072, "gptoss.block_count": 24}})
+        .to_string(),
+    )
+}
+
+fn pull(state: &mut State, request: &Request) -> Reply {
+    let name = body(request)["model"].as_str().unwrap_or("").to_owned();
+    let progress = || {
+        let (digest, total) = LAYERS[0];
+        ndjson(&[
+            json!({"status": "pulling manifest"}),
+            json!({"status": format!("pulling {}", &digest[7..19]), "digest": digest, "total": total, "completed": total / 3}),
+        ])
+    };
+    match state.pull.clone() {
+        Pull::Succeed { progress_lines } => {
+            state.installed.push(Installed {
+                name: full_name(&name),
+                size: 13_793_441_244,
+                num_ctx: None,
+            });
             Reply::Stream {
                 status: 200,
                 content_type: "application/x-ndjson",
-                chunks: ndjson(&[
-                    json!({"status": "using existing layer sha256:e7b273f9636059c6"}),
-                    json!({"status": "writing manifest"}),
-                    json!({"status": "success"}),
-                ]),
+                chunks: pull_lines(progress_lines),
                 end: StreamEnd::Finish,
             }
         }
-        ("POST", "/api/generate") => {
-            let name = body(request)["model"].as_str().unwrap_or("").to_owned();
-            if !state.installed.iter().any(|m| m.name == full_name(&name)) {
-                return not_found(&name);
-            }
-            if !state.loaded.contains(&full_name(&name)) {
-                state.loaded.push(full_name(&name));
-            }
-            Reply::json(200, json!({"model": name, "created_at": "2026-11-26T10:00:00Z", "response": "", "done": true, "done_reason": "load"}).to_string())
-        }
-        ("GET", "/api/ps") => {
-            let models: Vec<Value> = state
-                .loaded
-                .iter()
-                .filter_map(|name| state.installed.iter().find(|m| &m.name == name))
-                .map(|m| {
-                    let size = m.size + 3_000_000_000;
-                    let ctx = m.num_ctx.unwrap_or(state.default_ctx).min(state.ctx_cap.unwrap_or(u64::MAX));
-                    json!({"name": m.name, "model": m.name, "size": size, "size_vram": size * state.vram_percent / 100,
-                           "digest": "aa4295ac10c3", "expires_at": "2026-11-26T10:10:00Z", "context_length": ctx})
-                })
-                .collect();
-            Reply::json(200, json!({"models": models}).to_string())
-        }
-        ("POST", "/v1/responses") => {
-            let name = body(request)["model"].as_str().unwrap_or("").to_owned();
-            if !state.installed.iter().any(|m| m.name == full_name(&name)) {
-                return Reply::json(404, json!({"error": {"message": format!("model '{name}' not found"), "type": "api_error"}}).to_string());
-            }
-            let created = json!({"type": "response.created", "response": {"id": "resp_1", "status": "in_progress"}});
-            let completed = json!({"type": "response.completed", "response": {"id": "resp_1", "status": "completed",
-                "usage": {"input_tokens": 1, "input_tokens_details": null, "output_tokens": 1, "output_tokens_details": null, "total_tokens": 2}}});
-            match state.responses {
-                Responses::ToolCall => Reply::Stream {
-                    status: 200,
-                    content_type: "text/event-stream",
-                    chunks: sse(&[created, json!({"type": "response.output_item.done", "output_index": 0,
-                        "item": {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "exec_command", "arguments": "{\"cmd\":\"pwd\"}"}}), completed]),
-                    end: StreamEnd::Finish,
-                },
-                Responses::TextOnly => Reply::Stream {
-                    status: 200,
-                    content_type: "text/event-stream",
-                    chunks: sse(&[created, json!({"type": "response.output_text.delta", "delta": "hi there"}),
-                        json!({"type": "response.output_item.done", "item": {"type": "message", "role": "assistant", "id": "m1",
-                        "content": [{"type": "output_text", "text": "hi there"}]}}), completed]),
-                    end: StreamEnd::Finish,
-                },
-                Responses::NoTools => Reply::json(400, json!({"error": {"message": format!("registry.ollama.ai/library/{name} does not support tools"), "type": "api_error"}}).to_string()),
-                Responses::Missing => Reply::text(404, "404 page not found"),
-                Responses::Hang => Reply::Hang,
+        Pull::ErrorLine(message) => {
+            let mut chunks = progress();
+            chunks.extend(ndjson(&[json!({"error": message})]));
+            Reply::Stream {
+                status: 200,
+                content_type: "application/x-ndjson",
+                chunks,
+                end: StreamEnd::Finish,
             }
         }
-        _ => Reply::text(404, "404 page not found"),
+        Pull::HttpError(status, message) => {
+            Reply::json(status, json!({"error": message}).to_string())
+        }
+        Pull::Drop => Reply::Stream {
+            status: 200,
+            content_type: "application/x-ndjson",
+            chunks: progress(),
+            end: StreamEnd::Drop,
+        },
+        Pull::Hang => Reply::Stream {
+            status: 200,
+            content_type: "application/x-ndjson",
+            chunks: progress(),
+            end: StreamEnd::Hang,
+        },
+    }
+}
+
+fn create(state: &mut State, request: &Request) -> Reply {
+    let request = body(request);
+    let name = request["model"].as_str().unwrap_or("").to_owned();
+    let from = request["from"].as_str().unwrap_or("").to_owned();
+    let Some(base) = state
+        .installed
+        .iter()
+        .find(|m| m.name == full_name(&from))
+        .cloned()
+    else {
+        return Reply::Stream {
+            status: 200,
+            content_type: "application/x-ndjson",
+            chunks: ndjson(&[json!({"error": format!("model '{from}' not found")})]),
+            end: StreamEnd::Finish,
+        };
+    };
+    let num_ctx = request["parameters"]["num_ctx"].as_u64();
+    state.installed.retain(|m| m.name != full_name(&name));
+    state.installed.push(Installed {
+        name: full_name(&name),
+        size: base.size,
+        num_ctx,
+    });
+    Reply::Stream {
+        status: 200,
+        content_type: "application/x-ndjson",
+        chunks: ndjson(&[
+            json!({"status": "using existing layer sha256:e7b273f9636059c6"}),
+            json!({"status": "writing manifest"}),
+            json!({"status": "success"}),
+        ]),
+        end: StreamEnd::Finish,
+    }
+}
+
+fn generate(state: &mut State, request: &Request) -> Reply {
+    let name = body(request)["model"].as_str().unwrap_or("").to_owned();
+    if !state.installed.iter().any(|m| m.name == full_name(&name)) {
+        return not_found(&name);
+    }
+    if !state.loaded.contains(&full_name(&name)) {
+        state.loaded.push(full_name(&name));
+    }
+    Reply::json(200, json!({"model": name, "created_at": "2026-11-26T10:00:00Z", "response": "", "done": true, "done_reason": "load"}).to_string())
+}
+
+fn ps(state: &mut State, _request: &Request) -> Reply {
+    let models: Vec<Value> = state
+        .loaded
+        .iter()
+        .filter_map(|name| state.installed.iter().find(|m| &m.name == name))
+        .map(|m| {
+            let size = m.size + 3_000_000_000;
+            let ctx = m.num_ctx.unwrap_or(state.default_ctx).min(state.ctx_cap.unwrap_or(u64::MAX));
+            json!({"name": m.name, "model": m.name, "size": size, "size_vram": size * state.vram_percent / 100,
+                   "digest": "aa4295ac10c3", "expires_at": "2026-11-26T10:10:00Z", "context_length": ctx})
+        })
+        .collect();
+    Reply::json(200, json!({"models": models}).to_string())
+}
+
+fn responses(state: &mut State, request: &Request) -> Reply {
+    let name = body(request)["model"].as_str().unwrap_or("").to_owned();
+    if !state.installed.iter().any(|m| m.name == full_name(&name)) {
+        return Reply::json(
+            404,
+            json!({"error": {"message": format!("model '{name}' not found"), "type": "api_error"}})
+                .to_string(),
+        );
+    }
+    let created =
+        json!({"type": "response.created", "response": {"id": "resp_1", "status": "in_progress"}});
+    let completed = json!({"type": "response.completed", "response": {"id": "resp_1", "status": "completed",
+        "usage": {"input_tokens": 1, "input_tokens_details": null, "output_tokens": 1, "output_tokens_details": null, "total_tokens": 2}}});
+    match state.responses {
+        Responses::ToolCall => Reply::Stream {
+            status: 200,
+            content_type: "text/event-stream",
+            chunks: sse(&[created, json!({"type": "response.output_item.done", "output_index": 0,
+                "item": {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "exec_command", "arguments": "{\"cmd\":\"pwd\"}"}}), completed]),
+            end: StreamEnd::Finish,
+        },
+        Responses::TextOnly => Reply::Stream {
+            status: 200,
+            content_type: "text/event-stream",
+            chunks: sse(&[created, json!({"type": "response.output_text.delta", "delta": "hi there"}),
+                json!({"type": "response.output_item.done", "item": {"type": "message", "role": "assistant", "id": "m1",
+                "content": [{"type": "output_text", "text": "hi there"}]}}), completed]),
+            end: StreamEnd::Finish,
+        },
+        Responses::NoTools => Reply::json(400, json!({"error": {"message": format!("registry.ollama.ai/library/{name} does not support tools"), "type": "api_error"}}).to_string()),
+        Responses::Missing => Reply::text(404, "404 page not found"),
+        Responses::Hang => Reply::Hang,
     }
 }

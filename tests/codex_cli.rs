@@ -1,0 +1,151 @@
+//! The real Codex CLI against a configuration that `init` wrote: Codex must load it (with `--strict-config`),
+//! reach the fake Ollama, ask for the configured model, and offer plain function tools only.
+//!
+//! `.ci/test` installs a pinned `@openai/codex` from npm and names it in `CODEX_LOCAL_TEST_CODEX`. Without it the
+//! tests skip when run by hand and fail in CI.
+
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the test reads where the real Codex is from its own environment"
+)]
+#![expect(clippy::print_stderr, reason = "a skipped test says why on stderr")]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use common::ollama::{FakeOllama, Responses};
+use common::{TestContext, read, text};
+use serde_json::Value;
+
+fn codex() -> Option<PathBuf> {
+    match std::env::var_os("CODEX_LOCAL_TEST_CODEX") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(
+                path.exists(),
+                "CODEX_LOCAL_TEST_CODEX names `{}`, which does not exist",
+                path.display()
+            );
+            Some(path)
+        }
+        None if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI must test against the real Codex: run the tests through `.ci/test`, which installs it"
+            )
+        }
+        None => {
+            eprintln!(
+                "skipped: set CODEX_LOCAL_TEST_CODEX (or run `.ci/test`) to test against the real Codex"
+            );
+            None
+        }
+    }
+}
+
+/// Runs `codex exec` as a user would after init, in the context's homes, with at most two minutes to finish.
+fn codex_exec(
+    ctx: &TestContext,
+    codex: &PathBuf,
+    extra_env: &[(&str, String)],
+    args: &[&str],
+) -> std::process::Output {
+    let mut command = std::process::Command::new("timeout");
+    command
+        .arg("120")
+        .arg(codex)
+        .args(["exec", "--skip-git-repo-check", "--strict-config"])
+        .args(args)
+        .arg("say hi")
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("CODEX_HOME", &ctx.codex_home)
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .current_dir(ctx.dir.path())
+        .stdin(Stdio::null());
+    for (name, value) in extra_env {
+        command.env(name, value);
+    }
+    command.output().expect("run codex")
+}
+
+fn first_request(ollama: &FakeOllama) -> Value {
+    let requests = ollama.requests_to("/v1/responses");
+    // The first request came from init's own verification; Codex's come after it.
+    let codex_request = requests
+        .get(1)
+        .expect("Codex sent POST /v1/responses to the fake");
+    serde_json::from_slice(&codex_request.body).expect("a JSON body")
+}
+
+#[test]
+fn codex_uses_the_custom_provider_that_init_wrote() {
+    let Some(codex) = codex() else { return };
+    let ollama = FakeOllama::start("0.32.15");
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    let doc = ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"], 0);
+    assert_eq!(doc["codex"]["provider"], "codex-local-ollama");
+    // Codex ends its turn on a text answer.
+    ollama.with(|s| s.responses = Responses::TextOnly);
+
+    let output = codex_exec(&ctx, &codex, &[], &[]);
+    let (stdout, stderr) = text(&output);
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("provider: codex-local-ollama"), "{stderr}");
+    assert!(stdout.contains("hi there"), "{stdout}");
+    let request = first_request(&ollama);
+    assert_eq!(request["model"], "gpt-oss:20b-ctx64k");
+    let tools = request["tools"].as_array().expect("tools");
+    assert!(!tools.is_empty());
+    let kinds: Vec<&str> = tools
+        .iter()
+        .map(|t| t["type"].as_str().unwrap_or("?"))
+        .collect();
+    assert!(
+        kinds.iter().all(|k| *k == "function"),
+        "function tools only, no namespace or web search: {kinds:?}"
+    );
+
+    // The profile file loads too.
+    let output = codex_exec(&ctx, &codex, &[], &["--profile", "local"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+}
+
+#[test]
+fn codex_uses_the_reserved_ollama_provider_where_it_points() {
+    let Some(codex) = codex() else { return };
+    let ollama = FakeOllama::start("0.32.15");
+    let oss = format!("http://127.0.0.1:{}/v1", ollama.server.port);
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host())
+        .env("CODEX_OSS_BASE_URL", oss.clone());
+    let doc = ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"], 0);
+    assert_eq!(doc["codex"]["provider"], "ollama");
+    let config = read(&ctx.codex_home.join("config.toml"));
+    assert!(config.contains("model_provider = \"ollama\""), "{config}");
+    assert!(
+        !config.contains("[model_providers"),
+        "never a table for a reserved id:\n{config}"
+    );
+    ollama.with(|s| s.responses = Responses::TextOnly);
+
+    let output = codex_exec(&ctx, &codex, &[("CODEX_OSS_BASE_URL", oss)], &[]);
+    let (stdout, stderr) = text(&output);
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("provider: ollama"), "{stderr}");
+    assert_eq!(first_request(&ollama)["model"], "gpt-oss:20b-ctx64k");
+}

@@ -1,0 +1,668 @@
+//! `codex-local init`, `verify` and `models` against a fake Ollama: the happy path key by key, idempotence, a
+//! dry run, and every way the runtime or the user's files can fail.
+
+mod common;
+
+use common::ollama::{FakeOllama, Pull, Responses};
+use common::{TestContext, read, text};
+use serde_json::Value;
+
+/// The machine every test plans for: one 24 GiB GPU, 64 GiB of RAM (gpt-oss:20b at 64k fits on the GPU).
+const MACHINE: [&str; 4] = ["--ram", "64GiB", "--gpu", "24GiB"];
+
+fn context_for(ollama: &FakeOllama) -> TestContext {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    ctx
+}
+
+fn init_args(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec!["init".into()];
+    args.extend(MACHINE.iter().map(|s| (*s).to_owned()));
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+fn step<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name} in {doc:#}"))
+}
+
+fn toml(path: &std::path::Path) -> toml_edit::DocumentMut {
+    read(path).parse().expect("valid TOML")
+}
+
+fn assert_codex_keys(doc: &toml_edit::DocumentMut, provider: &str, model: &str, context: i64) {
+    assert_eq!(doc["model_provider"].as_str(), Some(provider));
+    assert_eq!(doc["model"].as_str(), Some(model));
+    assert_eq!(doc["model_context_window"].as_integer(), Some(context));
+    assert_eq!(
+        doc["model_auto_compact_token_limit"].as_integer(),
+        Some(context / 10 * 9)
+    );
+    assert_eq!(doc["web_search"].as_str(), Some("disabled"));
+    assert_eq!(doc["agents"]["enabled"].as_bool(), Some(false));
+    for feature in ["apps", "plugins", "goals"] {
+        assert_eq!(
+            doc["features"][feature].as_bool(),
+            Some(false),
+            "features.{feature}"
+        );
+    }
+    assert!(doc.get("profile").is_none());
+    assert!(doc.get("profiles").is_none());
+    let providers = doc.get("model_providers").and_then(|p| p.as_table_like());
+    assert!(
+        providers.is_none_or(|p| !p.contains_key("ollama") && !p.contains_key("lmstudio")),
+        "never a reserved provider table"
+    );
+}
+
+#[test]
+fn init_pulls_sets_the_context_configures_codex_and_verifies() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+
+    let doc = ctx.json(init_args(&["--yes"]), 0);
+
+    assert_eq!(doc["dry_run"], false);
+    assert_eq!(doc["runtime"], "ollama");
+    assert_eq!(doc["base_model"], "gpt-oss:20b");
+    assert_eq!(doc["model"], "gpt-oss:20b-ctx64k");
+    assert_eq!(doc["context_length"], 65536);
+    assert_eq!(doc["fit"], "gpu");
+    assert_eq!(doc["verified"], true);
+    for name in ["pull", "context", "load", "configure", "verify"] {
+        assert_eq!(step(&doc, name)["status"], "done", "{name}: {doc:#}");
+    }
+    assert_eq!(doc["codex"]["provider"], "codex-local-ollama");
+    assert_eq!(doc["codex"]["default_changed"], true);
+    assert_eq!(
+        doc["codex"]["backup"],
+        Value::Null,
+        "there was no file to back up"
+    );
+
+    // What was asked of Ollama.
+    let pull = &ollama.requests_to("/api/pull")[0];
+    let pull: Value = serde_json::from_slice(&pull.body).expect("JSON");
+    assert_eq!(pull["model"], "gpt-oss:20b");
+    assert_eq!(pull["stream"], true);
+    let create: Value =
+        serde_json::from_slice(&ollama.requests_to("/api/create")[0].body).expect("JSON");
+    assert_eq!(create["model"], "gpt-oss:20b-ctx64k");
+    assert_eq!(create["from"], "gpt-oss:20b");
+    assert_eq!(create["parameters"]["num_ctx"], 65536);
+    let check: Value =
+        serde_json::from_slice(&ollama.requests_to("/v1/responses")[0].body).expect("JSON");
+    assert_eq!(check["model"], "gpt-oss:20b-ctx64k");
+    assert_eq!(check["stream"], true);
+    assert_eq!(check["tool_choice"], "auto");
+    assert!(
+        check["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .all(|t| t["type"] == "function")
+    );
+    assert!(ollama.paths().contains(&"GET /api/ps".to_owned()));
+
+    // What was written for Codex, key by key.
+    let config = toml(&ctx.codex_home.join("config.toml"));
+    assert_codex_keys(&config, "codex-local-ollama", "gpt-oss:20b-ctx64k", 65536);
+    let table = &config["model_providers"]["codex-local-ollama"];
+    assert_eq!(
+        table["base_url"].as_str(),
+        Some(format!("http://127.0.0.1:{}/v1", ollama.server.port).as_str())
+    );
+    assert_eq!(table["wire_api"].as_str(), Some("responses"));
+    assert!(table["name"].as_str().is_some());
+    assert!(
+        config.get("check_for_update_on_startup").is_none(),
+        "privacy keys go to the profile unless --offline"
+    );
+
+    let profile = toml(&ctx.codex_home.join("local.config.toml"));
+    assert_codex_keys(&profile, "codex-local-ollama", "gpt-oss:20b-ctx64k", 65536);
+    assert_eq!(
+        profile["check_for_update_on_startup"].as_bool(),
+        Some(false)
+    );
+    assert_eq!(profile["analytics"]["enabled"].as_bool(), Some(false));
+
+    // status shows it.
+    let status = ctx.json(["status"], 0);
+    assert_eq!(status["codex"]["model_provider"], "codex-local-ollama");
+    assert_eq!(status["codex"]["model"], "gpt-oss:20b-ctx64k");
+    assert_eq!(status["codex"]["model_context_window"], 65536);
+    assert_eq!(status["codex"]["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn a_config_with_comments_keeps_every_byte_that_is_not_ours() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("gpt-oss:20b", 13_793_441_244, None);
+    let ctx = context_for(&ollama);
+    let before = read(std::path::Path::new(
+        "tests/fixtures/config/comments/in.toml",
+    ));
+    let config = ctx.write_config(&before);
+
+    let doc = ctx.json(init_args(&[]), 0);
+
+    let expected = read(std::path::Path::new(
+        "tests/fixtures/config/comments/out.toml",
+    ))
+    .replace("[PORT]", &ollama.server.port.to_string());
+    assert_eq!(read(&config), expected);
+    let backup = doc["codex"]["backup"]
+        .as_str()
+        .expect("a backup of the previous file");
+    assert_eq!(read(std::path::Path::new(backup)), before);
+    assert!(backup.contains("codex-local/backups/"), "{backup}");
+}
+
+#[test]
+fn running_init_twice_changes_nothing_the_second_time() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    ctx.json(init_args(&["--yes"]), 0);
+    let config = read(&ctx.codex_home.join("config.toml"));
+    let profile = read(&ctx.codex_home.join("local.config.toml"));
+    let pulls = ollama.requests_to("/api/pull").len();
+
+    let output = ctx.run(init_args(&[]));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("Nothing changed"), "{stdout}");
+    assert!(stderr.contains("already installed"), "{stderr}");
+    assert!(stderr.contains("already configured"), "{stderr}");
+    assert_eq!(
+        ollama.requests_to("/api/pull").len(),
+        pulls,
+        "no second download"
+    );
+    assert_eq!(
+        ollama.requests_to("/api/create").len(),
+        1,
+        "the variant is reused"
+    );
+    assert_eq!(read(&ctx.codex_home.join("config.toml")), config);
+    assert_eq!(read(&ctx.codex_home.join("local.config.toml")), profile);
+    assert!(
+        !ctx.codex_home.join("codex-local/backups").exists(),
+        "nothing to back up either time"
+    );
+
+    let doc = ctx.json(init_args(&[]), 0);
+    assert_eq!(doc["changed"], false);
+    assert_eq!(step(&doc, "configure")["status"], "skipped");
+    assert_eq!(step(&doc, "pull")["status"], "skipped");
+}
+
+#[test]
+fn a_dry_run_downloads_and_writes_nothing() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+
+    let doc = ctx.json(init_args(&["--dry-run"]), 0);
+
+    assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["model"], "gpt-oss:20b-ctx64k");
+    assert_eq!(step(&doc, "pull")["status"], "planned");
+    assert!(
+        ollama.paths().iter().all(|p| p.starts_with("GET ")),
+        "{:?}",
+        ollama.paths()
+    );
+    assert_eq!(std::fs::read_dir(&ctx.codex_home).expect("dir").count(), 0);
+
+    let output = ctx.run(init_args(&["--dry-run"]));
+    let (stdout, _) = text(&output);
+    assert!(stdout.contains("passed over  qwen3.6-35b-a3b"), "{stdout}");
+}
+
+#[test]
+fn without_a_terminal_a_download_needs_yes() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+
+    let output = ctx.run(init_args(&[]));
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("needs your consent"), "{stderr}");
+    assert!(
+        stderr.contains("hint: run it again with `--yes`"),
+        "{stderr}"
+    );
+    assert!(ollama.requests_to("/api/pull").is_empty());
+    assert_eq!(std::fs::read_dir(&ctx.codex_home).expect("dir").count(), 0);
+}
+
+fn failed_pull(pull: Pull) -> (String, TestContext, FakeOllama) {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.with(|s| s.pull = pull);
+    let ctx = context_for(&ollama);
+    ctx.write_config("model = \"mine\"\n");
+    let output = ctx.run(init_args(&["--yes"]));
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        read(&ctx.codex_home.join("config.toml")),
+        "model = \"mine\"\n",
+        "config untouched"
+    );
+    assert!(!ctx.codex_home.join("local.config.toml").exists());
+    (stderr, ctx, ollama)
+}
+
+#[test]
+fn an_error_line_in_the_pull_stream_stops_init() {
+    let (stderr, _, _) = failed_pull(Pull::ErrorLine(
+        "pull model manifest: file does not exist".into(),
+    ));
+    assert!(
+        stderr.contains(
+            "error: Ollama could not pull `gpt-oss:20b`: pull model manifest: file does not exist"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: check the model's name"), "{stderr}");
+}
+
+#[test]
+fn an_http_error_before_the_pull_stream_stops_init() {
+    let (stderr, _, _) = failed_pull(Pull::HttpError(500, "no space left on device".into()));
+    assert!(
+        stderr.contains("could not pull `gpt-oss:20b`: no space left on device"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_dropped_download_says_that_running_again_resumes() {
+    let (stderr, ctx, ollama) = failed_pull(Pull::Drop);
+    assert!(
+        stderr.contains("dropped before pulling `gpt-oss:20b` finished"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("resumes the download"), "{stderr}");
+
+    // Running again resumes: the pull is asked for again and init completes.
+    ollama.with(|s| s.pull = Pull::Succeed { progress_lines: 6 });
+    let doc = ctx.json(init_args(&["--yes"]), 0);
+    assert_eq!(doc["verified"], true);
+    assert_eq!(ollama.requests_to("/api/pull").len(), 2);
+}
+
+#[test]
+fn ctrl_c_during_a_pull_stops_cleanly() {
+    use std::io::{BufRead, BufReader};
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.with(|s| s.pull = Pull::Hang);
+    let ctx = context_for(&ollama);
+    let mut child = ctx
+        .command(init_args(&["--yes"]))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start init");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    // Wait for init to report the pull under way, then interrupt it as a user would.
+    while !seen.contains("pulling manifest") {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).expect("read stderr") > 0,
+            "init ended early: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("read stderr");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(1), "{seen}{rest}");
+    assert!(
+        rest.contains("Interrupted while pulling `gpt-oss:20b`"),
+        "{rest}"
+    );
+    assert!(rest.contains("resumes the download"), "{rest}");
+    assert_eq!(
+        std::fs::read_dir(&ctx.codex_home).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}
+
+#[test]
+fn an_unparsable_config_is_refused_before_anything_happens() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    let broken = "model_provider = ollama\n";
+    let config = ctx.write_config(broken);
+
+    let output = ctx.run(init_args(&["--yes"]));
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("is not valid TOML (line 1, column 18)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("never rewrites a file it cannot parse"),
+        "{stderr}"
+    );
+    assert_eq!(read(&config), broken);
+    assert!(
+        ollama.requests_to("/api/pull").is_empty(),
+        "nothing downloaded"
+    );
+}
+
+#[test]
+fn tables_codex_refuses_are_removed_only_with_consent() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("gpt-oss:20b", 13_793_441_244, None);
+    let ctx = context_for(&ollama);
+    let before =
+        "profile = \"old\"\n\n[model_providers.ollama]\nbase_url = \"http://localhost:11434/v1\"\n";
+    let config = ctx.write_config(before);
+
+    let output = ctx.run(init_args(&[]));
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("`[model_providers.ollama]` table"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("top-level `profile`"), "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    assert_eq!(read(&config), before, "nothing changed without consent");
+
+    let doc = ctx.json(init_args(&["--yes"]), 0);
+    let after = toml(&config);
+    assert!(after.get("profile").is_none());
+    assert!(after["model_providers"].get("ollama").is_none());
+    assert_eq!(
+        read(std::path::Path::new(
+            doc["codex"]["backup"].as_str().expect("backup")
+        )),
+        before
+    );
+}
+
+#[test]
+fn a_model_without_tools_is_refused_with_its_reason() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("gpt-oss:20b", 13_793_441_244, None);
+    ollama.with(|s| s.responses = Responses::NoTools);
+    let ctx = context_for(&ollama);
+
+    let output = ctx.run(init_args(&[]));
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("cannot call tools, so it cannot drive Codex"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: choose a model that calls tools"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_server_without_the_responses_api_is_told_to_update() {
+    let ollama = FakeOllama::start("0.13.3");
+    ollama.install("gpt-oss:20b", 13_793_441_244, Some(65_536));
+    ollama.with(|s| s.responses = Responses::Missing);
+    let ctx = context_for(&ollama);
+
+    let output = ctx.run(init_args(&[]));
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("has no `/v1/responses` endpoint"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("update Ollama to 0.13.4 or later (this one is 0.13.3)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_model_that_never_answers_times_out() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("gpt-oss:20b", 13_793_441_244, Some(65_536));
+    ollama.with(|s| s.responses = Responses::Hang);
+    let mut ctx = context_for(&ollama);
+    ctx.env("CODEX_LOCAL_VERIFY_TIMEOUT_S", "1");
+
+    let output = ctx.run(init_args(&[]));
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("`gpt-oss:20b` did not answer within 1 s"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_model_that_answers_without_calling_the_tool_fails_verification() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("gpt-oss:20b", 13_793_441_244, Some(65_536));
+    ollama.with(|s| s.responses = Responses::TextOnly);
+    let ctx = context_for(&ollama);
+
+    let output = ctx.run(init_args(&["--json"]));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("answered but did not call the tool"),
+        "{stderr}"
+    );
+    let doc: Value =
+        serde_json::from_str(stdout.lines().next().map_or("", |_| &stdout)).unwrap_or(Value::Null);
+    assert!(doc.is_object() || stdout.contains("\"error\""), "{stdout}");
+}
+
+#[test]
+fn what_the_server_really_serves_is_what_codex_is_told() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("gpt-oss:20b", 13_793_441_244, None);
+    ollama.with(|s| {
+        s.ctx_cap = Some(40_960);
+        s.vram_percent = 70;
+    });
+    let ctx = context_for(&ollama);
+
+    let doc = ctx.json(init_args(&[]), 0);
+
+    assert_eq!(doc["served"]["context_length"], 40960);
+    assert_eq!(doc["served"]["gpu_percent"], 70);
+    let warnings = doc["warnings"].to_string();
+    assert!(warnings.contains("only 40960 tokens"), "{warnings}");
+    assert!(
+        warnings.contains("70% of `gpt-oss:20b-ctx64k` fits in GPU memory"),
+        "{warnings}"
+    );
+    let config = toml(&ctx.codex_home.join("config.toml"));
+    assert_eq!(config["model_context_window"].as_integer(), Some(40960));
+}
+
+#[test]
+fn a_model_that_already_carries_the_context_needs_no_variant() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("gpt-oss:20b", 13_793_441_244, Some(65_536));
+    let ctx = context_for(&ollama);
+
+    let doc = ctx.json(init_args(&[]), 0);
+
+    assert_eq!(doc["model"], "gpt-oss:20b");
+    assert_eq!(step(&doc, "context")["status"], "skipped");
+    assert!(ollama.requests_to("/api/create").is_empty());
+}
+
+#[test]
+fn profile_only_leaves_the_default_alone() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("gpt-oss:20b", 13_793_441_244, None);
+    let ctx = context_for(&ollama);
+    let config = ctx.write_config("model = \"gpt-5\"\n");
+
+    let doc = ctx.json(init_args(&["--profile-only", "--profile", "offline"]), 0);
+
+    assert_eq!(doc["codex"]["default_changed"], false);
+    assert_eq!(read(&config), "model = \"gpt-5\"\n");
+    let profile = toml(&ctx.codex_home.join("offline.config.toml"));
+    assert_codex_keys(&profile, "codex-local-ollama", "gpt-oss:20b-ctx64k", 65536);
+}
+
+#[test]
+fn init_without_a_runtime_says_how_to_start_one() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+
+    let output = ctx.run(init_args(&["--yes"]));
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("No model runtime is running"), "{stderr}");
+    assert!(stderr.contains("ollama serve"), "{stderr}");
+
+    let doc = ctx.json(init_args(&["--dry-run"]), 0);
+    assert_eq!(doc["base_model"], "gpt-oss:20b");
+    assert!(doc["warnings"].to_string().contains("not running"));
+}
+
+#[test]
+fn verify_checks_what_is_configured() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    ctx.json(init_args(&["--yes"]), 0);
+
+    let doc = ctx.json(["verify"], 0);
+    assert_eq!(doc["ok"], true, "{doc:#}");
+    let names: Vec<&str> = doc["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        ["provider", "context", "runtime", "model", "request"]
+    );
+
+    let doc = ctx.json(["verify", "--profile", "local", "--offline"], 0);
+    assert_eq!(doc["ok"], true, "the profile has the privacy keys: {doc:#}");
+
+    let doc = ctx.json(["verify", "--offline"], 1);
+    assert!(
+        doc["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .any(|c| c["name"] == "privacy" && c["ok"] == false)
+    );
+
+    ollama.with(|s| s.responses = Responses::TextOnly);
+    let doc = ctx.json(["verify"], 1);
+    assert_eq!(doc["ok"], false);
+    let request = doc["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "request")
+        .expect("request check");
+    assert!(
+        request["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("did not call the tool")
+    );
+}
+
+#[test]
+fn verify_without_a_configuration_says_so() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    let doc = ctx.json(["verify"], 1);
+    assert!(
+        doc["checks"][0]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("run `codex-local init`")
+    );
+    ctx.write_config("model = \"gpt-5\"\n");
+    let doc = ctx.json(["verify"], 1);
+    assert!(
+        doc["checks"][0]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("not a local runtime"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn models_lists_the_catalog_for_the_machine() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("qwen3-coder:30b", 18_556_700_761, None);
+    let ctx = context_for(&ollama);
+
+    let doc = ctx.json(["models", "--ram", "64GiB", "--gpu", "24GiB"], 0);
+
+    assert_eq!(doc["context_length"], 65536);
+    assert_eq!(doc["recommended"], "gpt-oss-20b");
+    assert_eq!(doc["hardware"]["source"], "described");
+    let models = doc["models"].as_array().expect("models");
+    assert!(models.len() >= 8);
+    let first = &models[0];
+    for key in [
+        "id",
+        "ollama",
+        "lmstudio",
+        "size_bytes",
+        "need_bytes",
+        "fit",
+        "tools",
+    ] {
+        assert!(first.get(key).is_some(), "{key} in {first:#}");
+    }
+    let qwen = models
+        .iter()
+        .find(|m| m["id"] == "qwen3-coder-30b")
+        .expect("qwen3-coder");
+    assert_eq!(qwen["installed"], serde_json::json!(["ollama"]));
+    assert_eq!(qwen["fit"], "split");
+
+    let output = ctx.run(["models", "--ram", "64GiB", "--gpu", "24GiB"]);
+    let (stdout, _) = text(&output);
+    assert!(
+        stdout.lines().any(|l| l.starts_with("  * gpt-oss-20b")),
+        "{stdout}"
+    );
+
+    let mut bad = TestContext::new();
+    bad.no_runtimes();
+    let catalog = bad.write_codex_file("bad.toml", "schema_version = 1\n[[models]]\nid = 3\n");
+    let output = bad.run(["models", "--catalog", catalog.to_str().expect("path")]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("bad.toml`, line 3, column 6"), "{stderr}");
+}
