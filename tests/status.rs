@@ -627,3 +627,44 @@ fn help_lists_only_commands_that_work() {
     let output = ctx.run(["frobnicate"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn the_codex_program_and_its_version_are_shown() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    let doc = ctx.json(["status"], 0);
+    assert_eq!(doc["codex"]["binary"], Value::Null, "no codex on PATH");
+    let (stdout, _) = text(&ctx.run(["status"]));
+    assert!(
+        stdout.contains("not installed: `npm install -g @openai/codex@latest`"),
+        "{stdout}"
+    );
+
+    // npm's layout: the version comes from package.json, without starting Node.
+    let package = ctx.dir.path().join("npm/lib/node_modules/@openai/codex");
+    std::fs::create_dir_all(package.join("bin")).expect("package folder");
+    common::write(
+        &package.join("package.json"),
+        r#"{"name":"@openai/codex","version":"0.169.0"}"#,
+    );
+    let script = package.join("bin/codex.js");
+    common::write(&script, "#!/bin/sh\nexit 3\n");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    std::os::unix::fs::symlink(&script, ctx.bin.join("codex")).expect("link");
+    let doc = ctx.json(["status"], 0);
+    assert_eq!(doc["codex"]["binary"]["version"], "0.169.0");
+    assert_eq!(doc["codex"]["binary"]["supported"], true);
+
+    // Any other install: `codex --version` answers.
+    std::fs::remove_file(ctx.bin.join("codex")).expect("unlink");
+    ctx.write_tool("codex", "#!/bin/sh\necho 'codex-cli 0.120.0'\n");
+    let doc = ctx.json(["status"], 0);
+    assert_eq!(doc["codex"]["binary"]["version"], "0.120.0");
+    assert_eq!(doc["codex"]["binary"]["supported"], false);
+    let (stdout, _) = text(&ctx.run(["status"]));
+    assert!(
+        stdout.contains("older than 0.134: update with `npm install -g @openai/codex@latest`"),
+        "{stdout}"
+    );
+}

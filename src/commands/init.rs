@@ -178,6 +178,13 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         plan.why
     ));
 
+    if let Some(found) = &report.codex.binary {
+        printer.debug(&format!(
+            "Codex {} at {}",
+            found.version.as_deref().unwrap_or("?"),
+            found.path.display()
+        ));
+    }
     // Everything that could stop init is checked before anything is downloaded or written.
     let (config, profile, fixes) = preflight(args, &plan, &paths, printer)?;
     report.warn_about_codex(printer);
@@ -728,18 +735,24 @@ fn render_done(report: &InitReport, home: Option<&Path>, style: Style) -> String
             "Nothing changed: this machine was already set up this way."
         );
     }
-    if report.codex.config.is_some() {
-        let _ = writeln!(
-            out,
-            "Start it with `codex`, or `codex --profile {}`.",
-            profile_name(&report.codex.profile)
-        );
+    let profile = profile_name(&report.codex.profile);
+    let start = if report.codex.config.is_some() {
+        format!("`codex`, or `codex --profile {profile}`")
     } else {
-        let _ = writeln!(
-            out,
-            "Start it with `codex --profile {}`.",
-            profile_name(&report.codex.profile)
-        );
+        format!("`codex --profile {profile}`")
+    };
+    match &report.codex.binary {
+        Some(found) => {
+            let version = found.version.as_deref().unwrap_or("?");
+            let _ = writeln!(out, "Start it with {start} (Codex {version}).");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Install Codex with `{}`, then start it with {start}.",
+                binary::INSTALL_COMMAND
+            );
+        }
     }
     if let Some(backup) = &report.codex.backup {
         let _ = writeln!(

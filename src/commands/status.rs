@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::StatusArgs;
+use crate::codex::binary::{self, CodexBinary};
 use crate::codex::config::{self, CodexStatus};
 use crate::codex::repo::{self, RepoStatus};
 use crate::hardware::{self, Hardware, HardwareSource};
@@ -20,13 +21,25 @@ use crate::ui::{Style, pad, sanitize};
 /// How long a hardware tool such as `nvidia-smi` may take.
 pub const HARDWARE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// How long `codex --version` may take when the version cannot be read from npm's files.
+const CODEX_VERSION_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The `status` document.
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
     pub hardware: Hardware,
     pub runtimes: Vec<RuntimeStatus>,
-    pub codex: CodexStatus,
+    pub codex: CodexWithBinary,
     pub repo: Option<RepoStatus>,
+}
+
+/// Codex's configuration and the `codex` program found on `PATH`.
+#[derive(Debug, Serialize)]
+pub struct CodexWithBinary {
+    #[serde(flatten)]
+    pub config: CodexStatus,
+    /// The `codex` program, or `null` when it is not on `PATH`.
+    pub binary: Option<CodexBinary>,
 }
 
 /// Gathers every fact at once: hardware, both runtimes, Codex's files.
@@ -39,8 +52,16 @@ pub async fn gather(settings: &Settings) -> StatusReport {
     };
     let home = settings.codex_home.clone();
     let codex = tokio::task::spawn_blocking(move || config::read_status(&home));
-    let (hardware, runtimes, codex) = tokio::join!(hardware, runtime::probe_all(settings), codex);
-    let codex = codex.unwrap_or_else(|_| config::read_status(&settings.codex_home));
+    let (hardware, runtimes, codex, binary) = tokio::join!(
+        hardware,
+        runtime::probe_all(settings),
+        codex,
+        binary::find(settings.path_var.as_ref(), CODEX_VERSION_TIMEOUT)
+    );
+    let codex = CodexWithBinary {
+        config: codex.unwrap_or_else(|_| config::read_status(&settings.codex_home)),
+        binary,
+    };
     let repo = settings.cwd.as_deref().and_then(repo::status);
     StatusReport {
         hardware,
@@ -230,7 +251,8 @@ fn render_runtimes(out: &mut String, runtimes: &[RuntimeStatus], style: Style) {
     }
 }
 
-fn render_codex(out: &mut String, codex: &CodexStatus, settings: &Settings, style: Style) {
+fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, style: Style) {
+    let codex = &both.config;
     let home = display_home(&codex.home, settings.home_dir.as_deref());
     let origin = source_name(settings.codex_home_source, "CODEX_HOME");
     let _ = writeln!(
@@ -263,6 +285,28 @@ fn render_codex(out: &mut String, codex: &CodexStatus, settings: &Settings, styl
     } else {
         codex.model_provider.clone()
     };
+    let program = match &both.binary {
+        None => style.warn(&format!("not installed: `{}`", binary::INSTALL_COMMAND)),
+        Some(found) => {
+            let version = found.version.as_deref().unwrap_or("version unknown");
+            let mut text = format!(
+                "{version}  {}",
+                style.dim(&display_home(&found.path, settings.home_dir.as_deref()))
+            );
+            if found.supported == Some(false) {
+                let _ = write!(
+                    text,
+                    "  {}",
+                    style.warn(&format!(
+                        "older than 0.134: update with `{}`",
+                        binary::INSTALL_COMMAND
+                    ))
+                );
+            }
+            text
+        }
+    };
+    row(out, style, "program", &program);
     row(out, style, "provider", &provider);
     if let Some(base_url) = &codex.base_url {
         row(out, style, "base url", base_url);
