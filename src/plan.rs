@@ -518,12 +518,7 @@ pub fn make(
     let installed = is_installed(status, &base_model);
 
     warnings.extend(fit_warnings(options, &estimate, &base_model));
-    let total_vram: u64 = facts
-        .hardware
-        .gpus
-        .iter()
-        .filter_map(|g| g.memory_total_bytes)
-        .sum();
+    let total_vram = facts.hardware.total_vram();
     let default_context = match runtime {
         RuntimeKind::Ollama => Some(ollama::default_context(
             status.version.as_deref().unwrap_or(""),
@@ -640,6 +635,23 @@ mod tests {
         }
     }
 
+    fn plan_for(
+        hardware: &Hardware,
+        runtimes: &[RuntimeStatus],
+        catalog: &Catalog,
+        options: &InitOptions,
+    ) -> Result<Plan, PlanError> {
+        make(
+            &Facts {
+                hardware,
+                runtimes,
+                oss_base_url: None,
+            },
+            catalog,
+            options,
+        )
+    }
+
     fn options() -> InitOptions {
         InitOptions {
             profile: "local".to_owned(),
@@ -655,16 +667,7 @@ mod tests {
             runtime(RuntimeKind::Ollama, true, &[]),
             runtime(RuntimeKind::Lmstudio, false, &[]),
         ];
-        let plan = make(
-            &Facts {
-                hardware: &hw,
-                runtimes: &runtimes,
-                oss_base_url: None,
-            },
-            &catalog,
-            &options(),
-        )
-        .expect("a plan");
+        let plan = plan_for(&hw, &runtimes, &catalog, &options()).expect("a plan");
         assert_eq!(plan.runtime, RuntimeKind::Ollama);
         assert_eq!(plan.base_model, "gpt-oss:20b");
         assert_eq!(plan.context_length, 65_536);
@@ -698,16 +701,7 @@ mod tests {
                 &[("openai/gpt-oss-20b", 12_000_000_000)],
             ),
         ];
-        let plan = make(
-            &Facts {
-                hardware: &hw,
-                runtimes: &runtimes,
-                oss_base_url: None,
-            },
-            &catalog,
-            &options(),
-        )
-        .expect("a plan");
+        let plan = plan_for(&hw, &runtimes, &catalog, &options()).expect("a plan");
         assert_eq!(plan.runtime, RuntimeKind::Lmstudio);
         assert!(plan.installed);
         assert_eq!(plan.steps[0].status, "skipped");
@@ -834,12 +828,9 @@ mod tests {
         assert_eq!(err, PlanError::UnknownModel("llama9".into()));
 
         let small = hardware("16GiB", &["8GiB"]);
-        let err = make(
-            &Facts {
-                hardware: &small,
-                runtimes: &runtimes,
-                oss_base_url: None,
-            },
+        let err = plan_for(
+            &small,
+            &runtimes,
             &catalog,
             &InitOptions {
                 model: Some("gpt-oss-120b".into()),

@@ -474,12 +474,7 @@ async fn prepare_ollama(
         .find(|r| r.name == RuntimeKind::Ollama)
         .and_then(|r| r.version.clone())
         .unwrap_or_default();
-    let total_vram: u64 = facts
-        .hardware
-        .gpus
-        .iter()
-        .filter_map(|g| g.memory_total_bytes)
-        .sum();
+    let total_vram = facts.hardware.total_vram();
     serve_context(plan, base, &version, total_vram, printer, report).await?;
     load(
         plan.context_length,

@@ -135,6 +135,14 @@ pub struct Hardware {
     pub sources: Vec<SourceNote>,
 }
 
+impl Hardware {
+    /// Dedicated memory of every GPU that reports it, the figure Ollama's default context depends on.
+    #[must_use]
+    pub fn total_vram(&self) -> u64 {
+        self.gpus.iter().filter_map(|g| g.memory_total_bytes).sum()
+    }
+}
+
 /// Probes this machine: sysinfo, `nvidia-smi` and (on macOS) `sysctl` run side by side.
 pub async fn probe(command_timeout: Duration) -> Hardware {
     let local = tokio::task::spawn_blocking(|| (memory::probe(), sysinfo_gpu::probe()));
