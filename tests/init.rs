@@ -375,8 +375,8 @@ fn tables_codex_refuses_are_removed_only_with_consent() {
     let ollama = FakeOllama::start("0.32.15");
     ollama.install("gpt-oss:20b", 13_793_441_244, None);
     let ctx = context_for(&ollama);
-    let before =
-        "profile = \"old\"\n\n[model_providers.ollama]\nbase_url = \"http://localhost:11434/v1\"\n";
+    let before = "profile = \"old\"\n\n[model_providers.ollama]\nbase_url = \"http://localhost:11434/v1\"\n\n\
+                  [profiles.old]\nmodel = \"gpt-5\"\n";
     let config = ctx.write_config(before);
 
     let output = ctx.run(init_args(&[]));
@@ -387,13 +387,21 @@ fn tables_codex_refuses_are_removed_only_with_consent() {
         "{stderr}"
     );
     assert!(stderr.contains("top-level `profile`"), "{stderr}");
+    assert!(stderr.contains("`[profiles.*]` tables"), "{stderr}");
     assert!(stderr.contains("--yes"), "{stderr}");
     assert_eq!(read(&config), before, "nothing changed without consent");
 
     let doc = ctx.json(init_args(&["--yes"]), 0);
     let after = toml(&config);
     assert!(after.get("profile").is_none());
+    assert!(after.get("profiles").is_none());
     assert!(after["model_providers"].get("ollama").is_none());
+    let moved = toml(&ctx.codex_home.join("old.config.toml"));
+    assert_eq!(
+        moved["model"].as_str(),
+        Some("gpt-5"),
+        "the old profile lives on as a profile file"
+    );
     assert_eq!(
         read(std::path::Path::new(
             doc["codex"]["backup"].as_str().expect("backup")

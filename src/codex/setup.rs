@@ -109,7 +109,40 @@ pub fn problems(document: &DocumentMut) -> Vec<Problem> {
             fix: Op::remove("profile"),
         });
     }
+    if document.contains_key("profiles") {
+        found.push(Problem {
+            description: "`[profiles.*]` tables, which current Codex ignores or rejects; each moves to its own \
+                          `<name>.config.toml`"
+                .to_owned(),
+            fix: Op::remove("profiles"),
+        });
+    }
     found
+}
+
+/// The `[profiles.<name>]` tables of an old configuration, each as the text of a profile file.
+#[must_use]
+pub fn old_profiles(document: &DocumentMut) -> Vec<(String, String)> {
+    let Some(profiles) = document.get("profiles").and_then(Item::as_table_like) else {
+        return Vec::new();
+    };
+    profiles
+        .iter()
+        .filter(|(name, _)| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+        .filter_map(|(name, item)| {
+            let table = item.as_table_like()?;
+            let mut file = DocumentMut::new();
+            for (key, value) in table.iter() {
+                file.insert(key, value.clone());
+            }
+            Some((name.to_owned(), file.to_string()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -139,6 +172,21 @@ mod tests {
                 |op| matches!(op, Op::Set(path, _) if path[0] == "check_for_update_on_startup")
             )
         );
+    }
+
+    #[test]
+    fn old_profile_tables_become_files() {
+        let document: DocumentMut =
+            "[profiles.fast]\nmodel = \"m\" # quick\n[profiles.fast.features]\napps = false\n"
+                .parse()
+                .expect("valid");
+        let files = old_profiles(&document);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].0, "fast");
+        let file: DocumentMut = files[0].1.parse().expect("valid");
+        assert_eq!(file["model"].as_str(), Some("m"));
+        assert_eq!(file["features"]["apps"].as_bool(), Some(false));
+        assert_eq!(problems(&document).len(), 1);
     }
 
     #[test]

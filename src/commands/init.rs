@@ -15,7 +15,7 @@ use crate::catalog::{self, ollama_full_name};
 use crate::cli::{InitArgs, RuntimeArg};
 use crate::codex::binary::{self, CodexBinary};
 use crate::codex::config::{CONFIG_FILE, PROFILE_SUFFIX};
-use crate::codex::edit::{CodexConfigMut, Op};
+use crate::codex::edit::{self, CodexConfigMut, Op};
 use crate::codex::setup::{self, Target};
 use crate::fit::{self, Fit, PassedOver};
 use crate::plan::{self, Facts, InitOptions, Plan, Step};
@@ -186,7 +186,7 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         ));
     }
     // Everything that could stop init is checked before anything is downloaded or written.
-    let (config, profile, fixes) = preflight(args, &plan, &paths, printer)?;
+    let preflight = preflight(args, &plan, &paths, printer)?;
     report.warn_about_codex(printer);
 
     let base = Url::parse(&plan.url).context("the runtime's address")?;
@@ -199,9 +199,7 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         context: served_context,
     };
     configure(
-        config,
-        profile,
-        &fixes,
+        preflight,
         &target,
         args.offline,
         &paths,
@@ -299,7 +297,7 @@ fn preflight(
     plan: &Plan,
     paths: &Paths,
     printer: &Printer,
-) -> anyhow::Result<(Option<CodexConfigMut>, CodexConfigMut, Vec<Op>)> {
+) -> anyhow::Result<Preflight> {
     let config = if args.profile_only {
         None
     } else {
@@ -307,6 +305,7 @@ fn preflight(
     };
     let profile = CodexConfigMut::open(&paths.profile)?;
     let mut fixes: Vec<Op> = Vec::new();
+    let mut migrations = Vec::new();
     if let Some(config) = &config {
         let problems = setup::problems(config.document());
         if !problems.is_empty() {
@@ -332,6 +331,11 @@ fn preflight(
                 .into());
             }
             fixes.extend(problems.into_iter().map(|p| p.fix));
+            migrations = setup::old_profiles(config.document())
+                .into_iter()
+                .map(|(name, text)| (paths.home.join(format!("{name}{PROFILE_SUFFIX}")), text))
+                .filter(|(path, _)| !path.exists())
+                .collect();
         }
     }
     if plan.runtime == RuntimeKind::Lmstudio {
@@ -356,18 +360,27 @@ fn preflight(
             }
         }
     }
-    Ok((config, profile, fixes))
+    Ok(Preflight {
+        config,
+        profile,
+        fixes,
+        migrations,
+    })
 }
 
-/// Writes config.toml (unless `--profile-only`) and the profile file; a second run writes nothing.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; the pieces are all distinct"
-)]
-fn configure(
+/// What the checks before any change found: the files opened, the fixes consented to, and old `[profiles.*]`
+/// tables to move into their own files.
+struct Preflight {
     config: Option<CodexConfigMut>,
-    mut profile: CodexConfigMut,
-    fixes: &[Op],
+    profile: CodexConfigMut,
+    fixes: Vec<Op>,
+    migrations: Vec<(PathBuf, String)>,
+}
+
+/// Writes config.toml (unless `--profile-only`) and the profile file, and moves old `[profiles.*]` tables into
+/// their own files; a second run writes nothing.
+fn configure(
+    preflight: Preflight,
     target: &Target,
     offline: bool,
     paths: &Paths,
@@ -378,9 +391,19 @@ fn configure(
     let backups = paths.home.join("codex-local").join("backups");
     fs_err::create_dir_all(&paths.home)
         .with_context(|| format!("Cannot create Codex's folder `{}`", paths.home.display()))?;
+    let Preflight {
+        config,
+        mut profile,
+        fixes,
+        migrations,
+    } = preflight;
     let mut changed_files = Vec::new();
+    for (path, text) in &migrations {
+        edit::write_atomic(path, text)?;
+        changed_files.push(path.clone());
+    }
     if let Some(mut config) = config {
-        let mut ops = fixes.to_vec();
+        let mut ops = fixes;
         ops.extend(setup::ops(target, offline));
         config.apply(&ops)?;
         let saved = config.save(&ops, &backups)?;
