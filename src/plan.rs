@@ -52,6 +52,12 @@ pub struct Step {
 /// What init will do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
+    /// The chosen model's catalog entry, for estimates at other contexts.
+    #[serde(skip)]
+    pub entry: Model,
+    /// The memory the plan was made for.
+    #[serde(skip)]
+    pub memory: Budget,
     pub runtime: RuntimeKind,
     pub url: String,
     /// The runtime was not running when planned (only in a dry run).
@@ -496,6 +502,15 @@ fn fit_warnings(options: &InitOptions, estimate: &Estimate, base_model: &str) ->
     warnings
 }
 
+/// Whether the server's own context (`served`) must be overridden: it is shorter than planned, or so much longer
+/// that the model would no longer fit where planned (Ollama gives 262,144 tokens to a model on 47 GiB of VRAM).
+#[must_use]
+pub fn needs_num_ctx(model: &Model, served: u64, planned: &Estimate, budget: &Budget) -> bool {
+    served < planned.context_length
+        || (served > planned.context_length
+            && fit::estimate(model, served, budget).fit > planned.fit)
+}
+
 /// Makes the plan.
 pub fn make(
     facts: &Facts<'_>,
@@ -527,8 +542,8 @@ pub fn make(
         )),
         RuntimeKind::Lmstudio => None,
     };
-    let needs_variant =
-        runtime == RuntimeKind::Ollama && default_context.is_some_and(|d| d < context);
+    let needs_variant = runtime == RuntimeKind::Ollama
+        && default_context.is_some_and(|d| needs_num_ctx(model, d, &estimate, &budget));
     let written_model = if needs_variant {
         variant_name(&base_model, context)
     } else {
@@ -567,6 +582,8 @@ pub fn make(
     }
 
     Ok(Plan {
+        entry: model.clone(),
+        memory: budget.clone(),
         runtime,
         url: status.url.clone(),
         runtime_running: status.running,

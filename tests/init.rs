@@ -674,3 +674,58 @@ fn models_lists_the_catalog_for_the_machine() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr.contains("bad.toml`, line 3, column 6"), "{stderr}");
 }
+
+#[test]
+fn a_default_context_too_large_to_fit_is_capped_with_a_variant() {
+    // Ollama gives 262,144 tokens by default on 47 GiB of VRAM or more; Devstral Small 2 at that context needs
+    // about 55 GiB and would spill onto the CPU of a 48 GiB card.
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("devstral-small-2:24b", 15_000_000_000, None);
+    ollama.with(|s| {
+        s.trained_ctx = 262_144;
+        s.default_ctx = 262_144;
+    });
+    let ctx = context_for(&ollama);
+
+    let doc = ctx.json(
+        [
+            "init",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "48GiB",
+            "--model",
+            "devstral-small-2",
+        ],
+        0,
+    );
+
+    assert_eq!(doc["model"], "devstral-small-2:24b-ctx64k");
+    let detail = step(&doc, "context")["detail"].as_str().expect("detail");
+    assert!(detail.contains("262144 tokens, more than fits"), "{detail}");
+    let create: Value =
+        serde_json::from_slice(&ollama.requests_to("/api/create")[0].body).expect("JSON");
+    assert_eq!(create["parameters"]["num_ctx"], 65536);
+
+    // A model that fits at the larger default keeps it, and Codex is told the larger window.
+    let roomy = FakeOllama::start("0.32.15");
+    roomy.install("gpt-oss:20b", 13_793_441_244, None);
+    roomy.with(|s| s.default_ctx = 131_072);
+    let ctx = context_for(&roomy);
+    let doc = ctx.json(
+        [
+            "init",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "48GiB",
+            "--model",
+            "gpt-oss:20b",
+        ],
+        0,
+    );
+    assert_eq!(doc["model"], "gpt-oss:20b");
+    assert!(roomy.requests_to("/api/create").is_empty());
+    let config = toml(&ctx.codex_home.join("config.toml"));
+    assert_eq!(config["model_context_window"].as_integer(), Some(131_072));
+}

@@ -578,7 +578,7 @@ async fn serve_context(
         .num_ctx
         .unwrap_or_else(|| ollama::default_context(version, total_vram, show.context_length));
     let wanted = plan.context_length;
-    if would_serve >= wanted {
+    if !plan::needs_num_ctx(&plan.entry, would_serve, &plan.estimate, &plan.memory) {
         report.model.clone_from(&plan.base_model);
         let detail = format!(
             "Ollama serves `{}` with {would_serve} tokens already",
@@ -600,9 +600,12 @@ async fn serve_context(
     } else {
         ollama::create(&client, base, &variant, &plan.base_model, wanted).await?;
         report.changed = true;
-        let detail = format!(
-            "Ollama would serve only {would_serve} tokens: created `{variant}` with num_ctx {wanted}"
-        );
+        let why = if would_serve < wanted {
+            format!("Ollama would serve only {would_serve} tokens")
+        } else {
+            format!("Ollama would serve {would_serve} tokens, more than fits where planned")
+        };
+        let detail = format!("{why}: created `{variant}` with num_ctx {wanted}");
         report.step(printer, "context", "done", detail);
     }
     Ok(())

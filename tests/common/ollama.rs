@@ -66,6 +66,8 @@ pub struct State {
     pub default_ctx: u64,
     /// The share of a loaded model that sits in VRAM, in percent.
     pub vram_percent: u64,
+    /// The trained context `/api/show` reports for every model.
+    pub trained_ctx: u64,
     /// Caps the context `/api/ps` reports (as `OLLAMA_CONTEXT_LENGTH` or memory would).
     pub ctx_cap: Option<u64>,
 }
@@ -159,6 +161,7 @@ impl FakeOllama {
             default_ctx: 4096,
             vram_percent: 100,
             ctx_cap: None,
+            trained_ctx: 131_072,
         }));
         let shared = Arc::clone(&state);
         let server = FakeServer::start(move |request| handle(&shared, request));
@@ -261,7 +264,7 @@ fn show(state: &mut State, request: &Request) -> Reply {
         200,
         json!({"parameters": parameters, "capabilities": capabilities,
                "details": {"family": "gptoss", "parameter_size": "20.9B"},
-               "model_info": {"general.architecture": "gptoss", "gptoss.context_length": 131_072, "gptoss.block_count": 24}})
+               "model_info": {"general.architecture": "gptoss", "gptoss.context_length": state.trained_ctx, "gptoss.block_count": 24}})
         .to_string(),
     )
 }
