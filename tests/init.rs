@@ -477,16 +477,26 @@ fn a_model_that_answers_without_calling_the_tool_fails_verification() {
     ollama.with(|s| s.responses = Responses::TextOnly);
     let ctx = context_for(&ollama);
 
-    let output = ctx.run(init_args(&["--json"]));
-    let (stdout, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("answered but did not call the tool"),
-        "{stderr}"
+    let doc = ctx.json(init_args(&[]), 1);
+
+    let message = doc["error"]["message"].as_str().expect("an error document");
+    assert_eq!(
+        message,
+        "`gpt-oss:20b` answered but did not call the tool it was offered"
     );
-    let doc: Value =
-        serde_json::from_str(stdout.lines().next().map_or("", |_| &stdout)).unwrap_or(Value::Null);
-    assert!(doc.is_object() || stdout.contains("\"error\""), "{stdout}");
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .expect("a hint")
+            .contains("--model")
+    );
+    assert!(
+        doc.get("steps").is_none(),
+        "one document on stdout, the error"
+    );
+    // The configuration stays: it is valid, and `codex-local verify` can check again later.
+    let config = toml(&ctx.codex_home.join("config.toml"));
+    assert_eq!(config["model"].as_str(), Some("gpt-oss:20b"));
 }
 
 #[test]
@@ -728,4 +738,58 @@ fn a_default_context_too_large_to_fit_is_capped_with_a_variant() {
     assert!(roomy.requests_to("/api/create").is_empty());
     let config = toml(&ctx.codex_home.join("config.toml"));
     assert_eq!(config["model_context_window"].as_integer(), Some(131_072));
+}
+
+/// Runs init on a pseudo-terminal (util-linux `script`), typing `answer` at its question.
+fn init_on_a_terminal(ctx: &TestContext, ollama: &FakeOllama, answer: &str) -> (i32, String) {
+    use std::io::Write as _;
+    let command = format!(
+        "env -i HOME={home} CODEX_HOME={codex} PATH=/usr/bin:/bin NO_COLOR=1 OLLAMA_HOST={host} \
+         LMSTUDIO_HOST=127.0.0.1:{closed} {bin} init --ram 64GiB --gpu 24GiB",
+        home = ctx.home.display(),
+        codex = ctx.codex_home.display(),
+        host = ollama.host(),
+        closed = common::fake::closed_port(),
+        bin = env!("CARGO_BIN_EXE_codex-local"),
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the program on a terminal");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(answer.as_bytes())
+        .expect("type the answer");
+    let output = child.wait_with_output().expect("wait");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_init_asks_before_downloading() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+
+    let (code, screen) = init_on_a_terminal(&ctx, &ollama, "n\n");
+    assert_eq!(code, 1, "{screen}");
+    assert!(
+        screen.contains("Download `gpt-oss:20b` (12.8 GiB)? [y/N]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("was not downloaded, and nothing was changed"),
+        "{screen}"
+    );
+    assert!(ollama.requests_to("/api/pull").is_empty());
+
+    let (code, screen) = init_on_a_terminal(&ctx, &ollama, "y\n");
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(ollama.requests_to("/api/pull").len(), 1);
+    assert!(screen.contains("Ready."), "{screen}");
 }
