@@ -10,6 +10,9 @@ use crate::hardware::Hardware;
 use crate::runtime::{InstalledModel, RuntimeKind, RuntimeStatus, ollama};
 use crate::size::human_bytes;
 
+/// The first Ollama with `/v1/responses`, which Codex speaks.
+pub const RESPONSES_API: (u64, u64, u64) = (0, 13, 4);
+
 /// What the user asked of `init`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InitOptions {
@@ -123,6 +126,12 @@ pub enum PlanError {
         "Offline mode plans among installed models only, and none of the installed models fits"
     )]
     NothingInstalled,
+    #[error("`{model}` is not installed, and offline mode downloads nothing")]
+    NotInstalledOffline { model: String },
+    #[error(
+        "Ollama {version} at `{url}` is too old for Codex, which needs its `/v1/responses` endpoint (Ollama 0.13.4 and later)"
+    )]
+    TooOld { version: String, url: String },
 }
 
 impl PlanError {
@@ -145,6 +154,12 @@ impl PlanError {
             Self::NothingFits { reasons, .. } => {
                 let smallest = reasons.last().map(|r| format!(" (smallest: `{}`, {})", r.id, r.reason));
                 format!("this machine has too little memory for a coding model{}", smallest.unwrap_or_default())
+            }
+            Self::NotInstalledOffline { model } => {
+                format!("run `codex-local init --model {model}` once with a network, or `ollama pull {model}`")
+            }
+            Self::TooOld { .. } => {
+                "update Ollama from https://ollama.com/download, then run init again".to_owned()
             }
             Self::NothingInstalled => {
                 "run `codex-local init` once with a network, or pull a model with `ollama pull`".to_owned()
@@ -511,6 +526,39 @@ pub fn needs_num_ctx(model: &Model, served: u64, planned: &Estimate, budget: &Bu
             && fit::estimate(model, served, budget).fit > planned.fit)
 }
 
+/// Refusals that depend on the runtime: a download in offline mode, an Ollama without `/v1/responses` (only a
+/// warning in a dry run).
+fn runtime_checks(
+    status: &RuntimeStatus,
+    options: &InitOptions,
+    base_model: &str,
+    installed: bool,
+) -> Result<Vec<String>, PlanError> {
+    let mut warnings = Vec::new();
+    let runtime = status.name;
+    if options.offline && !installed {
+        return Err(PlanError::NotInstalledOffline {
+            model: base_model.to_owned(),
+        });
+    }
+    if let Some(version) = status
+        .version
+        .as_deref()
+        .filter(|v| runtime == RuntimeKind::Ollama && !ollama::version_at_least(v, RESPONSES_API))
+    {
+        let error = PlanError::TooOld {
+            version: version.to_owned(),
+            url: status.url.clone(),
+        };
+        if !options.dry_run {
+            return Err(error);
+        }
+        warnings.push(error.to_string());
+    }
+
+    Ok(warnings)
+}
+
 /// Makes the plan.
 pub fn make(
     facts: &Facts<'_>,
@@ -531,7 +579,7 @@ pub fn make(
     let context = estimate.context_length;
     let base_model = runtime_name(model, runtime).unwrap_or(&model.id).to_owned();
     let installed = is_installed(status, &base_model);
-
+    warnings.extend(runtime_checks(status, options, &base_model, installed)?);
     warnings.extend(fit_warnings(options, &estimate, &base_model));
     let total_vram = facts.hardware.total_vram();
     let default_context = match runtime {

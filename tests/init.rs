@@ -432,8 +432,34 @@ fn a_model_without_tools_is_refused_with_its_reason() {
 }
 
 #[test]
-fn a_server_without_the_responses_api_is_told_to_update() {
+fn an_ollama_too_old_for_codex_is_refused_before_anything_happens() {
     let ollama = FakeOllama::start("0.13.3");
+    let ctx = context_for(&ollama);
+
+    let output = ctx.run(init_args(&["--yes"]));
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("Ollama 0.13.3 at `"), "{stderr}");
+    assert!(
+        stderr.contains("needs its `/v1/responses` endpoint (Ollama 0.13.4 and later)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: update Ollama"), "{stderr}");
+    assert!(ollama.requests_to("/api/pull").is_empty());
+    assert_eq!(std::fs::read_dir(&ctx.codex_home).expect("dir").count(), 0);
+
+    let doc = ctx.json(init_args(&["--dry-run"]), 0);
+    assert!(
+        doc["warnings"].to_string().contains("too old"),
+        "a dry run warns"
+    );
+}
+
+#[test]
+fn a_server_without_the_responses_api_is_named() {
+    // A current Ollama behind a proxy that does not pass `/v1/` on.
+    let ollama = FakeOllama::start("0.32.15");
     ollama.install("gpt-oss:20b", 13_793_441_244, Some(65_536));
     ollama.with(|s| s.responses = Responses::Missing);
     let ctx = context_for(&ollama);
@@ -447,9 +473,42 @@ fn a_server_without_the_responses_api_is_told_to_update() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("update Ollama to 0.13.4 or later (this one is 0.13.3)"),
+        stderr.contains("Ollama 0.32.15 has `/v1/responses`, so something in front of it"),
         "{stderr}"
     );
+}
+
+#[test]
+fn offline_mode_downloads_nothing() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+
+    let output = ctx.run(init_args(&["--offline", "--yes", "--model", "gpt-oss:20b"]));
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("`gpt-oss:20b` is not installed, and offline mode downloads nothing"),
+        "{stderr}"
+    );
+
+    let output = ctx.run(init_args(&["--offline", "--yes"]));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "nothing installed to choose from"
+    );
+    assert!(ollama.requests_to("/api/pull").is_empty());
+
+    ollama.install("qwen3-coder:30b", 18_556_700_761, None);
+    let doc = ctx.json(init_args(&["--offline"]), 0);
+    assert_eq!(
+        doc["base_model"], "qwen3-coder:30b",
+        "the installed model, though a better one fits"
+    );
+    let config = toml(&ctx.codex_home.join("config.toml"));
+    assert_eq!(config["check_for_update_on_startup"].as_bool(), Some(false));
+    assert_eq!(config["analytics"]["enabled"].as_bool(), Some(false));
+    assert_eq!(ctx.json(["verify", "--offline"], 0)["ok"], true);
 }
 
 #[test]

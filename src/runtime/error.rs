@@ -67,6 +67,14 @@ impl RuntimeError {
             Self::NoTools { .. } => {
                 "choose a model that calls tools: `codex-local models` lists them".to_owned()
             }
+            Self::NoResponsesApi { version: Some(version), .. }
+                if super::ollama::version_at_least(version, crate::plan::RESPONSES_API) =>
+            {
+                format!(
+                    "Ollama {version} has `/v1/responses`, so something in front of it (a proxy?) does not pass \
+                     `/v1/` on; point codex-local and Codex at Ollama itself"
+                )
+            }
             Self::NoResponsesApi { version, .. } => format!(
                 "update Ollama to 0.13.4 or later (this one is {}): https://ollama.com/download",
                 version.as_deref().unwrap_or("older")
