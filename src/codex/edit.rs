@@ -313,7 +313,35 @@ fn remove(document: &mut DocumentMut, keys: &[String]) -> bool {
     table.remove(last).is_some()
 }
 
-/// Copies the previous text to `backups/<file name>.<unix seconds>[-n].bak`.
+/// `20261126T051700Z` for a time in seconds since 1970 (UTC), by the days-to-civil algorithm.
+#[must_use]
+pub fn utc_stamp(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    // Shift the era to start on 0000-03-01 so that leap days fall at the end of a year.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Copies the previous text to `backups/<file name>.<UTC time>[-n].bak`.
 fn backup(target: &Path, previous: &str, backups: &Path) -> Result<PathBuf, ConfigError> {
     let write_error = |source| ConfigError::Write {
         path: backups.to_path_buf(),
@@ -324,9 +352,11 @@ fn backup(target: &Path, previous: &str, backups: &Path) -> Result<PathBuf, Conf
         || "config.toml".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let stamp = utc_stamp(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
     let mut candidate = backups.join(format!("{name}.{stamp}.bak"));
     let mut n = 1;
     while candidate.exists() {
@@ -421,6 +451,13 @@ mod tests {
                 .expect("saves")
                 .changed
         );
+    }
+
+    #[test]
+    fn backups_are_named_by_utc_time() {
+        assert_eq!(utc_stamp(0), "19700101T000000Z");
+        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
+        assert_eq!(utc_stamp(1_795_670_098), "20261126T051458Z");
     }
 
     #[test]
