@@ -32,6 +32,8 @@ pub struct Facts<'a> {
     pub runtimes: &'a [RuntimeStatus],
     /// `CODEX_OSS_BASE_URL`, when the user has moved Codex's built-in local providers with it.
     pub oss_base_url: Option<&'a str>,
+    /// LM Studio's API token is set (`LM_API_TOKEN`): its authentication is on.
+    pub lmstudio_token: bool,
 }
 
 /// How Codex reaches the runtime.
@@ -41,6 +43,8 @@ pub struct Provider {
     pub id: String,
     /// For a custom provider: the `base_url` written to `[model_providers.<id>]`.
     pub base_url: Option<String>,
+    /// For a custom provider: the environment variable Codex reads a bearer token from.
+    pub env_key: Option<String>,
 }
 
 /// One step of the plan.
@@ -169,16 +173,17 @@ impl PlanError {
 }
 
 /// The reserved provider applies where Codex's built-in points: the runtime's default local address, or the
-/// address `CODEX_OSS_BASE_URL` moves it to.
+/// address `CODEX_OSS_BASE_URL` moves it to. LM Studio with authentication on needs a custom provider, since the
+/// built-in one sends no token.
 #[must_use]
-pub fn provider_for(runtime: RuntimeKind, url: &str, oss_base_url: Option<&str>) -> Provider {
+pub fn provider_for(
+    runtime: RuntimeKind,
+    url: &str,
+    oss_base_url: Option<&str>,
+    token: bool,
+) -> Provider {
     let api = format!("{}v1", ensure_slash(url));
-    if oss_base_url.is_some_and(|oss| oss.trim_end_matches('/') == api) {
-        return Provider {
-            id: runtime.id().to_owned(),
-            base_url: None,
-        };
-    }
+    let needs_token = token && runtime == RuntimeKind::Lmstudio;
     let default_port = match runtime {
         RuntimeKind::Ollama => 11434,
         RuntimeKind::Lmstudio => 1234,
@@ -188,15 +193,18 @@ pub fn provider_for(runtime: RuntimeKind, url: &str, oss_base_url: Option<&str>)
             && u.port_or_known_default() == Some(default_port)
             && u.path() == "/"
     });
-    if at_default {
+    let moved_here = oss_base_url.is_some_and(|oss| oss.trim_end_matches('/') == api);
+    if (at_default || moved_here) && !needs_token {
         Provider {
             id: runtime.id().to_owned(),
             base_url: None,
+            env_key: None,
         }
     } else {
         Provider {
             id: format!("codex-local-{}", runtime.id()),
             base_url: Some(api),
+            env_key: needs_token.then(|| crate::settings::env_vars::LM_API_TOKEN.to_owned()),
         }
     }
 }
@@ -429,7 +437,7 @@ fn steps(
     provider: &Provider,
 ) -> Vec<Step> {
     let needs_variant = written_model != base_model;
-    vec![
+    let steps = vec![
         Step {
             name: "pull",
             status: if installed { "skipped" } else { "planned" },
@@ -472,7 +480,12 @@ fn steps(
             status: "planned",
             detail: "send one request the way Codex does and check that the model answers and calls a tool".to_owned(),
         },
-    ]
+    ];
+    // LM Studio's load is the context step itself.
+    steps
+        .into_iter()
+        .filter(|step| !(runtime == RuntimeKind::Lmstudio && step.name == "load"))
+        .collect()
 }
 
 fn no_fit_error(no_fit: fit::NoFit, options: &InitOptions) -> PlanError {
@@ -597,7 +610,12 @@ pub fn make(
     } else {
         base_model.clone()
     };
-    let provider = provider_for(runtime, &status.url, facts.oss_base_url);
+    let provider = provider_for(
+        runtime,
+        &status.url,
+        facts.oss_base_url,
+        facts.lmstudio_token,
+    );
 
     let why = if options.model.is_some() {
         format!("asked for with --model; {}", estimate.explain(&budget))
@@ -711,6 +729,7 @@ mod tests {
                 hardware,
                 runtimes,
                 oss_base_url: None,
+                lmstudio_token: false,
             },
             catalog,
             options,
@@ -747,7 +766,8 @@ mod tests {
             plan.provider,
             Provider {
                 id: "ollama".to_owned(),
-                base_url: None
+                base_url: None,
+                env_key: None,
             }
         );
         assert_eq!(plan.steps[0].status, "planned");
@@ -788,6 +808,7 @@ mod tests {
             hardware: &hw,
             runtimes: &runtimes,
             oss_base_url: None,
+            lmstudio_token: false,
         };
         let err = make(&facts, &catalog, &options()).expect_err("nothing runs");
         assert!(matches!(err, PlanError::NoRuntime { .. }));
@@ -821,6 +842,7 @@ mod tests {
             hardware: &hw,
             runtimes: &runtimes,
             oss_base_url: None,
+            lmstudio_token: false,
         };
 
         let plan = make(
@@ -909,27 +931,29 @@ mod tests {
     #[test]
     fn a_runtime_elsewhere_gets_a_custom_provider() {
         assert_eq!(
-            provider_for(RuntimeKind::Ollama, "http://localhost:11434/", None).id,
+            provider_for(RuntimeKind::Ollama, "http://localhost:11434/", None, false).id,
             "ollama"
         );
         let moved = provider_for(
             RuntimeKind::Ollama,
             "http://127.0.0.1:5555/",
             Some("http://127.0.0.1:5555/v1"),
+            false,
         );
         assert_eq!(
             moved,
             Provider {
                 id: "ollama".to_owned(),
-                base_url: None
+                base_url: None,
+                env_key: None,
             },
             "CODEX_OSS_BASE_URL moves the built-in"
         );
-        let custom = provider_for(RuntimeKind::Ollama, "http://127.0.0.1:5555/", None);
+        let custom = provider_for(RuntimeKind::Ollama, "http://127.0.0.1:5555/", None, false);
         assert_eq!(custom.id, "codex-local-ollama");
         assert_eq!(custom.base_url.as_deref(), Some("http://127.0.0.1:5555/v1"));
         assert_eq!(
-            provider_for(RuntimeKind::Lmstudio, "http://gpu-box:1234/", None).id,
+            provider_for(RuntimeKind::Lmstudio, "http://gpu-box:1234/", None, false).id,
             "codex-local-lmstudio"
         );
         assert_eq!(

@@ -35,6 +35,8 @@ pub mod env_vars {
     pub const CODEX_OSS_BASE_URL: &str = "CODEX_OSS_BASE_URL";
     /// Codex's own override of the built-in providers' port.
     pub const CODEX_OSS_PORT: &str = "CODEX_OSS_PORT";
+    /// How often to ask LM Studio about a download, in milliseconds (default 500).
+    pub const CODEX_LOCAL_POLL_INTERVAL_MS: &str = "CODEX_LOCAL_POLL_INTERVAL_MS";
     /// Any value turns colour off (<https://no-color.org>).
     pub const NO_COLOR: &str = "NO_COLOR";
     /// Any value turns progress bars off.
@@ -134,6 +136,8 @@ pub struct Settings {
     pub codex_oss_base_url: Option<String>,
     /// `CODEX_OSS_PORT`, likewise.
     pub codex_oss_port: Option<u16>,
+    /// How often to ask LM Studio about a download.
+    pub poll_interval: Duration,
 }
 
 /// A way to read the environment: the real one, or a table in tests.
@@ -248,6 +252,10 @@ impl Settings {
             codex_oss_port: env
                 .var(env_vars::CODEX_OSS_PORT)
                 .and_then(|p| p.trim().parse().ok()),
+            poll_interval: env
+                .var(env_vars::CODEX_LOCAL_POLL_INTERVAL_MS)
+                .and_then(|ms| ms.trim().parse().ok())
+                .map_or(Duration::from_millis(500), Duration::from_millis),
         })
     }
 }

@@ -149,3 +149,68 @@ fn codex_uses_the_reserved_ollama_provider_where_it_points() {
     assert!(stderr.contains("provider: ollama"), "{stderr}");
     assert_eq!(first_request(&ollama)["model"], "gpt-oss:20b-ctx64k");
 }
+
+#[test]
+fn codex_uses_the_reserved_lmstudio_provider_where_it_points() {
+    let Some(codex) = codex() else { return };
+    let lmstudio = common::lmstudio::FakeLmStudio::start();
+    let oss = format!("http://127.0.0.1:{}/v1", lmstudio.server.port);
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("LMSTUDIO_HOST", lmstudio.host())
+        .env("CODEX_OSS_BASE_URL", oss.clone())
+        .env("CODEX_LOCAL_POLL_INTERVAL_MS", "1");
+    let doc = ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"], 0);
+    assert_eq!(doc["runtime"], "lmstudio");
+    assert_eq!(doc["codex"]["provider"], "lmstudio");
+    lmstudio.with(|s| s.tool_calls = false);
+
+    let output = codex_exec(&ctx, &codex, &[("CODEX_OSS_BASE_URL", oss)], &[]);
+    let (stdout, stderr) = text(&output);
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("provider: lmstudio"), "{stderr}");
+    let requests = lmstudio.requests_to("/v1/responses");
+    let request: Value =
+        serde_json::from_slice(&requests.get(1).expect("Codex's request").body).expect("JSON");
+    assert_eq!(request["model"], "openai/gpt-oss-20b");
+}
+
+#[test]
+fn codex_sends_lm_studios_token_through_the_provider_init_wrote() {
+    let Some(codex) = codex() else { return };
+    let lmstudio = common::lmstudio::FakeLmStudio::start();
+    lmstudio.with(|s| s.token = Some("sk-lm-secret".to_owned()));
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("LMSTUDIO_HOST", lmstudio.host())
+        .env("LM_API_TOKEN", "sk-lm-secret")
+        .env("CODEX_LOCAL_POLL_INTERVAL_MS", "1");
+    let doc = ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"], 0);
+    assert_eq!(doc["codex"]["provider"], "codex-local-lmstudio");
+    lmstudio.with(|s| s.tool_calls = false);
+
+    let output = codex_exec(
+        &ctx,
+        &codex,
+        &[("LM_API_TOKEN", "sk-lm-secret".to_owned())],
+        &[],
+    );
+    let (stdout, stderr) = text(&output);
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let requests = lmstudio.requests_to("/v1/responses");
+    let codex_request = requests.get(1).expect("Codex's request");
+    assert_eq!(
+        codex_request.header("authorization"),
+        Some("Bearer sk-lm-secret")
+    );
+}

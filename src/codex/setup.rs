@@ -15,6 +15,8 @@ pub struct Target {
     pub base_url: Option<String>,
     /// A display name for the custom provider.
     pub provider_name: String,
+    /// For a custom id: the environment variable holding a bearer token.
+    pub env_key: Option<String>,
     pub model: String,
     /// The context the runtime really serves.
     pub context: u64,
@@ -71,6 +73,9 @@ pub fn ops(target: &Target, privacy: bool) -> Vec<Op> {
         ops.push(str(&format!("{table}.name"), &target.provider_name));
         ops.push(str(&format!("{table}.base_url"), base_url));
         ops.push(str(&format!("{table}.wire_api"), "responses"));
+        if let Some(env_key) = &target.env_key {
+            ops.push(str(&format!("{table}.env_key"), env_key));
+        }
     }
     ops
 }
@@ -155,6 +160,7 @@ mod tests {
             provider: "codex-local-ollama".into(),
             base_url: Some("http://gpu-box:11434/v1".into()),
             provider_name: "Ollama (codex-local)".into(),
+            env_key: None,
             model: "qwen3-coder:30b-ctx64k".into(),
             context: 65_536,
         };

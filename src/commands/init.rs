@@ -20,7 +20,7 @@ use crate::codex::setup::{self, Target};
 use crate::fit::{self, Fit, PassedOver};
 use crate::plan::{self, Facts, InitOptions, Plan, Step};
 use crate::runtime::error::RuntimeError;
-use crate::runtime::{RuntimeKind, ollama, responses};
+use crate::runtime::{RuntimeKind, lmstudio, ollama, responses};
 use crate::size::human_bytes;
 use crate::ui::{Printer, Style};
 
@@ -42,8 +42,6 @@ pub enum InitError {
     Declined { model: String },
     #[error("`{}` has {problems}", path.display())]
     ConfigProblems { path: PathBuf, problems: String },
-    #[error("init on LM Studio is not built yet")]
-    LmStudio,
     #[error("`{model}` answered but did not call the tool it was offered")]
     NoToolCall { model: String, text: String },
 }
@@ -59,9 +57,6 @@ impl InitError {
                 "Codex will not load this file as it is: run `codex-local init --yes` to let codex-local remove \
                  these entries (a backup is kept), or remove them by hand"
                     .to_owned()
-            }
-            Self::LmStudio => {
-                "use `--runtime ollama` with a running Ollama, or `--dry-run` to see the plan for LM Studio".to_owned()
             }
             Self::NoToolCall { .. } => {
                 "Codex needs a model that calls tools reliably: try `codex-local verify` again, or choose another \
@@ -150,6 +145,7 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
             hardware: &facts.hardware,
             runtimes: &facts.runtimes,
             oss_base_url: settings.codex_oss_base_url.as_deref(),
+            lmstudio_token: settings.lm_api_token.is_some(),
         },
         &catalog,
         &options(args),
@@ -189,38 +185,44 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let preflight = preflight(args, &plan, &paths, printer)?;
     report.warn_about_codex(printer);
 
-    let base = Url::parse(&plan.url).context("the runtime's address")?;
-    let served_context = prepare_ollama(&plan, &base, &facts, printer, &mut report).await?;
+    let connection = Connection {
+        base: Url::parse(&plan.url).context("the runtime's address")?,
+        token: match plan.runtime {
+            RuntimeKind::Lmstudio => settings.lm_api_token.as_deref(),
+            RuntimeKind::Ollama => None,
+        },
+        version: facts
+            .runtimes
+            .iter()
+            .find(|r| r.name == plan.runtime)
+            .and_then(|r| r.version.clone()),
+        poll: settings.poll_interval,
+    };
+    let served_context = match plan.runtime {
+        RuntimeKind::Ollama => {
+            prepare_ollama(&plan, &connection.base, &facts, printer, &mut report).await?
+        }
+        RuntimeKind::Lmstudio => prepare_lmstudio(&plan, &connection, printer, &mut report).await?,
+    };
     let target = Target {
         provider: plan.provider.id.clone(),
         base_url: plan.provider.base_url.clone(),
+        env_key: plan.provider.env_key.clone(),
         provider_name: format!("{} (codex-local)", plan.runtime.display_name()),
         model: report.model.clone(),
         context: served_context,
     };
+    let home_dir = settings.home_dir.as_deref();
     configure(
         preflight,
         &target,
         args.offline,
         &paths,
-        settings.home_dir.as_deref(),
+        home_dir,
         printer,
         &mut report,
     )?;
-
-    let version = facts
-        .runtimes
-        .iter()
-        .find(|r| r.name == plan.runtime)
-        .and_then(|r| r.version.clone());
-    verify(
-        &base,
-        version.as_deref(),
-        settings.verify_timeout,
-        printer,
-        &mut report,
-    )
-    .await?;
+    verify(&connection, settings.verify_timeout, printer, &mut report).await?;
     printer.result(&report, |style| {
         render_done(&report, settings.home_dir.as_deref(), style)
     })?;
@@ -338,9 +340,6 @@ fn preflight(
                 .collect();
         }
     }
-    if plan.runtime == RuntimeKind::Lmstudio {
-        return Err(InitError::LmStudio.into());
-    }
     if !plan.installed && !args.yes {
         let size = human_bytes(plan.estimate.weights_bytes);
         match printer.confirm(&format!("Download `{}` ({size})?", plan.base_model)) {
@@ -440,16 +439,19 @@ fn configure(
 
 /// Sends the request Codex makes and checks that the model called the tool.
 async fn verify(
-    base: &Url,
-    version: Option<&str>,
+    connection: &Connection<'_>,
     timeout: Duration,
     printer: &Printer,
     report: &mut InitReport,
 ) -> anyhow::Result<()> {
-    let api_base = base.join("v1/").context("the runtime's address")?;
+    let api_base = connection
+        .base
+        .join("v1/")
+        .context("the runtime's address")?;
     let client = ollama::ops_client(timeout);
+    let (token, version) = (connection.token, connection.version.as_deref());
     let verified =
-        responses::verify(&client, &api_base, &report.model, None, timeout, version).await;
+        responses::verify(&client, &api_base, &report.model, token, timeout, version).await;
     report.verified = Some(matches!(&verified, Ok(outcome) if outcome.tool_call.is_some()));
     let outcome = match verified {
         Ok(outcome) => outcome,
@@ -479,6 +481,150 @@ async fn verify(
             text: outcome.text,
         }
         .into())
+    }
+}
+
+/// Where the runtime is and how to talk to it.
+struct Connection<'a> {
+    base: Url,
+    /// LM Studio's bearer token, when its authentication is on.
+    token: Option<&'a str>,
+    version: Option<String>,
+    /// How often to ask LM Studio about a download.
+    poll: Duration,
+}
+
+/// Download and load on LM Studio; returns the context the loaded instance really has.
+async fn prepare_lmstudio(
+    plan: &Plan,
+    lmstudio: &Connection<'_>,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<u64> {
+    download_lmstudio(plan, lmstudio, printer, report).await?;
+    let client = ollama::ops_client(LOAD_IDLE);
+    let (base, token, key) = (&lmstudio.base, lmstudio.token, plan.base_model.as_str());
+    let wanted = plan.context_length;
+    let loaded = lmstudio::instances(&client, base, token, key).await?;
+    if let Some(instance) = loaded
+        .iter()
+        .find(|i| i.context_length.is_some_and(|c| c >= wanted))
+    {
+        let served = instance.context_length.unwrap_or(wanted);
+        report.model.clone_from(&instance.id);
+        let detail = format!("`{}` is loaded with {served} tokens already", instance.id);
+        report.step(printer, "context", "skipped", detail);
+        return Ok(served);
+    }
+    // A second load would make a second instance (`key:2`): unload the short ones first.
+    for instance in &loaded {
+        lmstudio::unload(&client, base, token, &instance.id).await?;
+    }
+    let instance = lmstudio::load(&client, base, token, key, wanted).await?;
+    let served = instance.context_length.unwrap_or(wanted);
+    report.model.clone_from(&instance.id);
+    report.changed = true;
+    let unloaded = if loaded.is_empty() {
+        String::new()
+    } else {
+        format!(" (unloaded {} with a shorter context)", loaded.len())
+    };
+    report.step(
+        printer,
+        "context",
+        "done",
+        format!("loaded `{}` with {served} tokens{unloaded}", instance.id),
+    );
+    if served < wanted {
+        let message = format!(
+            "LM Studio loaded `{}` with only {served} tokens, not {wanted}; Codex is told the truth",
+            instance.id
+        );
+        report.warn(printer, message);
+    }
+    Ok(served)
+}
+
+/// Asks LM Studio to download the model and follows the job; Ctrl-C stops following, not the download.
+async fn download_lmstudio(
+    plan: &Plan,
+    lmstudio: &Connection<'_>,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<()> {
+    let key = plan.base_model.as_str();
+    if plan.installed {
+        report.step(
+            printer,
+            "pull",
+            "skipped",
+            format!("`{key}` is already downloaded"),
+        );
+        return Ok(());
+    }
+    let client = ollama::ops_client(SHOW_IDLE);
+    let (base, token) = (&lmstudio.base, lmstudio.token);
+    let lmstudio::DownloadStart::Job { id, total } =
+        lmstudio::download(&client, base, token, key).await?
+    else {
+        report.step(
+            printer,
+            "pull",
+            "skipped",
+            format!("`{key}` is already downloaded"),
+        );
+        return Ok(());
+    };
+    let mut progress = printer.download(key);
+    let followed = tokio::select! {
+        result = follow_download(&client, lmstudio, &id, total, &mut progress) => result,
+        _ = tokio::signal::ctrl_c() => Err(RuntimeError::StoppedFollowing { model: key.to_owned() }),
+    };
+    progress.finish();
+    match followed {
+        Ok(()) => {
+            report.changed = true;
+            report.step(printer, "pull", "done", format!("downloaded `{key}`"));
+            Ok(())
+        }
+        Err(err) => {
+            let err = match err {
+                RuntimeError::Failed { message, .. } => RuntimeError::DownloadFailed {
+                    model: key.to_owned(),
+                    message,
+                },
+                other => other,
+            };
+            report.step(printer, "pull", "failed", err.to_string());
+            Err(err.into())
+        }
+    }
+}
+
+/// Polls a download job until it completes or fails.
+async fn follow_download(
+    client: &reqwest::Client,
+    lmstudio: &Connection<'_>,
+    job: &str,
+    total: Option<u64>,
+    progress: &mut crate::ui::Download,
+) -> Result<(), RuntimeError> {
+    loop {
+        let status = lmstudio::download_status(client, &lmstudio.base, lmstudio.token, job).await?;
+        let total = status.total_size_bytes.or(total);
+        progress.update("downloading", None, total, status.downloaded_bytes);
+        match status.status.as_str() {
+            "completed" => return Ok(()),
+            "failed" => {
+                return Err(RuntimeError::Failed {
+                    model: job.to_owned(),
+                    message: status
+                        .error
+                        .unwrap_or_else(|| "the download failed".to_owned()),
+                });
+            }
+            _ => tokio::time::sleep(lmstudio.poll).await,
+        }
     }
 }
 

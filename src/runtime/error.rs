@@ -27,6 +27,14 @@ pub enum RuntimeError {
     Interrupted { model: String },
     #[error("Bad data from `{path}`: {detail}")]
     BadData { path: String, detail: String },
+    #[error("LM Studio could not download `{model}`: {message}")]
+    DownloadFailed { model: String, message: String },
+    #[error(
+        "This LM Studio has no API to download or load `{model}` (it needs LM Studio 0.4 or later)"
+    )]
+    LmStudioTooOld { model: String },
+    #[error("Stopped following the download of `{model}`")]
+    StoppedFollowing { model: String },
     #[error("Ollama could not create `{model}`: {message}")]
     CreateFailed { model: String, message: String },
     #[error("`{model}` cannot call tools, so it cannot drive Codex: {message}")]
@@ -59,6 +67,18 @@ impl RuntimeError {
             }
             Self::PullFailed { .. } | Self::Dropped { .. } | Self::Interrupted { .. } => {
                 "run `codex-local init` again: Ollama resumes the download where it stopped".to_owned()
+            }
+            Self::DownloadFailed { .. } => {
+                "check LM Studio's Downloads panel and free disk space, then run `codex-local init` again"
+                    .to_owned()
+            }
+            Self::LmStudioTooOld { model } => format!(
+                "update LM Studio (https://lmstudio.ai), or run `lms get {model}` and `lms load {model} -c 65536`, \
+                 then run init again"
+            ),
+            Self::StoppedFollowing { .. } => {
+                "LM Studio goes on downloading in the background; run `codex-local init` again to pick it up"
+                    .to_owned()
             }
             Self::CreateFailed { .. } => {
                 "set `OLLAMA_CONTEXT_LENGTH=65536` where `ollama serve` runs and restart it, then run init again"

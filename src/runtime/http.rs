@@ -8,6 +8,8 @@ use reqwest::{Client, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
+use super::error::RuntimeError;
+
 /// Why a request to a runtime gave nothing usable.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ProbeError {
@@ -128,4 +130,113 @@ pub fn describe(err: &reqwest::Error, timeout: Duration) -> ProbeError {
         source = cause.source();
     }
     ProbeError::Unreachable(deepest)
+}
+
+/// `base` joined with `path`, as text.
+#[must_use]
+pub fn endpoint(base: &Url, path: &str) -> String {
+    base.join(path)
+        .map_or_else(|_| format!("{base}{path}"), |u| u.to_string())
+}
+
+/// `POST base/path` with a JSON body, and a bearer token when one is given.
+pub async fn post_json(
+    client: &Client,
+    base: &Url,
+    path: &str,
+    body: &serde_json::Value,
+    token: Option<&str>,
+) -> Result<reqwest::Response, RuntimeError> {
+    let target = endpoint(base, path);
+    let mut request = client.post(&target).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .send()
+        .await
+        .map_err(|err| RuntimeError::Unreachable {
+            url: target,
+            source: describe(&err, Duration::from_secs(3)),
+        })
+}
+
+/// `GET base/path` for an operation (not a probe), with a bearer token when one is given.
+pub async fn get_for(
+    client: &Client,
+    base: &Url,
+    path: &str,
+    token: Option<&str>,
+) -> Result<reqwest::Response, RuntimeError> {
+    let target = endpoint(base, path);
+    let mut request = client.get(&target);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .send()
+        .await
+        .map_err(|err| RuntimeError::Unreachable {
+            url: target,
+            source: describe(&err, Duration::from_secs(3)),
+        })
+}
+
+/// Reads a whole answer as JSON of type `T`. LM Studio says "no" with HTTP 200 and an `error` key, so any answer
+/// with one, or with a non-2xx status, becomes [`RuntimeError::Status`].
+pub async fn read_json<T: DeserializeOwned>(
+    response: reqwest::Response,
+    path: &str,
+) -> Result<T, RuntimeError> {
+    let status = response.status();
+    let target = response.url().to_string();
+    let body = response.bytes().await.map_err(|_| RuntimeError::Dropped {
+        url: target,
+        what: format!("the answer to `/{path}`"),
+    })?;
+    let answer = Answer {
+        path: format!("/{path}"),
+        status,
+        body: body.to_vec(),
+    };
+    if let Some(message) = answer.error_message() {
+        return Err(RuntimeError::Status {
+            path: answer.path,
+            status: status.as_u16(),
+            message: crate::ui::sanitize(&message),
+        });
+    }
+    if !status.is_success() {
+        return Err(status_error(&answer));
+    }
+    serde_json::from_slice(&answer.body).map_err(|err| RuntimeError::BadData {
+        path: answer.path,
+        detail: err.to_string(),
+    })
+}
+
+fn status_error(answer: &Answer) -> RuntimeError {
+    let message = answer.error_message().unwrap_or_else(|| {
+        String::from_utf8_lossy(&answer.body)
+            .trim()
+            .chars()
+            .take(200)
+            .collect()
+    });
+    RuntimeError::Status {
+        path: answer.path.clone(),
+        status: answer.status.as_u16(),
+        message: crate::ui::sanitize(&message),
+    }
+}
+
+/// Turns a non-2xx answer into an error carrying the body's `error` text.
+pub async fn refusal(response: reqwest::Response, path: &str) -> RuntimeError {
+    let status = response.status();
+    let body = response.bytes().await.unwrap_or_default();
+    status_error(&Answer {
+        path: format!("/{path}"),
+        status,
+        body: body.to_vec(),
+    })
 }

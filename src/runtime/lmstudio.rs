@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
 
+use super::error::RuntimeError;
 use super::http::{self, Answer, ProbeError};
 use super::{InstalledModel, RuntimeKind, RuntimeStatus};
 
@@ -234,4 +235,177 @@ fn read_v0(answer: &Answer) -> Result<Vec<InstalledModel>, ProbeError> {
             loaded_context_length: None,
         })
         .collect())
+}
+
+/// How a download request was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadStart {
+    /// The model is on disk already.
+    AlreadyDownloaded,
+    /// A download job runs in LM Studio.
+    Job { id: String, total: Option<u64> },
+}
+
+#[derive(Deserialize)]
+struct DownloadAnswer {
+    job_id: Option<String>,
+    status: String,
+    total_size_bytes: Option<u64>,
+}
+
+/// Where a download job stands.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DownloadStatus {
+    /// `downloading`, `paused`, `completed` or `failed`.
+    pub status: String,
+    pub downloaded_bytes: Option<u64>,
+    pub total_size_bytes: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// A loaded instance of a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    pub context_length: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct InstancesBody {
+    models: Vec<InstancesModel>,
+}
+
+#[derive(Deserialize)]
+struct InstancesModel {
+    key: String,
+    #[serde(default)]
+    loaded_instances: Vec<InstanceBody>,
+}
+
+#[derive(Deserialize)]
+struct InstanceBody {
+    id: String,
+    config: Option<V1InstanceConfig>,
+}
+
+#[derive(Deserialize)]
+struct LoadAnswer {
+    instance_id: String,
+    load_config: Option<V1InstanceConfig>,
+}
+
+/// LM Studio older than 0.4 has no download or load API; its "unexpected endpoint" answer becomes this error.
+fn too_old(err: RuntimeError, model: &str) -> RuntimeError {
+    match err {
+        RuntimeError::Status { message, .. } if message.starts_with("Unexpected endpoint") => {
+            RuntimeError::LmStudioTooOld {
+                model: model.to_owned(),
+            }
+        }
+        other => other,
+    }
+}
+
+/// `POST /api/v1/models/download`: starts a download, or says the model is there already.
+pub async fn download(
+    client: &Client,
+    base: &Url,
+    token: Option<&str>,
+    model: &str,
+) -> Result<DownloadStart, RuntimeError> {
+    let path = "api/v1/models/download";
+    let response = http::post_json(
+        client,
+        base,
+        path,
+        &serde_json::json!({ "model": model }),
+        token,
+    )
+    .await?;
+    let answer: DownloadAnswer = http::read_json(response, path)
+        .await
+        .map_err(|err| too_old(err, model))?;
+    match (answer.status.as_str(), answer.job_id) {
+        ("already_downloaded" | "completed", _) => Ok(DownloadStart::AlreadyDownloaded),
+        (_, Some(id)) => Ok(DownloadStart::Job {
+            id,
+            total: answer.total_size_bytes,
+        }),
+        (status, None) => Err(RuntimeError::DownloadFailed {
+            model: model.to_owned(),
+            message: format!("LM Studio answered `{status}` without a job"),
+        }),
+    }
+}
+
+/// `GET /api/v1/models/download/status/{job}`.
+pub async fn download_status(
+    client: &Client,
+    base: &Url,
+    token: Option<&str>,
+    job: &str,
+) -> Result<DownloadStatus, RuntimeError> {
+    let path = format!("api/v1/models/download/status/{job}");
+    let response = http::get_for(client, base, &path, token).await?;
+    http::read_json(response, &path).await
+}
+
+/// The loaded instances of `model`, from `/api/v1/models`.
+pub async fn instances(
+    client: &Client,
+    base: &Url,
+    token: Option<&str>,
+    model: &str,
+) -> Result<Vec<Instance>, RuntimeError> {
+    let path = "api/v1/models";
+    let response = http::get_for(client, base, path, token).await?;
+    let body: InstancesBody = http::read_json(response, path)
+        .await
+        .map_err(|err| too_old(err, model))?;
+    Ok(body
+        .models
+        .into_iter()
+        .filter(|m| m.key == model)
+        .flat_map(|m| m.loaded_instances)
+        .map(|instance| Instance {
+            id: instance.id,
+            context_length: instance.config.and_then(|c| c.context_length),
+        })
+        .collect())
+}
+
+/// `POST /api/v1/models/unload`.
+pub async fn unload(
+    client: &Client,
+    base: &Url,
+    token: Option<&str>,
+    instance: &str,
+) -> Result<(), RuntimeError> {
+    let path = "api/v1/models/unload";
+    let body = serde_json::json!({ "instance_id": instance });
+    let response = http::post_json(client, base, path, &body, token).await?;
+    http::read_json::<serde_json::Value>(response, path).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/models/load` with a context length; blocks until loaded and returns the instance and the context
+/// LM Studio really gave it.
+pub async fn load(
+    client: &Client,
+    base: &Url,
+    token: Option<&str>,
+    model: &str,
+    context: u64,
+) -> Result<Instance, RuntimeError> {
+    let path = "api/v1/models/load";
+    let body =
+        serde_json::json!({ "model": model, "context_length": context, "echo_load_config": true });
+    let response = http::post_json(client, base, path, &body, token).await?;
+    let answer: LoadAnswer = http::read_json(response, path)
+        .await
+        .map_err(|err| too_old(err, model))?;
+    Ok(Instance {
+        id: answer.instance_id,
+        context_length: answer.load_config.and_then(|c| c.context_length),
+    })
 }

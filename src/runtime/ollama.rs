@@ -165,8 +165,7 @@ pub fn num_ctx(parameters: &str) -> Option<u64> {
 }
 
 fn url(base: &Url, path: &str) -> String {
-    base.join(path)
-        .map_or_else(|_| format!("{base}{path}"), |u| u.to_string())
+    http::endpoint(base, path)
 }
 
 async fn post(
@@ -175,39 +174,11 @@ async fn post(
     path: &str,
     body: &serde_json::Value,
 ) -> Result<reqwest::Response, RuntimeError> {
-    let target = url(base, path);
-    client
-        .post(&target)
-        .json(body)
-        .send()
-        .await
-        .map_err(|err| RuntimeError::Unreachable {
-            url: target,
-            source: http::describe(&err, Duration::from_secs(3)),
-        })
+    http::post_json(client, base, path, body, None).await
 }
 
-/// Turns a non-200 answer into an error carrying the body's `error` text.
 async fn refuse(response: reqwest::Response, path: &str) -> RuntimeError {
-    let status = response.status().as_u16();
-    let body = response.bytes().await.unwrap_or_default();
-    let answer = Answer {
-        path: format!("/{path}"),
-        status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-        body: body.to_vec(),
-    };
-    let message = answer.error_message().unwrap_or_else(|| {
-        String::from_utf8_lossy(&answer.body)
-            .trim()
-            .chars()
-            .take(200)
-            .collect()
-    });
-    RuntimeError::Status {
-        path: format!("/{path}"),
-        status,
-        message: crate::ui::sanitize(&message),
-    }
+    http::refusal(response, path).await
 }
 
 /// `POST /api/show`: `None` when the server does not have the model.

@@ -10,6 +10,7 @@
 )]
 
 pub mod fake;
+pub mod lmstudio;
 pub mod ollama;
 
 use std::ffi::OsStr;
