@@ -232,10 +232,7 @@ fn without_a_terminal_a_download_needs_yes() {
     let ollama = FakeOllama::start("0.32.15");
     let ctx = context_for(&ollama);
 
-    let output = ctx.run(init_args(&[]));
-    let (_, stderr) = text(&output);
-
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&[]));
     assert!(stderr.contains("needs your consent"), "{stderr}");
     assert!(
         stderr.contains("hint: run it again with `--yes`"),
@@ -351,10 +348,7 @@ fn an_unparsable_config_is_refused_before_anything_happens() {
     let broken = "model_provider = ollama\n";
     let config = ctx.write_config(broken);
 
-    let output = ctx.run(init_args(&["--yes"]));
-    let (_, stderr) = text(&output);
-
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&["--yes"]));
     assert!(
         stderr.contains("is not valid TOML (line 1, column 18)"),
         "{stderr}"
@@ -379,9 +373,7 @@ fn tables_codex_refuses_are_removed_only_with_consent() {
                   [profiles.old]\nmodel = \"gpt-5\"\n";
     let config = ctx.write_config(before);
 
-    let output = ctx.run(init_args(&[]));
-    let (_, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&[]));
     assert!(
         stderr.contains("`[model_providers.ollama]` table"),
         "{stderr}"
@@ -417,10 +409,7 @@ fn a_model_without_tools_is_refused_with_its_reason() {
     ollama.with(|s| s.responses = Responses::NoTools);
     let ctx = context_for(&ollama);
 
-    let output = ctx.run(init_args(&[]));
-    let (_, stderr) = text(&output);
-
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&[]));
     assert!(
         stderr.contains("cannot call tools, so it cannot drive Codex"),
         "{stderr}"
@@ -436,10 +425,7 @@ fn an_ollama_too_old_for_codex_is_refused_before_anything_happens() {
     let ollama = FakeOllama::start("0.13.3");
     let ctx = context_for(&ollama);
 
-    let output = ctx.run(init_args(&["--yes"]));
-    let (_, stderr) = text(&output);
-
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&["--yes"]));
     assert!(stderr.contains("Ollama 0.13.3 at `"), "{stderr}");
     assert!(
         stderr.contains("needs its `/v1/responses` endpoint (Ollama 0.13.4 and later)"),
@@ -464,10 +450,7 @@ fn a_server_without_the_responses_api_is_named() {
     ollama.with(|s| s.responses = Responses::Missing);
     let ctx = context_for(&ollama);
 
-    let output = ctx.run(init_args(&[]));
-    let (_, stderr) = text(&output);
-
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&[]));
     assert!(
         stderr.contains("has no `/v1/responses` endpoint"),
         "{stderr}"
@@ -483,9 +466,7 @@ fn offline_mode_downloads_nothing() {
     let ollama = FakeOllama::start("0.32.15");
     let ctx = context_for(&ollama);
 
-    let output = ctx.run(init_args(&["--offline", "--yes", "--model", "gpt-oss:20b"]));
-    let (_, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&["--offline", "--yes", "--model", "gpt-oss:20b"]));
     assert!(
         stderr.contains("`gpt-oss:20b` is not installed, and offline mode downloads nothing"),
         "{stderr}"
@@ -519,10 +500,7 @@ fn a_model_that_never_answers_times_out() {
     let mut ctx = context_for(&ollama);
     ctx.env("CODEX_LOCAL_VERIFY_TIMEOUT_S", "1");
 
-    let output = ctx.run(init_args(&[]));
-    let (_, stderr) = text(&output);
-
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&[]));
     assert!(
         stderr.contains("`gpt-oss:20b` did not answer within 1 s"),
         "{stderr}"
@@ -615,9 +593,7 @@ fn init_without_a_runtime_says_how_to_start_one() {
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
 
-    let output = ctx.run(init_args(&["--yes"]));
-    let (_, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init_args(&["--yes"]));
     assert!(stderr.contains("No model runtime is running"), "{stderr}");
     assert!(stderr.contains("ollama serve"), "{stderr}");
 

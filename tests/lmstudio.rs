@@ -4,7 +4,7 @@
 mod common;
 
 use common::lmstudio::{Download, FakeLmStudio};
-use common::{TestContext, read, text};
+use common::{TestContext, read};
 use serde_json::Value;
 
 const KEY: &str = "openai/gpt-oss-20b";
@@ -192,10 +192,7 @@ fn a_failed_download_stops_init_and_changes_nothing() {
     lmstudio.with(|s| s.download = Download::Fail);
     let ctx = context_for(&lmstudio);
 
-    let output = ctx.run(init(&["--yes"]));
-    let (_, stderr) = text(&output);
-
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init(&["--yes"]));
     assert!(
         stderr.contains("LM Studio could not download `openai/gpt-oss-20b`: the download failed"),
         "{stderr}"
@@ -213,10 +210,7 @@ fn an_lm_studio_without_the_api_says_what_to_do() {
     lmstudio.with(|s| s.download = Download::Unsupported);
     let ctx = context_for(&lmstudio);
 
-    let output = ctx.run(init(&["--yes"]));
-    let (_, stderr) = text(&output);
-
-    assert_eq!(output.status.code(), Some(1));
+    let stderr = ctx.fails(init(&["--yes"]));
     assert!(stderr.contains("needs LM Studio 0.4 or later"), "{stderr}");
     assert!(stderr.contains("`lms get openai/gpt-oss-20b`"), "{stderr}");
 }

@@ -553,26 +553,16 @@ async fn download_lmstudio(
     report: &mut InitReport,
 ) -> anyhow::Result<()> {
     let key = plan.base_model.as_str();
-    if plan.installed {
-        report.step(
-            printer,
-            "pull",
-            "skipped",
-            format!("`{key}` is already downloaded"),
-        );
-        return Ok(());
-    }
     let client = ollama::ops_client(SHOW_IDLE);
     let (base, token) = (&lmstudio.base, lmstudio.token);
-    let lmstudio::DownloadStart::Job { id, total } =
+    let start = if plan.installed {
+        lmstudio::DownloadStart::AlreadyDownloaded
+    } else {
         lmstudio::download(&client, base, token, key).await?
-    else {
-        report.step(
-            printer,
-            "pull",
-            "skipped",
-            format!("`{key}` is already downloaded"),
-        );
+    };
+    let lmstudio::DownloadStart::Job { id, total } = start else {
+        let detail = format!("`{key}` is already downloaded");
+        report.step(printer, "pull", "skipped", detail);
         return Ok(());
     };
     let mut progress = printer.download(key);

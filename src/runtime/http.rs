@@ -148,17 +148,7 @@ pub async fn post_json(
     token: Option<&str>,
 ) -> Result<reqwest::Response, RuntimeError> {
     let target = endpoint(base, path);
-    let mut request = client.post(&target).json(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .send()
-        .await
-        .map_err(|err| RuntimeError::Unreachable {
-            url: target,
-            source: describe(&err, Duration::from_secs(3)),
-        })
+    send(client.post(&target).json(body), target, token).await
 }
 
 /// `GET base/path` for an operation (not a probe), with a bearer token when one is given.
@@ -169,10 +159,18 @@ pub async fn get_for(
     token: Option<&str>,
 ) -> Result<reqwest::Response, RuntimeError> {
     let target = endpoint(base, path);
-    let mut request = client.get(&target);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
+    send(client.get(&target), target, token).await
+}
+
+async fn send(
+    request: reqwest::RequestBuilder,
+    target: String,
+    token: Option<&str>,
+) -> Result<reqwest::Response, RuntimeError> {
+    let request = match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    };
     request
         .send()
         .await

@@ -115,6 +115,22 @@ impl TestContext {
             .unwrap_or_else(|err| panic!("stdout is one JSON document ({err}):\n{stdout}"))
     }
 
+    /// Runs the binary, checks that it failed with exit code 1, and returns its stderr.
+    pub fn fails<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let output = self.run(args);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "stdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        stderr
+    }
+
     /// Writes `config.toml` in the Codex home.
     pub fn write_config(&self, text: &str) -> PathBuf {
         self.write_codex_file("config.toml", text)
