@@ -104,7 +104,13 @@ pub enum Command {
     Models(ModelsArgs),
     /// Check what Codex is configured to use, with a real request through the configured provider
     Verify(VerifyArgs),
+    /// Undo what codex-local changed in Codex's configuration, and only that
+    Restore(RestoreArgs),
 }
+
+/// Options of `restore`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RestoreArgs {}
 
 /// Options of `status`.
 #[derive(Debug, Clone, clap::Args)]

@@ -612,13 +612,13 @@ fn help_lists_only_commands_that_work() {
     let output = ctx.run(["--help"]);
     let (stdout, _) = text(&output);
     assert_eq!(output.status.code(), Some(0));
-    for built in ["init", "status", "models", "verify"] {
+    for built in ["init", "status", "models", "verify", "restore"] {
         assert!(
             stdout.contains(&format!("\n  {built} ")),
             "{built} is listed:\n{stdout}"
         );
     }
-    for later in ["restore", "shell-init", "repo", "run"] {
+    for later in ["shell-init", "repo", "run"] {
         assert!(
             !stdout.contains(&format!("\n  {later} ")),
             "{later} is not built yet:\n{stdout}"

@@ -19,6 +19,8 @@ pub enum Scalar {
     Str(String),
     Int(i64),
     Bool(bool),
+    /// Any TOML value, as its text (`"openai"`, `[1, 2]`): a value put back by `restore`.
+    Toml(String),
 }
 
 impl Scalar {
@@ -27,6 +29,9 @@ impl Scalar {
             Self::Str(text) => Value::from(text.as_str()),
             Self::Int(number) => Value::from(*number),
             Self::Bool(flag) => Value::from(*flag),
+            Self::Toml(text) => text
+                .parse::<Value>()
+                .unwrap_or_else(|_| Value::from(text.as_str())),
         }
     }
 
@@ -35,15 +40,41 @@ impl Scalar {
             Self::Str(text) => value.as_str() == Some(text.as_str()),
             Self::Int(number) => value.as_integer() == Some(*number),
             Self::Bool(flag) => value.as_bool() == Some(*flag),
+            Self::Toml(text) => value_text(value) == *text,
         }
+    }
+
+    /// The value as TOML text, without comments or spacing.
+    #[must_use]
+    pub fn text(&self) -> String {
+        value_text(&self.to_value())
     }
 }
 
-/// One edit: set a dotted key, or remove one.
+/// A value as TOML text, without the comments and spacing around it.
+#[must_use]
+pub fn value_text(value: &Value) -> String {
+    let mut bare = value.clone();
+    bare.decor_mut().clear();
+    bare.to_string().trim().to_owned()
+}
+
+/// The item at a dotted path, if there is one.
+#[must_use]
+pub fn lookup<'a>(document: &'a DocumentMut, keys: &[String]) -> Option<&'a Item> {
+    let mut item = document.as_item();
+    for key in keys {
+        item = item.get(key)?;
+    }
+    Some(item)
+}
+
+/// One edit: set a dotted key, remove one, or remove a table that has become empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Set(Vec<String>, Scalar),
     Remove(Vec<String>),
+    RemoveIfEmpty(Vec<String>),
 }
 
 impl Op {
@@ -163,6 +194,18 @@ impl CodexConfigMut {
         self.raw.is_some()
     }
 
+    /// The file's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The text as read from disk, if the file existed.
+    #[must_use]
+    pub fn raw(&self) -> Option<&str> {
+        self.raw.as_deref()
+    }
+
     /// Applies the edits; returns the ones that changed something.
     pub fn apply(&mut self, ops: &[Op]) -> Result<Vec<Op>, ConfigError> {
         apply(&self.path, &mut self.document, ops)
@@ -251,6 +294,12 @@ fn apply(path: &Path, document: &mut DocumentMut, ops: &[Op]) -> Result<Vec<Op>,
         let did = match op {
             Op::Set(keys, value) => set(path, document, keys, value)?,
             Op::Remove(keys) => remove(document, keys),
+            Op::RemoveIfEmpty(keys) => {
+                lookup(document, keys)
+                    .and_then(Item::as_table_like)
+                    .is_some_and(toml_edit::TableLike::is_empty)
+                    && remove(document, keys)
+            }
         };
         if did {
             changed.push(op.clone());
@@ -342,7 +391,7 @@ pub fn utc_stamp(seconds: u64) -> String {
 }
 
 /// Copies the previous text to `backups/<file name>.<UTC time>[-n].bak`.
-fn backup(target: &Path, previous: &str, backups: &Path) -> Result<PathBuf, ConfigError> {
+pub fn backup(target: &Path, previous: &str, backups: &Path) -> Result<PathBuf, ConfigError> {
     let write_error = |source| ConfigError::Write {
         path: backups.to_path_buf(),
         source,

@@ -3,6 +3,7 @@
 pub mod binary;
 pub mod config;
 pub mod edit;
+pub mod journal;
 pub mod repo;
 pub mod setup;
 

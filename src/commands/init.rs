@@ -16,6 +16,7 @@ use crate::cli::{InitArgs, RuntimeArg};
 use crate::codex::binary::{self, CodexBinary};
 use crate::codex::config::{CONFIG_FILE, PROFILE_SUFFIX};
 use crate::codex::edit::{self, CodexConfigMut, Op};
+use crate::codex::journal::{CreatedModel, Journal};
 use crate::codex::setup::{self, Target};
 use crate::fit::{self, Fit, PassedOver};
 use crate::plan::{self, Facts, InitOptions, Plan, Step};
@@ -107,6 +108,9 @@ struct InitReport {
     verified: Option<bool>,
     changed: bool,
     warnings: Vec<String>,
+    /// The Ollama variant this run created, if it created one.
+    #[serde(skip)]
+    created_variant: Option<String>,
 }
 
 impl InitReport {
@@ -271,6 +275,7 @@ impl InitReport {
             verified: None,
             changed: false,
             warnings: plan.warnings.clone(),
+            created_variant: None,
         }
     }
 
@@ -396,6 +401,7 @@ fn configure(
         fixes,
         migrations,
     } = preflight;
+    let mut journal = Journal::load(&paths.home)?;
     let mut changed_files = Vec::new();
     for (path, text) in &migrations {
         edit::write_atomic(path, text)?;
@@ -404,6 +410,7 @@ fn configure(
     if let Some(mut config) = config {
         let mut ops = fixes;
         ops.extend(setup::ops(target, offline));
+        journal.record(CONFIG_FILE, &config, &ops);
         config.apply(&ops)?;
         let saved = config.save(&ops, &backups)?;
         report.codex.default_changed = saved.changed;
@@ -413,11 +420,29 @@ fn configure(
         }
     }
     let profile_ops = setup::ops(target, true);
+    let profile_name = paths
+        .profile
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    journal.record(&profile_name, &profile, &profile_ops);
     profile.apply(&profile_ops)?;
     let saved = profile.save(&profile_ops, &backups)?;
     report.codex.profile_backup = saved.backup;
     if saved.changed {
         changed_files.push(paths.profile.clone());
+    }
+    if let Some(variant) = &report.created_variant
+        && !journal.models.iter().any(|m| &m.name == variant)
+    {
+        journal.models.push(CreatedModel {
+            runtime: report.runtime.id().to_owned(),
+            url: report.url.clone(),
+            name: variant.clone(),
+        });
+    }
+    if !changed_files.is_empty() || report.created_variant.is_some() {
+        journal.save(&paths.home)?;
     }
     report.changed = report.changed || !changed_files.is_empty();
     if changed_files.is_empty() {
@@ -736,6 +761,7 @@ async fn serve_context(
     } else {
         ollama::create(&client, base, &variant, &plan.base_model, wanted).await?;
         report.changed = true;
+        report.created_variant = Some(variant.clone());
         let why = if would_serve < wanted {
             format!("Ollama would serve only {would_serve} tokens")
         } else {

@@ -2,6 +2,7 @@
 
 pub mod init;
 pub mod models;
+pub mod restore;
 pub mod status;
 pub mod verify;
 
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Init(args) => init::run(&args, &ctx).await,
         Command::Models(args) => models::run(&args, &ctx).await,
         Command::Verify(args) => verify::run(&args, &ctx).await,
+        Command::Restore(args) => restore::run(&args, &ctx),
     }
 }
 

@@ -1,0 +1,235 @@
+//! The journal of what codex-local changed in Codex's files, so that `restore` can undo exactly that.
+//!
+//! For every key init sets, the journal keeps what was there before the first change (or that nothing was) and
+//! what codex-local wrote; it also lists the tables and files codex-local created and the model variants it made.
+//! It lives in `<codex home>/codex-local/journal.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::edit::{self, CodexConfigMut, ConfigError, Op, value_text};
+
+/// The journal's file name inside `<codex home>/codex-local/`.
+pub const FILE: &str = "journal.json";
+
+/// One key codex-local set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// The value before codex-local first set it, as TOML text; `None` when the key was absent.
+    pub before: Option<String>,
+    /// What codex-local last wrote, as TOML text.
+    pub written: String,
+}
+
+/// What codex-local changed in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// The file did not exist before codex-local wrote it.
+    pub created: bool,
+    /// Dotted key → its record.
+    pub keys: BTreeMap<String, KeyRecord>,
+    /// Tables codex-local created, as dotted paths.
+    pub tables: Vec<String>,
+}
+
+/// A model variant codex-local created in a runtime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedModel {
+    pub runtime: String,
+    pub url: String,
+    pub name: String,
+}
+
+/// Everything codex-local changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journal {
+    pub version: u32,
+    /// File name (relative to the Codex home) → record.
+    pub files: BTreeMap<String, FileRecord>,
+    pub models: Vec<CreatedModel>,
+}
+
+/// `<codex home>/codex-local/journal.json`.
+#[must_use]
+pub fn path(home: &Path) -> PathBuf {
+    home.join("codex-local").join(FILE)
+}
+
+impl Journal {
+    /// Reads the journal; a missing one is empty.
+    pub fn load(home: &Path) -> Result<Self, ConfigError> {
+        let path = path(home);
+        match fs_err::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|err| ConfigError::Unparsable {
+                path,
+                line: err.line(),
+                column: err.column(),
+                message: err.to_string(),
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// Writes the journal, or removes it when it holds nothing.
+    pub fn save(&self, home: &Path) -> Result<(), ConfigError> {
+        let path = path(home);
+        if self.files.is_empty() && self.models.is_empty() {
+            return match fs_err::remove_file(&path) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                    Err(ConfigError::Write { path, source: err })
+                }
+                _ => Ok(()),
+            };
+        }
+        let text = serde_json::to_string_pretty(&Journal {
+            version: 1,
+            ..self.clone()
+        })
+        .map_err(|err| ConfigError::Write {
+            path: path.clone(),
+            source: std::io::Error::other(err),
+        })?;
+        edit::write_atomic(&path, &format!("{text}\n"))
+    }
+
+    /// Notes, before `ops` are applied to `config`, what each key and table held, keeping the first "before".
+    pub fn record(&mut self, name: &str, config: &CodexConfigMut, ops: &[Op]) {
+        let document = config.document();
+        let record = self
+            .files
+            .entry(name.to_owned())
+            .or_insert_with(|| FileRecord {
+                created: !config.exists(),
+                ..FileRecord::default()
+            });
+        for op in ops {
+            let Op::Set(keys, value) = op else { continue };
+            for depth in 1..keys.len() {
+                let table = keys[..depth].join(".");
+                if edit::lookup(document, &keys[..depth]).is_none()
+                    && !record.tables.contains(&table)
+                {
+                    record.tables.push(table);
+                }
+            }
+            let dotted = keys.join(".");
+            let written = value.text();
+            if let Some(existing) = record.keys.get_mut(&dotted) {
+                existing.written = written;
+            } else {
+                let before = edit::lookup(document, keys).map(|item| match item {
+                    toml_edit::Item::Value(value) => value_text(value),
+                    other => other.to_string().trim().to_owned(),
+                });
+                record.keys.insert(dotted, KeyRecord { before, written });
+            }
+        }
+    }
+}
+
+/// What restoring one key does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Undo {
+    pub key: String,
+    /// `restored` (the old value is back), `removed` (it was absent), or `kept` (changed since; left alone).
+    pub action: &'static str,
+    pub value: Option<String>,
+}
+
+/// The edits that undo `record` in `document`; keys changed since codex-local wrote them are kept.
+#[must_use]
+pub fn undo_ops(record: &FileRecord, document: &toml_edit::DocumentMut) -> (Vec<Op>, Vec<Undo>) {
+    let mut ops = Vec::new();
+    let mut undone = Vec::new();
+    for (dotted, key) in &record.keys {
+        let keys: Vec<String> = dotted.split('.').map(str::to_owned).collect();
+        let now = edit::lookup(document, &keys)
+            .and_then(toml_edit::Item::as_value)
+            .map(value_text);
+        if now.as_deref() != Some(key.written.as_str()) {
+            undone.push(Undo {
+                key: dotted.clone(),
+                action: "kept",
+                value: now,
+            });
+            continue;
+        }
+        let action = if let Some(before) = &key.before {
+            ops.push(Op::Set(keys, edit::Scalar::Toml(before.clone())));
+            "restored"
+        } else {
+            ops.push(Op::Remove(keys));
+            "removed"
+        };
+        undone.push(Undo {
+            key: dotted.clone(),
+            action,
+            value: key.before.clone(),
+        });
+    }
+    // Deepest tables first, so that a parent empties after its children.
+    let mut tables = record.tables.clone();
+    tables.sort_by_key(|t| std::cmp::Reverse(t.matches('.').count()));
+    ops.extend(
+        tables
+            .iter()
+            .map(|t| Op::RemoveIfEmpty(t.split('.').map(str::to_owned).collect())),
+    );
+    (ops, undone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codex::edit::Scalar;
+
+    #[test]
+    fn records_the_first_value_and_undoes_only_unchanged_keys() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        fs_err::write(&path, "model = \"gpt-5\" # mine\n").expect("write");
+        let mut config = CodexConfigMut::open(&path).expect("parses");
+        let ops = vec![
+            Op::set("model", Scalar::Str("qwen3-coder:30b".into())),
+            Op::set("model_context_window", Scalar::Int(65_536)),
+            Op::set("features.apps", Scalar::Bool(false)),
+        ];
+        let mut journal = Journal::default();
+        journal.record("config.toml", &config, &ops);
+        config.apply(&ops).expect("applies");
+        // A second init must not overwrite what was there before the first.
+        journal.record("config.toml", &config, &ops);
+        let record = &journal.files["config.toml"];
+        assert!(!record.created);
+        assert_eq!(record.keys["model"].before.as_deref(), Some("\"gpt-5\""));
+        assert_eq!(record.keys["model_context_window"].before, None);
+        assert_eq!(record.tables, ["features"]);
+
+        let mut document = config.document().clone();
+        document["model_context_window"] = toml_edit::value(32_768);
+        let (undo, undone) = undo_ops(record, &document);
+        let mut restored = CodexConfigMut::open(&path).expect("parses");
+        restored.apply(&ops).expect("applies");
+        restored
+            .apply(&[Op::set("model_context_window", Scalar::Int(32_768))])
+            .expect("applies");
+        restored.apply(&undo).expect("undoes");
+        assert_eq!(
+            restored.render(),
+            "model = \"gpt-5\" # mine\nmodel_context_window = 32768\n"
+        );
+        let kept: Vec<&str> = undone
+            .iter()
+            .filter(|u| u.action == "kept")
+            .map(|u| u.key.as_str())
+            .collect();
+        assert_eq!(
+            kept,
+            ["model_context_window"],
+            "the user's own change stays"
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! `codex-local restore`: undo what codex-local changed in Codex's configuration, and only that.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::Ctx;
+use crate::cli::RestoreArgs;
+use crate::codex::edit::{self, CodexConfigMut};
+use crate::codex::journal::{self, CreatedModel, Journal, Undo};
+use crate::ui::Style;
+
+/// What restore did to one file.
+#[derive(Debug, Serialize)]
+struct FileResult {
+    file: PathBuf,
+    /// `restored` (keys put back), `deleted` (codex-local had created it), `unchanged` or `missing`.
+    action: &'static str,
+    keys: Vec<Undo>,
+    backup: Option<PathBuf>,
+}
+
+/// The `restore` document.
+#[derive(Debug, Serialize)]
+struct RestoreReport {
+    restored: bool,
+    files: Vec<FileResult>,
+    /// Model variants codex-local created; they stay in the runtime.
+    models: Vec<CreatedModel>,
+}
+
+/// Runs `restore`.
+pub fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
+    let home = &ctx.settings.codex_home;
+    let mut journal = Journal::load(home)?;
+    let backups = home.join("codex-local").join("backups");
+    let mut files = Vec::new();
+    for (name, record) in journal.files.clone() {
+        let path = home.join(&name);
+        let mut config = CodexConfigMut::open(&path)?;
+        if !config.exists() {
+            files.push(FileResult {
+                file: path,
+                action: "missing",
+                keys: Vec::new(),
+                backup: None,
+            });
+            journal.files.remove(&name);
+            continue;
+        }
+        let (ops, keys) = journal::undo_ops(&record, config.document());
+        config.apply(&ops)?;
+        let result = if record.created && config.render().trim().is_empty() {
+            let backup = edit::backup(&path, config.raw().unwrap_or_default(), &backups)?;
+            fs_err::remove_file(&path).map_err(|source| edit::ConfigError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            FileResult {
+                file: path,
+                action: "deleted",
+                keys,
+                backup: Some(backup),
+            }
+        } else {
+            let saved = config.save(&ops, &backups)?;
+            let action = if saved.changed {
+                "restored"
+            } else {
+                "unchanged"
+            };
+            FileResult {
+                file: path,
+                action,
+                keys,
+                backup: saved.backup,
+            }
+        };
+        files.push(result);
+        journal.files.remove(&name);
+    }
+    let models = std::mem::take(&mut journal.models);
+    journal.save(home)?;
+    let report = RestoreReport {
+        restored: files.iter().any(|f| f.action != "missing"),
+        files,
+        models,
+    };
+    ctx.printer
+        .result(&report, |style| render(&report, style))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(report: &RestoreReport, style: Style) -> String {
+    let mut out = String::new();
+    if report.files.is_empty() && report.models.is_empty() {
+        out.push_str(
+            "Nothing to restore: codex-local has not changed Codex's configuration here.\n",
+        );
+        return out;
+    }
+    for file in &report.files {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            style.bold(&file.file.display().to_string()),
+            file.action
+        );
+        for key in &file.keys {
+            let line = match (key.action, &key.value) {
+                ("restored", Some(value)) => format!("  {} = {value}", key.key),
+                ("removed", _) => format!("  {} removed", key.key),
+                (_, value) => format!(
+                    "  {} = {} kept: it changed after codex-local wrote it",
+                    key.key,
+                    value.as_deref().unwrap_or("(absent)")
+                ),
+            };
+            let _ = writeln!(out, "{line}");
+        }
+        if let Some(backup) = &file.backup {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.dim(&format!("backup: {}", backup.display()))
+            );
+        }
+    }
+    for model in &report.models {
+        let _ = writeln!(
+            out,
+            "`{}` stays in {} (it shares the base model's files); `ollama rm {}` removes it.",
+            model.name, model.runtime, model.name
+        );
+    }
+    out
+}
