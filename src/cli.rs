@@ -106,6 +106,65 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Undo what codex-local changed in Codex's configuration, and only that
     Restore(RestoreArgs),
+    /// Local mode for one repository: Codex started there uses only the local model
+    Repo(RepoArgs),
+    /// Print the shell code that makes a plain `codex` honour local mode
+    ShellInit(ShellInitArgs),
+    /// Start the real Codex the way this directory requires (the shell hook calls this)
+    Run(RunArgs),
+}
+
+/// Options of `repo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RepoArgs {
+    #[command(subcommand)]
+    pub action: RepoAction,
+}
+
+/// What `repo` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum RepoAction {
+    /// Turn local mode on for a repository [default: the one around the current directory]
+    On {
+        path: Option<PathBuf>,
+        /// The profile Codex is started with there
+        #[arg(long, value_name = "NAME", default_value = "local", value_parser = profile_name)]
+        profile: String,
+        /// Also write `.codex/codex-local.toml`, which a team can commit so every member's codex-local keeps
+        /// the repository local
+        #[arg(long)]
+        marker: bool,
+    },
+    /// Turn local mode off for a repository
+    Off { path: Option<PathBuf> },
+    /// Show whether a repository is in local mode
+    Status { path: Option<PathBuf> },
+}
+
+/// A shell `shell-init` writes code for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// Options of `shell-init`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShellInitArgs {
+    pub shell: Shell,
+}
+
+/// Options of `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Arguments for Codex, after `--`
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<std::ffi::OsString>,
 }
 
 /// Options of `restore`.

@@ -260,6 +260,29 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Where Codex sends requests for a provider: a custom table's `base_url`, or the built-in address of
+    /// `ollama`/`lmstudio` (moved only by `CODEX_OSS_BASE_URL` / `CODEX_OSS_PORT`); `None` for other providers.
+    #[must_use]
+    pub fn provider_api_base(&self, provider: &str, table_url: Option<&str>) -> Option<String> {
+        if let Some(url) = table_url {
+            return Some(url.to_owned());
+        }
+        let port = match provider {
+            "ollama" => 11434,
+            "lmstudio" => 1234,
+            _ => return None,
+        };
+        if let Some(url) = &self.codex_oss_base_url {
+            return Some(url.clone());
+        }
+        Some(format!(
+            "http://localhost:{}/v1",
+            self.codex_oss_port.unwrap_or(port)
+        ))
+    }
+}
+
 fn endpoint(
     flag: Option<&str>,
     flag_name: &'static str,

@@ -130,6 +130,11 @@ impl Printer {
         write_ignoring_broken_pipe(&mut io::stdout().lock(), &text)
     }
 
+    /// Text for stdout exactly as given (a shell script), whatever `--json` says.
+    pub fn raw(&self, text: &str) -> io::Result<()> {
+        write_ignoring_broken_pipe(&mut io::stdout().lock(), text)
+    }
+
     /// A warning on stderr (shown unless `-qq`).
     pub fn warn(&self, message: &str) {
         if self.quiet < 2 {

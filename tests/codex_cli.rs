@@ -214,3 +214,57 @@ fn codex_sends_lm_studios_token_through_the_provider_init_wrote() {
         Some("Bearer sk-lm-secret")
     );
 }
+
+#[test]
+fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile() {
+    let Some(codex) = codex() else { return };
+    let ollama = FakeOllama::start("0.32.15");
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    // The default stays on the cloud; only the profile is local.
+    ctx.json(
+        [
+            "init",
+            "--yes",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "24GiB",
+            "--profile-only",
+        ],
+        0,
+    );
+    ollama.with(|s| s.responses = Responses::TextOnly);
+    let repo = ctx.dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("a repository");
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+    let codex_dir = codex
+        .parent()
+        .expect("the bin folder")
+        .display()
+        .to_string();
+
+    let output = ctx
+        .command([
+            "run",
+            "--",
+            "exec",
+            "--skip-git-repo-check",
+            "--strict-config",
+            "say hi",
+        ])
+        .env("PATH", format!("{codex_dir}:/usr/local/bin:/usr/bin:/bin"))
+        .current_dir(&repo)
+        .output()
+        .expect("run");
+    let (stdout, stderr) = text(&output);
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("provider: codex-local-ollama"), "{stderr}");
+    assert_eq!(first_request(&ollama)["model"], "gpt-oss:20b-ctx64k");
+}

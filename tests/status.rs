@@ -607,21 +607,25 @@ fn the_repository_around_the_working_directory_is_shown() {
 }
 
 #[test]
-fn help_lists_only_commands_that_work() {
+fn help_lists_every_command_of_the_contract() {
     let ctx = TestContext::new();
     let output = ctx.run(["--help"]);
     let (stdout, _) = text(&output);
     assert_eq!(output.status.code(), Some(0));
-    for built in ["init", "status", "models", "verify", "restore"] {
+    let commands = [
+        "init",
+        "status",
+        "models",
+        "verify",
+        "restore",
+        "repo",
+        "shell-init",
+        "run",
+    ];
+    for built in commands {
         assert!(
             stdout.contains(&format!("\n  {built} ")),
             "{built} is listed:\n{stdout}"
-        );
-    }
-    for later in ["shell-init", "repo", "run"] {
-        assert!(
-            !stdout.contains(&format!("\n  {later} ")),
-            "{later} is not built yet:\n{stdout}"
         );
     }
     let output = ctx.run(["frobnicate"]);

@@ -2,7 +2,10 @@
 
 pub mod init;
 pub mod models;
+pub mod repo;
 pub mod restore;
+pub mod run;
+pub mod shell_init;
 pub mod status;
 pub mod verify;
 
@@ -40,6 +43,9 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Models(args) => models::run(&args, &ctx).await,
         Command::Verify(args) => verify::run(&args, &ctx).await,
         Command::Restore(args) => restore::run(&args, &ctx),
+        Command::Repo(args) => repo::run(&args, &ctx),
+        Command::ShellInit(args) => shell_init::run(&args, &ctx),
+        Command::Run(args) => run::run(&args, &ctx).await,
     }
 }
 
@@ -83,6 +89,12 @@ pub fn diagnose(err: &anyhow::Error) -> (Option<String>, u8) {
             return (Some(err.hint().to_owned()), EXIT_FAILURE);
         }
         if let Some(err) = cause.downcast_ref::<init::InitError>() {
+            return (Some(err.hint()), EXIT_FAILURE);
+        }
+        if let Some(err) = cause.downcast_ref::<run::RunError>() {
+            return (Some(err.hint()), EXIT_FAILURE);
+        }
+        if let Some(err) = cause.downcast_ref::<crate::codex::repo::RepoError>() {
             return (Some(err.hint()), EXIT_FAILURE);
         }
     }

@@ -62,7 +62,10 @@ pub async fn gather(settings: &Settings) -> StatusReport {
         config: codex.unwrap_or_else(|_| config::read_status(&settings.codex_home)),
         binary,
     };
-    let repo = settings.cwd.as_deref().and_then(repo::status);
+    let repo = settings
+        .cwd
+        .as_deref()
+        .and_then(|dir| repo::status(dir, &settings.codex_home));
     StatusReport {
         hardware,
         runtimes,
@@ -117,6 +120,15 @@ pub fn render(report: &StatusReport, settings: &Settings, style: Style) -> Strin
                 style.bold("Repository"),
                 repo.path.display()
             );
+            if repo.local_mode {
+                let profile = repo.profile.as_deref().unwrap_or("local");
+                let plain = format!(
+                    "`codex-local run` and the shell hook start Codex here with the `{profile}` profile; a plain \
+                     `codex` without the hook uses provider `{}`",
+                    report.codex.config.model_provider
+                );
+                row(&mut out, style, "", &style.dim(&plain));
+            }
         }
         None => {
             let _ = writeln!(

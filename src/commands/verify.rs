@@ -48,26 +48,6 @@ impl VerifyReport {
     }
 }
 
-/// Where Codex sends requests for a provider: a custom table's `base_url`, or the built-in address (moved only by
-/// `CODEX_OSS_BASE_URL` / `CODEX_OSS_PORT`).
-fn api_base(settings: &Settings, provider: &str, table_url: Option<&str>) -> Option<String> {
-    if let Some(url) = table_url {
-        return Some(url.to_owned());
-    }
-    let port = match provider {
-        "ollama" => 11434,
-        "lmstudio" => 1234,
-        _ => return None,
-    };
-    if let Some(url) = &settings.codex_oss_base_url {
-        return Some(url.clone());
-    }
-    Some(format!(
-        "http://localhost:{}/v1",
-        settings.codex_oss_port.unwrap_or(port)
-    ))
-}
-
 /// Runs `verify`.
 pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let settings = &ctx.settings;
@@ -191,7 +171,7 @@ async fn verify(
     let provider = configured.provider.clone();
     report.provider = Some(provider.clone());
     report.model.clone_from(&configured.model);
-    let base = api_base(settings, &provider, configured.table_url.as_deref());
+    let base = settings.provider_api_base(&provider, configured.table_url.as_deref());
     report.base_url.clone_from(&base);
     let local = LOCAL_PROVIDERS.contains(&provider.as_str())
         || base.as_deref().is_some_and(is_loopback_url);

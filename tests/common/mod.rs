@@ -68,9 +68,15 @@ impl TestContext {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_codex-local"));
+        let mut command = self.program(env!("CARGO_BIN_EXE_codex-local"));
+        command.args(args);
         command
-            .args(args)
+    }
+
+    /// Any program (a shell, say) with the same clean environment as [`TestContext::command`].
+    pub fn program(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
             .env_clear()
             .env("HOME", &self.home)
             .env("CODEX_HOME", &self.codex_home)

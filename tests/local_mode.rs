@@ -1,0 +1,280 @@
+//! Local mode for a repository: `repo on|off|status`, `run` (fails closed when the runtime is down), and the
+//! shell hook from `shell-init` in real bash, zsh and fish.
+
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the test asks whether it runs in CI"
+)]
+#![expect(clippy::print_stderr, reason = "a skipped shell says why on stderr")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::ollama::FakeOllama;
+use common::{TestContext, read, text};
+
+/// A context with a repository, the `local` profile pointing at `ollama`, and a fake `codex` on PATH that
+/// writes its arguments to `codex-args` and exits with 7.
+fn setup(ollama: &FakeOllama) -> (TestContext, PathBuf) {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    let args_file = ctx.dir.path().join("codex-args");
+    ctx.env("CODEX_ARGS_FILE", args_file.display().to_string());
+    ctx.write_tool(
+        "codex",
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$CODEX_ARGS_FILE\"\nexit 7\n",
+    );
+    ctx.write_codex_file(
+        "local.config.toml",
+        &format!(
+            "model_provider = \"codex-local-ollama\"\nmodel = \"gpt-oss:20b\"\nmodel_context_window = 65536\n\n\
+             [model_providers.codex-local-ollama]\nname = \"Ollama\"\nbase_url = \"http://127.0.0.1:{}/v1\"\n\
+             wire_api = \"responses\"\n",
+            ollama.server.port
+        ),
+    );
+    let repo = ctx.dir.path().join("secret-project");
+    std::fs::create_dir_all(repo.join(".git")).expect("a repository");
+    std::fs::create_dir_all(repo.join("src")).expect("a folder");
+    (ctx, repo)
+}
+
+fn args_seen(ctx: &TestContext) -> Option<Vec<String>> {
+    let path = ctx.dir.path().join("codex-args");
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|t| t.lines().map(str::to_owned).collect())
+}
+
+fn in_dir(ctx: &TestContext, dir: &Path, args: &[&str]) -> std::process::Output {
+    ctx.command(args)
+        .current_dir(dir)
+        .output()
+        .expect("run codex-local")
+}
+
+#[test]
+fn repo_on_off_and_status() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = setup(&ollama);
+    let src = repo.join("src");
+
+    let doc: serde_json::Value =
+        serde_json::from_slice(&in_dir(&ctx, &src, &["repo", "status", "--json"]).stdout)
+            .expect("JSON");
+    assert_eq!(doc["local_mode"], false);
+    assert_eq!(doc["source"], serde_json::Value::Null);
+
+    let output = in_dir(&ctx, &src, &["repo", "on"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("Local mode is on for"), "{stdout}");
+    assert!(
+        stdout.contains("eval \"$(codex-local shell-init bash)\""),
+        "{stdout}"
+    );
+    assert!(read(&repo.join(".codex/config.toml")).contains("web_search = \"disabled\""));
+    assert!(
+        !read(&repo.join(".codex/config.toml")).contains("model"),
+        "never a model name in the repository"
+    );
+
+    let doc: serde_json::Value =
+        serde_json::from_slice(&in_dir(&ctx, &src, &["repo", "status", "--json"]).stdout)
+            .expect("JSON");
+    assert_eq!(doc["path"], repo.display().to_string());
+    assert_eq!(doc["local_mode"], true);
+    assert_eq!(doc["source"], "list");
+    let status: serde_json::Value =
+        serde_json::from_slice(&in_dir(&ctx, &src, &["status", "--json"]).stdout).expect("JSON");
+    assert_eq!(status["repo"]["local_mode"], true);
+
+    let doc: serde_json::Value =
+        serde_json::from_slice(&in_dir(&ctx, &src, &["repo", "off", "--json"]).stdout)
+            .expect("JSON");
+    assert_eq!(doc["local_mode"], false);
+
+    // A committed marker keeps the repository local for everyone.
+    let doc = ctx.json(["repo", "on", repo.to_str().expect("path"), "--marker"], 0);
+    assert_eq!(doc["source"], "marker");
+    assert!(read(&repo.join(".codex/codex-local.toml")).contains("local_mode = true"));
+    ctx.json(["repo", "off", repo.to_str().expect("path")], 0);
+    assert!(!repo.join(".codex/codex-local.toml").exists());
+}
+
+#[test]
+fn repo_on_needs_a_repository_and_the_profile() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = setup(&ollama);
+    let stderr = ctx.fails(["repo", "on", ctx.dir.path().to_str().expect("path")]);
+    assert!(
+        stderr.contains("is not inside a git repository"),
+        "{stderr}"
+    );
+
+    std::fs::remove_file(ctx.codex_home.join("local.config.toml")).expect("remove the profile");
+    let stderr = ctx.fails(["repo", "on", repo.to_str().expect("path")]);
+    assert!(
+        stderr.contains("The `local` profile does not exist yet"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: run `codex-local init --profile local` first"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_starts_codex_with_the_local_profile_only_in_local_mode() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = setup(&ollama);
+
+    // Outside local mode, Codex gets its arguments unchanged, and its exit code comes back.
+    let output = in_dir(&ctx, &repo, &["run", "--", "exec", "say hi"]);
+    assert_eq!(output.status.code(), Some(7), "{}", text(&output).1);
+    assert_eq!(
+        args_seen(&ctx),
+        Some(vec!["exec".to_owned(), "say hi".to_owned()])
+    );
+
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+    let output = in_dir(&ctx, &repo.join("src"), &["run", "--", "exec", "say hi"]);
+    assert_eq!(output.status.code(), Some(7), "{}", text(&output).1);
+    assert_eq!(
+        args_seen(&ctx),
+        Some(vec![
+            "--profile".to_owned(),
+            "local".to_owned(),
+            "exec".to_owned(),
+            "say hi".to_owned()
+        ])
+    );
+    assert!(
+        ollama.paths().contains(&"GET /api/version".to_owned()),
+        "the runtime was checked first"
+    );
+
+    // Arguments that would pick another provider are refused.
+    let output = in_dir(&ctx, &repo, &["run", "--", "--oss", "exec", "x"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output).1.contains("`--oss`"), "{}", text(&output).1);
+}
+
+#[test]
+fn run_fails_closed_when_the_local_runtime_is_down() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = setup(&ollama);
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+    // Point the profile at a port where nothing listens.
+    let profile = ctx.codex_home.join("local.config.toml");
+    let dead = read(&profile).replace(
+        &format!(":{}/v1", ollama.server.port),
+        &format!(":{}/v1", common::fake::closed_port()),
+    );
+    ctx.write_codex_file("local.config.toml", &dead);
+
+    let output = in_dir(&ctx, &repo, &["run", "--", "exec", "say hi"]);
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("does not answer: connection refused"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Codex was not started, so nothing left this machine"),
+        "{stderr}"
+    );
+    assert_eq!(args_seen(&ctx), None, "Codex never ran");
+}
+
+fn shells() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "bash",
+            vec!["--noprofile", "--norc", "-e", "-u", "-o", "pipefail", "-c"],
+        ),
+        ("zsh", vec!["-f", "-e", "-u", "-o", "pipefail", "-c"]),
+        ("fish", vec!["--no-config", "-c"]),
+    ]
+}
+
+fn have(shell: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {shell}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn the_shell_hook_routes_a_plain_codex_through_local_mode() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = setup(&ollama);
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+    let bin = env!("CARGO_BIN_EXE_codex-local");
+    for (shell, flags) in shells() {
+        if !have(shell) {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have {shell}: `.ci/test` installs it"
+            );
+            eprintln!("skipped {shell}: not installed");
+            continue;
+        }
+        let script = ctx.run(["shell-init", shell]);
+        let script = String::from_utf8(script.stdout).expect("UTF-8");
+        assert!(script.contains(bin), "{script}");
+        let load = if shell == "fish" {
+            format!("{bin} shell-init fish | source; ")
+        } else {
+            format!("eval \"$({bin} shell-init {shell})\"; ")
+        };
+
+        // Sourcing it twice is harmless and prints nothing.
+        let output = ctx
+            .program(shell)
+            .args(&flags)
+            .arg(format!("{load}{load}true"))
+            .current_dir(&repo)
+            .output()
+            .expect("run the shell");
+        assert!(output.status.success(), "{shell}: {}", text(&output).1);
+        assert!(
+            output.stdout.is_empty() && output.stderr.is_empty(),
+            "{shell}: {:?}",
+            text(&output)
+        );
+
+        for (dir, expected) in [
+            (repo.join("src"), vec!["--profile", "local", "exec", "a b"]),
+            (ctx.dir.path().to_path_buf(), vec!["exec", "a b"]),
+        ] {
+            let _ = std::fs::remove_file(ctx.dir.path().join("codex-args"));
+            let exit = if shell == "fish" { "$status" } else { "$?" };
+            let output = ctx
+                .program(shell)
+                .args([
+                    "-c",
+                    &format!("{load}codex exec 'a b'; echo \"status {exit}\""),
+                ])
+                .current_dir(&dir)
+                .output()
+                .expect("run the shell");
+            let (stdout, stderr) = text(&output);
+            assert!(
+                stdout.contains("status 7"),
+                "{shell} in {}: {stdout}{stderr}",
+                dir.display()
+            );
+            let expected: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+            assert_eq!(
+                args_seen(&ctx),
+                Some(expected),
+                "{shell} in {}",
+                dir.display()
+            );
+        }
+    }
+}
