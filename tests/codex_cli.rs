@@ -70,6 +70,17 @@ fn codex_exec(
     command.output().expect("run codex")
 }
 
+/// Codex's stdout and stderr, after checking that it exited 0.
+fn succeeded(output: &std::process::Output) -> (String, String) {
+    let (stdout, stderr) = text(output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
 fn first_request(ollama: &FakeOllama) -> Value {
     let requests = ollama.requests_to("/v1/responses");
     // The first request came from init's own verification; Codex's come after it.
@@ -92,13 +103,7 @@ fn codex_uses_the_custom_provider_that_init_wrote() {
     ollama.with(|s| s.responses = Responses::TextOnly);
 
     let output = codex_exec(&ctx, &codex, &[], &[]);
-    let (stdout, stderr) = text(&output);
-
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let (stdout, stderr) = succeeded(&output);
     assert!(stderr.contains("provider: codex-local-ollama"), "{stderr}");
     assert!(stdout.contains("hi there"), "{stdout}");
     let request = first_request(&ollama);
@@ -139,13 +144,7 @@ fn codex_uses_the_reserved_ollama_provider_where_it_points() {
     ollama.with(|s| s.responses = Responses::TextOnly);
 
     let output = codex_exec(&ctx, &codex, &[("CODEX_OSS_BASE_URL", oss)], &[]);
-    let (stdout, stderr) = text(&output);
-
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let (_, stderr) = succeeded(&output);
     assert!(stderr.contains("provider: ollama"), "{stderr}");
     assert_eq!(first_request(&ollama)["model"], "gpt-oss:20b-ctx64k");
 }
@@ -166,13 +165,7 @@ fn codex_uses_the_reserved_lmstudio_provider_where_it_points() {
     lmstudio.with(|s| s.tool_calls = false);
 
     let output = codex_exec(&ctx, &codex, &[("CODEX_OSS_BASE_URL", oss)], &[]);
-    let (stdout, stderr) = text(&output);
-
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let (_, stderr) = succeeded(&output);
     assert!(stderr.contains("provider: lmstudio"), "{stderr}");
     let requests = lmstudio.requests_to("/v1/responses");
     let request: Value =
@@ -200,13 +193,7 @@ fn codex_sends_lm_studios_token_through_the_provider_init_wrote() {
         &[("LM_API_TOKEN", "sk-lm-secret".to_owned())],
         &[],
     );
-    let (stdout, stderr) = text(&output);
-
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    succeeded(&output);
     let requests = lmstudio.requests_to("/v1/responses");
     let codex_request = requests.get(1).expect("Codex's request");
     assert_eq!(
@@ -258,13 +245,7 @@ fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile() {
         .current_dir(&repo)
         .output()
         .expect("run");
-    let (stdout, stderr) = text(&output);
-
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let (_, stderr) = succeeded(&output);
     assert!(stderr.contains("provider: codex-local-ollama"), "{stderr}");
     assert_eq!(first_request(&ollama)["model"], "gpt-oss:20b-ctx64k");
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::edit::{self, CodexConfigMut, ConfigError, Op, value_text};
+use super::state;
 
 /// The journal's file name inside `<codex home>/codex-local/`.
 pub const FILE: &str = "journal.json";
@@ -60,17 +61,7 @@ pub fn path(home: &Path) -> PathBuf {
 impl Journal {
     /// Reads the journal; a missing one is empty.
     pub fn load(home: &Path) -> Result<Self, ConfigError> {
-        let path = path(home);
-        match fs_err::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|err| ConfigError::Unparsable {
-                path,
-                line: err.line(),
-                column: err.column(),
-                message: err.to_string(),
-            }),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(source) => Err(ConfigError::Read { path, source }),
-        }
+        state::load(&path(home))
     }
 
     /// Writes the journal, or removes it when it holds nothing.
@@ -84,15 +75,13 @@ impl Journal {
                 _ => Ok(()),
             };
         }
-        let text = serde_json::to_string_pretty(&Journal {
-            version: 1,
-            ..self.clone()
-        })
-        .map_err(|err| ConfigError::Write {
-            path: path.clone(),
-            source: std::io::Error::other(err),
-        })?;
-        edit::write_atomic(&path, &format!("{text}\n"))
+        state::save(
+            &path,
+            &Journal {
+                version: 1,
+                ..self.clone()
+            },
+        )
     }
 
     /// Notes, before `ops` are applied to `config`, what each key and table held, keeping the first "before".

@@ -6,6 +6,7 @@ pub mod edit;
 pub mod journal;
 pub mod repo;
 pub mod setup;
+pub mod state;
 
 /// Provider ids built into Codex; a `[model_providers.<id>]` table for any of them stops Codex from loading.
 pub const RESERVED_PROVIDERS: [&str; 5] = [

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::edit::{self, ConfigError};
+use super::edit::ConfigError;
+use super::state;
 
 /// The marker a team can commit: `<repo>/.codex/codex-local.toml` with `local_mode = true`.
 pub const MARKER: &str = ".codex/codex-local.toml";
@@ -110,27 +111,12 @@ impl RepoList {
 
     /// Reads the list; a missing one is empty.
     pub fn load(home: &Path) -> Result<Self, ConfigError> {
-        let path = Self::path(home);
-        match fs_err::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|err| ConfigError::Unparsable {
-                path,
-                line: err.line(),
-                column: err.column(),
-                message: err.to_string(),
-            }),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(source) => Err(ConfigError::Read { path, source }),
-        }
+        state::load(&Self::path(home))
     }
 
     /// Writes the list atomically.
     pub fn save(&self, home: &Path) -> Result<(), ConfigError> {
-        let path = Self::path(home);
-        let text = serde_json::to_string_pretty(self).map_err(|err| ConfigError::Write {
-            path: path.clone(),
-            source: std::io::Error::other(err),
-        })?;
-        edit::write_atomic(&path, &format!("{text}\n"))
+        state::save(&Self::path(home), self)
     }
 
     /// The entry for a repository root.
