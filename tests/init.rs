@@ -133,6 +133,11 @@ fn init_pulls_sets_the_context_configures_codex_and_verifies() {
         profile["check_for_update_on_startup"].as_bool(),
         Some(false)
     );
+    assert_eq!(
+        profile["openai_base_url"].as_str(),
+        Some("http://127.0.0.1:1/v1"),
+        "a fall-back to the openai provider stays on this machine"
+    );
     assert_eq!(profile["analytics"]["enabled"].as_bool(), Some(false));
 
     // status shows it.

@@ -31,6 +31,9 @@ pub const TOOL_KEYS: [(&str, bool); 4] = [
     ("features.goals", false),
 ];
 
+/// A loopback address where nothing listens, for the `openai` provider in local profiles.
+pub const NOWHERE: &str = "http://127.0.0.1:1/v1";
+
 /// Keys that stop Codex from contacting anything but the local runtime.
 pub const PRIVACY_KEYS: [(&str, bool); 3] = [
     ("check_for_update_on_startup", false),
@@ -67,6 +70,8 @@ pub fn ops(target: &Target, privacy: bool) -> Vec<Op> {
                 .iter()
                 .map(|(path, value)| Op::set(path, Scalar::Bool(*value))),
         );
+        // Should anything fall back to the `openai` provider, it stays on this machine and fails.
+        ops.push(str("openai_base_url", NOWHERE));
     }
     if let Some(base_url) = &target.base_url {
         let table = format!("model_providers.{}", target.provider);
