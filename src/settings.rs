@@ -337,11 +337,11 @@ mod tests {
 
         let env = [
             ("HOME", "/home/u"),
-            ("CODEX_HOME", "/tmp/ch"),
+            ("CODEX_HOME", "/data/codex-home"),
             ("OLLAMA_HOST", "0.0.0.0:9"),
         ];
         let s = settings(&[], &env).expect("settings");
-        assert_eq!(s.codex_home, Path::new("/tmp/ch"));
+        assert_eq!(s.codex_home, Path::new("/data/codex-home"));
         assert_eq!(s.ollama.url.as_str(), "http://127.0.0.1:9/");
         assert_eq!(s.ollama.source, Source::Env);
 
