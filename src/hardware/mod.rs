@@ -154,7 +154,10 @@ pub async fn probe(command_timeout: Duration) -> Hardware {
     let (memory, (sysinfo_gpus, sysinfo_note)) = local.unwrap_or_else(|err| {
         (
             memory::Memory::failed(err.to_string()),
-            (Vec::new(), SourceNote::failed("sysinfo", err.to_string())),
+            (
+                Vec::new(),
+                SourceNote::failed("sysinfo gpu", err.to_string()),
+            ),
         )
     });
     let (nvidia_gpus, nvidia_note) = nvidia;

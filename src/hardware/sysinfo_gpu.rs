@@ -5,6 +5,8 @@ use sysinfo::Gpus;
 use super::{Gpu, SourceNote, Vendor};
 
 const SOURCE: &str = "sysinfo";
+/// The name of this source in the hardware notes (sysinfo's RAM reading has its own).
+const NOTE: &str = "sysinfo gpu";
 /// An AMD device with this little dedicated memory is an integrated GPU that borrows system RAM.
 const INTEGRATED_VRAM_LIMIT: u64 = 4 << 30;
 
@@ -14,7 +16,7 @@ pub fn probe() -> (Vec<Gpu>, SourceNote) {
     let Ok(list) = Gpus::new_with_refreshed_list() else {
         return (
             Vec::new(),
-            SourceNote::not_found(SOURCE, "GPU listing is not supported on this system"),
+            SourceNote::not_found(NOTE, "GPU listing is not supported on this system"),
         );
     };
     let gpus: Vec<Gpu> = list
@@ -29,9 +31,9 @@ pub fn probe() -> (Vec<Gpu>, SourceNote) {
         })
         .collect();
     if gpus.is_empty() {
-        (gpus, SourceNote::not_found(SOURCE, "no GPU listed"))
+        (gpus, SourceNote::not_found(NOTE, "no GPU listed"))
     } else {
-        (gpus, SourceNote::found(SOURCE))
+        (gpus, SourceNote::found(NOTE))
     }
 }
 
