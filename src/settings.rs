@@ -213,26 +213,20 @@ impl Settings {
             env_vars::LMSTUDIO_HOST,
             LMSTUDIO_DEFAULT_PORT,
         )?;
-        let probe_timeout = match env.var(env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS) {
-            None => DEFAULT_PROBE_TIMEOUT,
-            Some(text) => text
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| *ms > 0)
-                .map(Duration::from_millis)
-                .ok_or(SettingsError::ProbeTimeout(text))?,
-        };
-        let verify_timeout = match env.var(env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S) {
-            None => DEFAULT_VERIFY_TIMEOUT,
-            Some(text) => text
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|s| *s > 0)
-                .map(Duration::from_secs)
-                .ok_or(SettingsError::VerifyTimeout(text))?,
-        };
+        let probe_timeout = duration(
+            env,
+            env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS,
+            Duration::from_millis,
+        )
+        .map_err(SettingsError::ProbeTimeout)?
+        .unwrap_or(DEFAULT_PROBE_TIMEOUT);
+        let verify_timeout = duration(
+            env,
+            env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S,
+            Duration::from_secs,
+        )
+        .map_err(SettingsError::VerifyTimeout)?
+        .unwrap_or(DEFAULT_VERIFY_TIMEOUT);
         let described = Described::from_args(args.ram.as_deref(), &args.gpu, args.unified)?;
         Ok(Self {
             codex_home,
@@ -280,6 +274,24 @@ impl Settings {
             "http://localhost:{}/v1",
             self.codex_oss_port.unwrap_or(port)
         ))
+    }
+}
+
+/// A positive whole number from `var`, in the unit `unit` makes of it; the text itself when it is not one.
+fn duration(
+    env: &dyn Env,
+    var: &str,
+    unit: fn(u64) -> Duration,
+) -> Result<Option<Duration>, String> {
+    match env.var(var) {
+        None => Ok(None),
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(|n| Some(unit(n)))
+            .ok_or(text),
     }
 }
 
@@ -377,5 +389,20 @@ mod tests {
         )
         .expect_err("soon");
         assert!(matches!(err, SettingsError::ProbeTimeout(_)));
+        let err = settings(
+            &[],
+            &[("HOME", "/h"), ("CODEX_LOCAL_VERIFY_TIMEOUT_S", "0")],
+        )
+        .expect_err("zero seconds");
+        assert!(
+            matches!(err, SettingsError::VerifyTimeout(ref text) if text == "0"),
+            "{err}"
+        );
+        let s = settings(
+            &[],
+            &[("HOME", "/h"), ("CODEX_LOCAL_VERIFY_TIMEOUT_S", "42")],
+        )
+        .expect("valid");
+        assert_eq!(s.verify_timeout, Duration::from_secs(42));
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::ollama::{FakeOllama, Pull, Responses};
-use common::{TestContext, read, text};
+use common::{TestContext, read, text, toml};
 use serde_json::Value;
 
 /// The machine every test plans for: one 24 GiB GPU, 64 GiB of RAM (gpt-oss:20b at 64k fits on the GPU).
@@ -25,16 +25,7 @@ fn init_args(extra: &[&str]) -> Vec<String> {
 }
 
 fn step<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no step {name} in {doc:#}"))
-}
-
-fn toml(path: &std::path::Path) -> toml_edit::DocumentMut {
-    read(path).parse().expect("valid TOML")
+    common::find(&doc["steps"], "name", name)
 }
 
 fn assert_codex_keys(doc: &toml_edit::DocumentMut, provider: &str, model: &str, context: i64) {

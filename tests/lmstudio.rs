@@ -4,7 +4,7 @@
 mod common;
 
 use common::lmstudio::{Download, FakeLmStudio};
-use common::{TestContext, read};
+use common::{TestContext, read, toml};
 use serde_json::Value;
 
 const KEY: &str = "openai/gpt-oss-20b";
@@ -35,16 +35,7 @@ fn init(extra: &[&str]) -> Vec<String> {
 }
 
 fn step<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no step {name} in {doc:#}"))
-}
-
-fn toml(path: &std::path::Path) -> toml_edit::DocumentMut {
-    read(path).parse().expect("valid TOML")
+    common::find(&doc["steps"], "name", name)
 }
 
 #[test]

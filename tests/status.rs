@@ -20,12 +20,7 @@ const LMS_QWEN: FakeModel = FakeModel {
 };
 
 fn runtime<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["runtimes"]
-        .as_array()
-        .expect("runtimes is a list")
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("no runtime {name} in {doc:#}"))
+    common::find(&doc["runtimes"], "name", name)
 }
 
 fn with_runtimes(ollama: &str, lmstudio: &str) -> TestContext {
@@ -470,12 +465,7 @@ fn a_failing_nvidia_smi_is_a_note_not_an_error() {
 
     let doc = ctx.json(["status"], 0);
 
-    let note = doc["hardware"]["sources"]
-        .as_array()
-        .expect("sources")
-        .iter()
-        .find(|note| note["source"] == "nvidia-smi")
-        .expect("an nvidia-smi note");
+    let note = common::find(&doc["hardware"]["sources"], "source", "nvidia-smi");
     assert_eq!(note["status"], "failed");
     assert!(
         note["detail"]
@@ -498,12 +488,7 @@ fn without_nvidia_smi_no_nvidia_gpu_is_found() {
 
     let doc = ctx.json(["status"], 0);
 
-    let note = doc["hardware"]["sources"]
-        .as_array()
-        .expect("sources")
-        .iter()
-        .find(|note| note["source"] == "nvidia-smi")
-        .expect("an nvidia-smi note");
+    let note = common::find(&doc["hardware"]["sources"], "source", "nvidia-smi");
     assert_eq!(note["status"], "not found");
     assert_eq!(doc["hardware"]["source"], "probed");
     assert!(doc["hardware"]["ram_total_bytes"].as_u64().expect("RAM") > 0);

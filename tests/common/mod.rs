@@ -180,3 +180,18 @@ pub fn write(path: &Path, text: &str) {
     }
     std::fs::write(path, text).expect("write a file");
 }
+
+/// The element of the JSON array `array` whose `key` is `value`; the test fails when there is none.
+pub fn find<'a>(array: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    array
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {array:#}"))
+        .iter()
+        .find(|item| item[key] == value)
+        .unwrap_or_else(|| panic!("no {key} = {value} in {array:#}"))
+}
+
+/// A file parsed as TOML.
+pub fn toml(path: &Path) -> toml_edit::DocumentMut {
+    read(path).parse().expect("valid TOML")
+}
