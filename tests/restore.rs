@@ -104,3 +104,22 @@ fn a_second_init_does_not_lose_the_original_values() {
 
     assert_eq!(read(&config), "model = \"gpt-5\"\n");
 }
+
+#[test]
+fn restore_undoes_repo_on_and_says_which_repositories_stay_local() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    ctx.json(INIT, 0);
+    let repo = ctx.dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("a repository");
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+    assert!(repo.join(".codex/config.toml").exists());
+
+    let doc = ctx.json(["restore"], 0);
+
+    assert!(!repo.join(".codex/config.toml").exists(), "the file `repo on` created is gone");
+    assert_eq!(doc["local_mode_repos"][0], repo.display().to_string());
+    let (stdout, _) = text(&ctx.run(["restore"]));
+    assert!(stdout.contains("is still in local mode"), "{stdout}");
+    assert!(stdout.contains("codex-local repo off"), "{stdout}");
+}

@@ -81,9 +81,15 @@ async fn run_version(path: &Path, timeout: Duration) -> Option<String> {
     .await
     .ok()?
     .ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    // `codex-cli 0.169.0`
-    text.split_whitespace().last().map(str::to_owned)
+    version_in(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The version in `codex --version` output (`codex-cli 0.169.0`): the first word that reads as one.
+#[must_use]
+pub fn version_in(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|word| parse_version(word).is_some())
+        .map(|word| word.trim_start_matches('v').to_owned())
 }
 
 /// `0.169.0` as numbers.
@@ -106,5 +112,14 @@ mod tests {
         assert_eq!(parse_version("0.134.0-alpha.1"), Some((0, 134, 0)));
         assert!(parse_version("0.133.9").expect("a version") < MIN_VERSION);
         assert_eq!(parse_version("codex"), None);
+        assert_eq!(
+            version_in("codex-cli 0.169.0\n").as_deref(),
+            Some("0.169.0")
+        );
+        assert_eq!(
+            version_in("codex called with: --version"),
+            None,
+            "no version, no guess"
+        );
     }
 }

@@ -10,6 +10,7 @@ use super::Ctx;
 use crate::cli::{RepoAction, RepoArgs};
 use crate::codex::config::PROFILE_SUFFIX;
 use crate::codex::edit::{self, CodexConfigMut, Op, Scalar};
+use crate::codex::journal::Journal;
 use crate::codex::repo::{self, MARKER, RepoError, RepoList, RepoStatus};
 use crate::ui::Style;
 
@@ -90,11 +91,15 @@ fn turn_on(
     let config_path = root.join(".codex").join("config.toml");
     let ops = [Op::set("web_search", Scalar::Str("disabled".to_owned()))];
     let mut config = CodexConfigMut::open(&config_path)?;
+    // Journaled like init's edits, so that `restore` undoes it too.
+    let mut journal = Journal::load(home)?;
+    journal.record(&config_path.display().to_string(), &config, &ops);
     config.apply(&ops)?;
     if config
         .save(&ops, &home.join("codex-local").join("backups"))?
         .changed
     {
+        journal.save(home)?;
         changes.push("set web_search = \"disabled\" in .codex/config.toml".to_owned());
     }
     Ok(())

@@ -10,6 +10,7 @@ use super::Ctx;
 use crate::cli::RestoreArgs;
 use crate::codex::edit::{self, CodexConfigMut};
 use crate::codex::journal::{self, CreatedModel, Journal, Undo};
+use crate::codex::repo::RepoList;
 use crate::ui::Style;
 
 /// What restore did to one file.
@@ -29,6 +30,8 @@ struct RestoreReport {
     files: Vec<FileResult>,
     /// Model variants codex-local created; they stay in the runtime.
     models: Vec<CreatedModel>,
+    /// Repositories still in local mode: `run` refuses there once their profile is gone.
+    local_mode_repos: Vec<PathBuf>,
 }
 
 /// Runs `restore`.
@@ -38,6 +41,7 @@ pub fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let backups = home.join("codex-local").join("backups");
     let mut files = Vec::new();
     for (name, record) in journal.files.clone() {
+        // Files in Codex's home are journaled by name, a repository's `.codex/config.toml` by its full path.
         let path = home.join(&name);
         let mut config = CodexConfigMut::open(&path)?;
         if !config.exists() {
@@ -83,10 +87,16 @@ pub fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     }
     let models = std::mem::take(&mut journal.models);
     journal.save(home)?;
+    let local_mode_repos = RepoList::load(home)?
+        .repos
+        .into_iter()
+        .map(|entry| entry.path)
+        .collect();
     let report = RestoreReport {
         restored: files.iter().any(|f| f.action != "missing"),
         files,
         models,
+        local_mode_repos,
     };
     ctx.printer
         .result(&report, |style| render(&report, style))?;
@@ -99,7 +109,6 @@ fn render(report: &RestoreReport, style: Style) -> String {
         out.push_str(
             "Nothing to restore: codex-local has not changed Codex's configuration here.\n",
         );
-        return out;
     }
     for file in &report.files {
         let _ = writeln!(
@@ -133,6 +142,15 @@ fn render(report: &RestoreReport, style: Style) -> String {
             out,
             "`{}` stays in {} (it shares the base model's files); `ollama rm {}` removes it.",
             model.name, model.runtime, model.name
+        );
+    }
+    for repo in &report.local_mode_repos {
+        let _ = writeln!(
+            out,
+            "{} is still in local mode: `codex-local run` refuses to start Codex there without its profile; \
+             `codex-local repo off {}` ends it.",
+            repo.display(),
+            repo.display()
         );
     }
     out
