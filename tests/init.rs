@@ -824,3 +824,101 @@ fn on_a_terminal_init_asks_before_downloading() {
     assert_eq!(ollama.requests_to("/api/pull").len(), 1);
     assert!(screen.contains("Ready."), "{screen}");
 }
+
+#[test]
+fn a_machine_too_small_for_any_model_is_told_so() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+
+    let stderr = ctx.fails(["init", "--yes", "--ram", "4GiB"]);
+
+    assert!(
+        stderr
+            .contains("No catalog model fits this machine (no usable GPU, RAM 2.0 GiB available)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: this machine has too little memory for a coding model (smallest: `qwen2.5-coder-7b`"), "{stderr}");
+    assert!(ollama.requests_to("/api/pull").is_empty());
+    assert_eq!(std::fs::read_dir(&ctx.codex_home).expect("dir").count(), 0);
+}
+
+#[test]
+fn a_runtime_asked_for_but_not_running_is_named() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+
+    let stderr = ctx.fails(init_args(&["--yes", "--runtime", "lmstudio"]));
+
+    assert!(
+        stderr.contains("LM Studio is not running at `http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    assert!(
+        stderr.contains("hint: open LM Studio and run `lms server start`"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&ctx.codex_home).expect("dir").count(), 0);
+}
+
+#[test]
+fn a_missing_catalog_file_is_named() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    let missing = ctx.dir.path().join("no-such-catalog.toml");
+
+    let stderr = ctx.fails(init_args(&["--catalog", missing.to_str().expect("path")]));
+
+    assert!(stderr.contains("Cannot read the catalog `"), "{stderr}");
+    assert!(stderr.contains("no-such-catalog.toml`"), "{stderr}");
+    assert!(
+        stderr.contains("hint: check the path given to `--catalog`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn verify_names_a_runtime_that_is_down_and_a_model_that_is_gone() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    ctx.json(init_args(&["--yes"]), 0);
+
+    // The model is removed from Ollama.
+    ollama.with(|s| s.installed.clear());
+    let doc = ctx.json(["verify"], 1);
+    let check = common::find(&doc["checks"], "name", "model");
+    assert_eq!(check["ok"], false);
+    assert!(
+        check["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("is not installed"),
+        "{check}"
+    );
+    assert!(
+        doc["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .all(|c| c["name"] != "request"),
+        "no request after that"
+    );
+
+    // Codex's provider points at a port where nothing listens.
+    let config = ctx.codex_home.join("config.toml");
+    let dead = read(&config).replace(
+        &format!(":{}/v1", ollama.server.port),
+        &format!(":{}/v1", common::fake::closed_port()),
+    );
+    ctx.write_config(&dead);
+    let doc = ctx.json(["verify"], 1);
+    let check = common::find(&doc["checks"], "name", "runtime");
+    assert_eq!(check["ok"], false);
+    assert!(
+        check["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("connection refused"),
+        "{check}"
+    );
+}

@@ -205,3 +205,47 @@ fn an_lm_studio_without_the_api_says_what_to_do() {
     assert!(stderr.contains("needs LM Studio 0.4 or later"), "{stderr}");
     assert!(stderr.contains("`lms get openai/gpt-oss-20b`"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_stops_following_a_download_and_says_lm_studio_goes_on() {
+    use std::io::{BufRead, BufReader, Read};
+    let lmstudio = FakeLmStudio::start();
+    lmstudio.with(|s| s.download = Download::Succeed { polls: u64::MAX });
+    let ctx = context_for(&lmstudio);
+    let mut child = ctx
+        .command(init(&["--yes"]))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start init");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    while !seen.contains("downloading") {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).expect("read") > 0,
+            "init ended early: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("read");
+    assert_eq!(child.wait().expect("wait").code(), Some(1), "{seen}{rest}");
+    assert!(
+        rest.contains("Stopped following the download of `openai/gpt-oss-20b`"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains("LM Studio goes on downloading in the background"),
+        "{rest}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&ctx.codex_home).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}

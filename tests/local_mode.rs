@@ -278,3 +278,48 @@ fn the_shell_hook_routes_a_plain_codex_through_local_mode() {
         }
     }
 }
+
+#[test]
+fn run_without_codex_says_how_to_install_it() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = setup(&ollama);
+    std::fs::remove_file(ctx.bin.join("codex")).expect("remove the fake codex");
+
+    let output = in_dir(&ctx, &repo, &["run", "--", "exec", "hi"]);
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("Codex is not installed (no `codex` on PATH)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: install it with `npm install -g @openai/codex@latest`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_refuses_a_local_profile_that_points_off_this_machine() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = setup(&ollama);
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+    let profile = ctx.codex_home.join("local.config.toml");
+    let remote = read(&profile).replace(
+        &format!("http://127.0.0.1:{}/v1", ollama.server.port),
+        "http://gpu-box.example:11434/v1",
+    );
+    ctx.write_codex_file("local.config.toml", &remote);
+
+    let output = in_dir(&ctx, &repo, &["run", "--", "exec", "hi"]);
+    let (_, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains(
+            "does not point at a runtime on this machine (http://gpu-box.example:11434/v1)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(args_seen(&ctx), None, "Codex never ran");
+}

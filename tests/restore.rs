@@ -117,7 +117,10 @@ fn restore_undoes_repo_on_and_says_which_repositories_stay_local() {
 
     let doc = ctx.json(["restore"], 0);
 
-    assert!(!repo.join(".codex/config.toml").exists(), "the file `repo on` created is gone");
+    assert!(
+        !repo.join(".codex/config.toml").exists(),
+        "the file `repo on` created is gone"
+    );
     assert_eq!(doc["local_mode_repos"][0], repo.display().to_string());
     let (stdout, _) = text(&ctx.run(["restore"]));
     assert!(stdout.contains("is still in local mode"), "{stdout}");
