@@ -359,6 +359,15 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
+/// Shows a path as `~/…` when it lies under the user's home.
+#[must_use]
+pub fn display_path(path: &std::path::Path, home: Option<&std::path::Path>) -> String {
+    match home.and_then(|home| path.strip_prefix(home).ok()) {
+        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => path.display().to_string(),
+    }
+}
+
 /// Pads `text` on the right to `width` characters.
 #[must_use]
 pub fn pad(text: &str, width: usize) -> String {

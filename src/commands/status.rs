@@ -1,7 +1,6 @@
 //! `codex-local status`: what is on this machine and what Codex is set to. Changes nothing.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use crate::hardware::{self, Hardware, HardwareSource};
 use crate::runtime::{self, RuntimeStatus};
 use crate::settings::{Settings, Source};
 use crate::size::human_bytes;
-use crate::ui::{Style, pad, sanitize};
+use crate::ui::{Style, display_path, pad, sanitize};
 
 /// How long a hardware tool such as `nvidia-smi` may take.
 pub const HARDWARE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -265,7 +264,7 @@ fn render_runtimes(out: &mut String, runtimes: &[RuntimeStatus], style: Style) {
 
 fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, style: Style) {
     let codex = &both.config;
-    let home = display_home(&codex.home, settings.home_dir.as_deref());
+    let home = display_path(&codex.home, settings.home_dir.as_deref());
     let origin = source_name(settings.codex_home_source, "CODEX_HOME");
     let _ = writeln!(
         out,
@@ -303,7 +302,7 @@ fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, s
             let version = found.version.as_deref().unwrap_or("version unknown");
             let mut text = format!(
                 "{version}  {}",
-                style.dim(&display_home(&found.path, settings.home_dir.as_deref()))
+                style.dim(&display_path(&found.path, settings.home_dir.as_deref()))
             );
             if found.supported == Some(false) {
                 let _ = write!(
@@ -361,13 +360,5 @@ fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, s
             "",
             &style.dim(&format!("hint: {}", warning.hint)),
         );
-    }
-}
-
-/// Shows a path as `~/…` when it lies under the user's home.
-fn display_home(path: &Path, home: Option<&Path>) -> String {
-    match home.and_then(|home| path.strip_prefix(home).ok()) {
-        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
-        _ => path.display().to_string(),
     }
 }

@@ -218,7 +218,7 @@ async fn verify(
     };
     ctx.printer
         .info(&format!("Asking `{model}` to call a tool…"));
-    let client = ollama::ops_client(settings.verify_timeout);
+    let client = http::ops_client(settings.verify_timeout);
     let token = if is_lmstudio {
         settings.lm_api_token.as_deref()
     } else {
@@ -287,7 +287,7 @@ async fn check_ollama(
             version.as_deref().unwrap_or("?")
         ),
     );
-    match ollama::show(&ollama::ops_client(Duration::from_secs(30)), &root, model).await {
+    match ollama::show(&http::ops_client(Duration::from_secs(30)), &root, model).await {
         Ok(Some(show)) => {
             let ok = match (show.num_ctx, window) {
                 (Some(served), Some(window)) => u64::try_from(window).is_ok_and(|w| w <= served),

@@ -47,6 +47,19 @@ pub fn probe_client(timeout: Duration) -> Client {
         .unwrap_or_default()
 }
 
+/// A client for operations that may take long: a short connect timeout and an idle (read) timeout, never a total
+/// one, so a 20 GB download is not cut off while bytes still flow.
+#[must_use]
+pub fn ops_client(idle: Duration) -> Client {
+    Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(idle)
+        .user_agent(concat!("codex-local/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
 /// An answer: its status and body.
 #[derive(Debug)]
 pub struct Answer {

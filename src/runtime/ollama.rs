@@ -122,19 +122,6 @@ fn read_tags(answer: &Answer) -> Result<Vec<InstalledModel>, ProbeError> {
         .collect())
 }
 
-/// A client for operations that may take long: a short connect timeout and an idle (read) timeout, never a total
-/// one, so a 20 GB download is not cut off while bytes still flow.
-#[must_use]
-pub fn ops_client(idle: Duration) -> Client {
-    Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(3))
-        .read_timeout(idle)
-        .user_agent(concat!("codex-local/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
-}
-
 /// What `/api/show` says about a model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShowInfo {

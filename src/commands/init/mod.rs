@@ -1,4 +1,10 @@
 //! `codex-local init`: plan, then pull, make the runtime serve the context, configure Codex and verify.
+//!
+//! This file holds the flow, the checks before any change, the Codex configuration and the report; the
+//! runtime-specific steps are in `ollama_steps.rs` and `lmstudio_steps.rs`.
+
+mod lmstudio_steps;
+mod ollama_steps;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,7 +17,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::Ctx;
-use crate::catalog::{self, ollama_full_name};
+use crate::catalog;
 use crate::cli::{InitArgs, RuntimeArg};
 use crate::codex::binary::{self, CodexBinary};
 use crate::codex::config::{CONFIG_FILE, PROFILE_SUFFIX};
@@ -20,10 +26,9 @@ use crate::codex::journal::{CreatedModel, Journal};
 use crate::codex::setup::{self, Target};
 use crate::fit::{self, Fit, PassedOver};
 use crate::plan::{self, Facts, InitOptions, Plan, Step};
-use crate::runtime::error::RuntimeError;
-use crate::runtime::{RuntimeKind, lmstudio, ollama, responses};
+use crate::runtime::{RuntimeKind, http, responses};
 use crate::size::human_bytes;
-use crate::ui::{Printer, Style};
+use crate::ui::{Printer, Style, display_path};
 
 /// How long a download may sit without a byte before it counts as stalled.
 const PULL_IDLE: Duration = Duration::from_mins(2);
@@ -204,9 +209,11 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     };
     let served_context = match plan.runtime {
         RuntimeKind::Ollama => {
-            prepare_ollama(&plan, &connection.base, &facts, printer, &mut report).await?
+            ollama_steps::prepare(&plan, &connection.base, &facts, printer, &mut report).await?
         }
-        RuntimeKind::Lmstudio => prepare_lmstudio(&plan, &connection, printer, &mut report).await?,
+        RuntimeKind::Lmstudio => {
+            lmstudio_steps::prepare(&plan, &connection, printer, &mut report).await?
+        }
     };
     let target = Target {
         provider: plan.provider.id.clone(),
@@ -449,7 +456,10 @@ fn configure(
         let detail = "Codex is already configured for this model: nothing changed".to_owned();
         report.step(printer, "configure", "skipped", detail);
     } else {
-        let names: Vec<String> = changed_files.iter().map(|p| display(p, home_dir)).collect();
+        let names: Vec<String> = changed_files
+            .iter()
+            .map(|p| display_path(p, home_dir))
+            .collect();
         let detail = format!(
             "wrote {} (provider `{}`, model `{}`, {} tokens)",
             names.join(" and "),
@@ -473,7 +483,7 @@ async fn verify(
         .base
         .join("v1/")
         .context("the runtime's address")?;
-    let client = ollama::ops_client(timeout);
+    let client = http::ops_client(timeout);
     let (token, version) = (connection.token, connection.version.as_deref());
     let verified =
         responses::verify(&client, &api_base, &report.model, token, timeout, version).await;
@@ -510,326 +520,13 @@ async fn verify(
 }
 
 /// Where the runtime is and how to talk to it.
-struct Connection<'a> {
-    base: Url,
+pub(super) struct Connection<'a> {
+    pub base: Url,
     /// LM Studio's bearer token, when its authentication is on.
-    token: Option<&'a str>,
-    version: Option<String>,
+    pub token: Option<&'a str>,
+    pub version: Option<String>,
     /// How often to ask LM Studio about a download.
-    poll: Duration,
-}
-
-/// Download and load on LM Studio; returns the context the loaded instance really has.
-async fn prepare_lmstudio(
-    plan: &Plan,
-    lmstudio: &Connection<'_>,
-    printer: &Printer,
-    report: &mut InitReport,
-) -> anyhow::Result<u64> {
-    download_lmstudio(plan, lmstudio, printer, report).await?;
-    let client = ollama::ops_client(LOAD_IDLE);
-    let (base, token, key) = (&lmstudio.base, lmstudio.token, plan.base_model.as_str());
-    let wanted = plan.context_length;
-    let loaded = lmstudio::instances(&client, base, token, key).await?;
-    if let Some(instance) = loaded
-        .iter()
-        .find(|i| i.context_length.is_some_and(|c| c >= wanted))
-    {
-        let served = instance.context_length.unwrap_or(wanted);
-        report.model.clone_from(&instance.id);
-        let detail = format!("`{}` is loaded with {served} tokens already", instance.id);
-        report.step(printer, "context", "skipped", detail);
-        return Ok(served);
-    }
-    // A second load would make a second instance (`key:2`): unload the short ones first.
-    for instance in &loaded {
-        lmstudio::unload(&client, base, token, &instance.id).await?;
-    }
-    let instance = lmstudio::load(&client, base, token, key, wanted).await?;
-    let served = instance.context_length.unwrap_or(wanted);
-    report.model.clone_from(&instance.id);
-    report.changed = true;
-    let unloaded = if loaded.is_empty() {
-        String::new()
-    } else {
-        format!(" (unloaded {} with a shorter context)", loaded.len())
-    };
-    report.step(
-        printer,
-        "context",
-        "done",
-        format!("loaded `{}` with {served} tokens{unloaded}", instance.id),
-    );
-    if served < wanted {
-        let message = format!(
-            "LM Studio loaded `{}` with only {served} tokens, not {wanted}; Codex is told the truth",
-            instance.id
-        );
-        report.warn(printer, message);
-    }
-    Ok(served)
-}
-
-/// Asks LM Studio to download the model and follows the job; Ctrl-C stops following, not the download.
-async fn download_lmstudio(
-    plan: &Plan,
-    lmstudio: &Connection<'_>,
-    printer: &Printer,
-    report: &mut InitReport,
-) -> anyhow::Result<()> {
-    let key = plan.base_model.as_str();
-    let client = ollama::ops_client(SHOW_IDLE);
-    let (base, token) = (&lmstudio.base, lmstudio.token);
-    let start = if plan.installed {
-        lmstudio::DownloadStart::AlreadyDownloaded
-    } else {
-        lmstudio::download(&client, base, token, key).await?
-    };
-    let lmstudio::DownloadStart::Job { id, total } = start else {
-        let detail = format!("`{key}` is already downloaded");
-        report.step(printer, "pull", "skipped", detail);
-        return Ok(());
-    };
-    let mut progress = printer.download(key);
-    let followed = tokio::select! {
-        result = follow_download(&client, lmstudio, &id, total, &mut progress) => result,
-        _ = tokio::signal::ctrl_c() => Err(RuntimeError::StoppedFollowing { model: key.to_owned() }),
-    };
-    progress.finish();
-    match followed {
-        Ok(()) => {
-            report.changed = true;
-            report.step(printer, "pull", "done", format!("downloaded `{key}`"));
-            Ok(())
-        }
-        Err(err) => {
-            let err = match err {
-                RuntimeError::Failed { message, .. } => RuntimeError::DownloadFailed {
-                    model: key.to_owned(),
-                    message,
-                },
-                other => other,
-            };
-            report.step(printer, "pull", "failed", err.to_string());
-            Err(err.into())
-        }
-    }
-}
-
-/// Polls a download job until it completes or fails.
-async fn follow_download(
-    client: &reqwest::Client,
-    lmstudio: &Connection<'_>,
-    job: &str,
-    total: Option<u64>,
-    progress: &mut crate::ui::Download,
-) -> Result<(), RuntimeError> {
-    loop {
-        let status = lmstudio::download_status(client, &lmstudio.base, lmstudio.token, job).await?;
-        let total = status.total_size_bytes.or(total);
-        progress.update("downloading", None, total, status.downloaded_bytes);
-        match status.status.as_str() {
-            "completed" => return Ok(()),
-            "failed" => {
-                return Err(RuntimeError::Failed {
-                    model: job.to_owned(),
-                    message: status
-                        .error
-                        .unwrap_or_else(|| "the download failed".to_owned()),
-                });
-            }
-            _ => tokio::time::sleep(lmstudio.poll).await,
-        }
-    }
-}
-
-/// Pull, context and load on Ollama; returns the context the server really serves.
-async fn prepare_ollama(
-    plan: &Plan,
-    base: &Url,
-    facts: &super::status::StatusReport,
-    printer: &Printer,
-    report: &mut InitReport,
-) -> anyhow::Result<u64> {
-    pull(plan, base, printer, report).await?;
-    let version = facts
-        .runtimes
-        .iter()
-        .find(|r| r.name == RuntimeKind::Ollama)
-        .and_then(|r| r.version.clone())
-        .unwrap_or_default();
-    let total_vram = facts.hardware.total_vram();
-    serve_context(plan, base, &version, total_vram, printer, report).await?;
-    load(
-        plan.context_length,
-        base,
-        !facts.hardware.gpus.is_empty(),
-        printer,
-        report,
-    )
-    .await
-}
-
-/// Pulls the model unless it is installed; Ctrl-C stops cleanly, and pulling again resumes.
-async fn pull(
-    plan: &Plan,
-    base: &Url,
-    printer: &Printer,
-    report: &mut InitReport,
-) -> anyhow::Result<()> {
-    if plan.installed {
-        report.step(
-            printer,
-            "pull",
-            "skipped",
-            format!("`{}` is already installed", plan.base_model),
-        );
-        return Ok(());
-    }
-    let client = ollama::ops_client(PULL_IDLE);
-    let mut download = printer.download(&plan.base_model);
-    let pulled = tokio::select! {
-        result = ollama::pull(&client, base, &plan.base_model, |event| {
-            download.update(&event.status, event.digest.as_deref(), event.total, event.completed);
-        }) => result,
-        _ = tokio::signal::ctrl_c() => Err(RuntimeError::Interrupted { model: plan.base_model.clone() }),
-    };
-    download.finish();
-    if let Err(err) = pulled {
-        report.step(printer, "pull", "failed", err.to_string());
-        return Err(err.into());
-    }
-    report.changed = true;
-    report.step(
-        printer,
-        "pull",
-        "done",
-        format!("downloaded `{}`", plan.base_model),
-    );
-    Ok(())
-}
-
-/// Finds the context Ollama would give the model and, when it is short, creates (or reuses) a variant with
-/// `num_ctx`. Sets `report.model` to the name Codex should use.
-async fn serve_context(
-    plan: &Plan,
-    base: &Url,
-    version: &str,
-    total_vram: u64,
-    printer: &Printer,
-    report: &mut InitReport,
-) -> anyhow::Result<()> {
-    let client = ollama::ops_client(SHOW_IDLE);
-    let Some(show) = ollama::show(&client, base, &plan.base_model).await? else {
-        anyhow::bail!(RuntimeError::Failed {
-            model: plan.base_model.clone(),
-            message: "Ollama does not list the model it just pulled".to_owned(),
-        });
-    };
-    if !show.capabilities.is_empty() && !show.capabilities.iter().any(|c| c == "tools") {
-        anyhow::bail!(RuntimeError::NoTools {
-            model: plan.base_model.clone(),
-            message: format!(
-                "Ollama lists its capabilities as {}",
-                show.capabilities.join(", ")
-            ),
-        });
-    }
-    let would_serve = show
-        .num_ctx
-        .unwrap_or_else(|| ollama::default_context(version, total_vram, show.context_length));
-    let wanted = plan.context_length;
-    if !plan::needs_num_ctx(&plan.entry, would_serve, &plan.estimate, &plan.memory) {
-        report.model.clone_from(&plan.base_model);
-        let detail = format!(
-            "Ollama serves `{}` with {would_serve} tokens already",
-            plan.base_model
-        );
-        report.step(printer, "context", "skipped", detail);
-        return Ok(());
-    }
-    let variant = plan::variant_name(&plan.base_model, wanted);
-    report.model.clone_from(&variant);
-    let existing = ollama::show(&client, base, &variant).await?;
-    if existing.as_ref().and_then(|s| s.num_ctx) == Some(wanted) {
-        report.step(
-            printer,
-            "context",
-            "skipped",
-            format!("`{variant}` already carries num_ctx {wanted}"),
-        );
-    } else {
-        ollama::create(&client, base, &variant, &plan.base_model, wanted).await?;
-        report.changed = true;
-        report.created_variant = Some(variant.clone());
-        let why = if would_serve < wanted {
-            format!("Ollama would serve only {would_serve} tokens")
-        } else {
-            format!("Ollama would serve {would_serve} tokens, more than fits where planned")
-        };
-        let detail = format!("{why}: created `{variant}` with num_ctx {wanted}");
-        report.step(printer, "context", "done", detail);
-    }
-    Ok(())
-}
-
-/// Loads the model and reads back from `/api/ps` the context and GPU share it really got.
-async fn load(
-    wanted: u64,
-    base: &Url,
-    has_gpu: bool,
-    printer: &Printer,
-    report: &mut InitReport,
-) -> anyhow::Result<u64> {
-    ollama::load(&ollama::ops_client(LOAD_IDLE), base, &report.model).await?;
-    let running = ollama::ps(&ollama::ops_client(SHOW_IDLE), base).await?;
-    let full = ollama_full_name(&report.model);
-    let Some(entry) = running.iter().find(|m| ollama_full_name(&m.name) == full) else {
-        let detail = "loaded (Ollama did not list it in /api/ps, so the context is taken as asked)"
-            .to_owned();
-        report.step(printer, "load", "done", detail);
-        return Ok(wanted);
-    };
-    let served = entry.context_length.unwrap_or(wanted);
-    let gpu_percent = (entry.size_vram.min(entry.size) * 100 + entry.size / 2)
-        .checked_div(entry.size)
-        .unwrap_or(0);
-    report.served = Some(Served {
-        context_length: served,
-        size_bytes: entry.size,
-        vram_bytes: entry.size_vram,
-        gpu_percent,
-    });
-    if served < wanted {
-        let message = format!(
-            "Ollama serves `{}` with only {served} tokens, not {wanted}: Codex is told the truth, but set \
-             `OLLAMA_CONTEXT_LENGTH={wanted}` where `ollama serve` runs for the full context",
-            report.model
-        );
-        report.warn(printer, message);
-    }
-    if has_gpu && entry.size_vram < entry.size {
-        let message = format!(
-            "only {gpu_percent}% of `{}` fits in GPU memory; the rest runs on the CPU, several times slower. Close \
-             other programs that use the GPU, use a smaller `--context`, or a smaller `--model`",
-            report.model
-        );
-        report.warn(printer, message);
-    }
-    report.step(
-        printer,
-        "load",
-        "done",
-        format!("loaded with {served} tokens, {gpu_percent}% on the GPU"),
-    );
-    Ok(served)
-}
-
-fn display(path: &Path, home: Option<&Path>) -> String {
-    match home.and_then(|home| path.strip_prefix(home).ok()) {
-        Some(rest) => format!("~/{}", rest.display()),
-        None => path.display().to_string(),
-    }
+    pub poll: Duration,
 }
 
 fn render_plan(plan: &Plan, report: &InitReport, style: Style) -> String {
@@ -941,7 +638,7 @@ fn render_done(report: &InitReport, home: Option<&Path>, style: Style) -> String
         let _ = writeln!(
             out,
             "The previous config.toml is saved as {}.",
-            display(backup, home)
+            display_path(backup, home)
         );
     }
     out
