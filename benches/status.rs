@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use fake::{FakeModel, LmStudioApi, SilentPort};
 
+#[expect(clippy::too_many_lines, reason = "the benchmark reads top to bottom")]
 fn main() {
     let runs: usize = std::env::var("STATUS_BENCH_RUNS")
         .ok()

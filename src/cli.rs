@@ -1,4 +1,5 @@
-//! The command-line definition (clap derive only; no logic lives here).
+//! The command line: every command and option as clap derive types, whose doc comments are the help text. Values
+//! are only checked for their form here; `settings` resolves them against the environment.
 
 use std::path::PathBuf;
 
@@ -6,7 +7,8 @@ use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
 /// Set up OpenAI's Codex CLI to work with a local model that fits this machine.
 ///
-/// codex-local finds a running Ollama or LM Studio, measures RAM and GPUs, and shows what Codex is set to.
+/// codex-local measures RAM and GPUs, finds a running Ollama or LM Studio, chooses and pulls a coding model that
+/// fits at the context Codex needs, points Codex at it, and proves it works.
 #[derive(Debug, Parser)]
 #[command(name = "codex-local", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
@@ -93,7 +95,7 @@ pub enum ColorChoice {
     Never,
 }
 
-/// The commands that exist so far.
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Choose a model that fits this machine, pull it, serve it with enough context, point Codex at it, and verify
@@ -244,11 +246,7 @@ pub struct VerifyArgs {
 
 /// Codex accepts profile names of letters, digits, `_` and `-`.
 fn profile_name(text: &str) -> Result<String, String> {
-    if !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if crate::facts::codex::is_profile_name(text) {
         Ok(text.to_owned())
     } else {
         Err("a profile name is letters, digits, `_` and `-`".to_owned())

@@ -1,16 +1,23 @@
 //! codex-local: set up OpenAI's Codex CLI to work with a model served on this machine.
 //!
-//! The program gathers facts (hardware, runtimes, Codex's configuration), decides, and reports.
-//! `main.rs` only parses the command line and maps the result to an exit code.
+//! Data flows one way: `gather` reads the [`facts`], `plan` decides from them (pure), `steps` carry the plan out
+//! through the `runtime` interface and the `codex` editor, and `report` prints what happened. `commands` holds one
+//! thin file per subcommand that strings these together; `main.rs` only parses and maps the outcome to an exit code.
 
-pub mod catalog;
 pub mod cli;
-pub mod codex;
-pub mod commands;
-pub mod fit;
-pub mod hardware;
-pub mod plan;
-pub mod runtime;
-pub mod settings;
-pub mod size;
-pub mod ui;
+mod codex;
+mod commands;
+mod env_vars;
+mod facts;
+mod gather;
+mod host;
+mod plan;
+mod report;
+mod runtime;
+mod settings;
+mod size;
+mod steps;
+mod text;
+
+pub use commands::{report as report_failure, run};
+pub use report::Printer;

@@ -10,50 +10,23 @@ use reqwest::Url;
 use thiserror::Error;
 
 use crate::cli::GlobalArgs;
-use crate::hardware::described::{DescribeError, Described};
-use crate::runtime::host::{self, HostError};
+use crate::env_vars;
+use crate::facts::described::{DescribeError, Described};
+use crate::facts::runtime::RuntimeKind;
+use crate::host::{self, HostError};
 
-/// The environment variables codex-local reads, and nothing else.
-pub mod env_vars {
-    /// Codex's own directory (Codex defaults it to `~/.codex`).
-    pub const CODEX_HOME: &str = "CODEX_HOME";
-    /// The user's home directory, for the default Codex home.
-    pub const HOME: &str = "HOME";
-    /// The user's home directory on Windows.
-    pub const USERPROFILE: &str = "USERPROFILE";
-    /// Ollama's address, read by Ollama's own rules.
-    pub const OLLAMA_HOST: &str = "OLLAMA_HOST";
-    /// LM Studio's address, read by the same rules with port 1234.
-    pub const LMSTUDIO_HOST: &str = "LMSTUDIO_HOST";
-    /// A bearer token for LM Studio's API when its authentication is on.
-    pub const LM_API_TOKEN: &str = "LM_API_TOKEN";
-    /// Where programs such as `codex` and `nvidia-smi` are found.
-    pub const PATH: &str = "PATH";
-    /// How long verification may wait for the model, in seconds (default 300).
-    pub const CODEX_LOCAL_VERIFY_TIMEOUT_S: &str = "CODEX_LOCAL_VERIFY_TIMEOUT_S";
-    /// Codex's own override of its built-in `ollama`/`lmstudio` address (a full URL ending in `/v1`).
-    pub const CODEX_OSS_BASE_URL: &str = "CODEX_OSS_BASE_URL";
-    /// Codex's own override of the built-in providers' port.
-    pub const CODEX_OSS_PORT: &str = "CODEX_OSS_PORT";
-    /// How often to ask LM Studio about a download, in milliseconds (default 500).
-    pub const CODEX_LOCAL_POLL_INTERVAL_MS: &str = "CODEX_LOCAL_POLL_INTERVAL_MS";
-    /// Any value turns colour off (<https://no-color.org>).
-    pub const NO_COLOR: &str = "NO_COLOR";
-    /// Any value turns progress bars off.
-    pub const CODEX_LOCAL_NO_PROGRESS: &str = "CODEX_LOCAL_NO_PROGRESS";
-    /// How long a runtime probe may take, in milliseconds (default 400).
-    pub const CODEX_LOCAL_PROBE_TIMEOUT_MS: &str = "CODEX_LOCAL_PROBE_TIMEOUT_MS";
-}
-
-/// Ollama's default port.
-pub const OLLAMA_DEFAULT_PORT: u16 = 11434;
-/// LM Studio's default port.
-pub const LMSTUDIO_DEFAULT_PORT: u16 = 1234;
 /// How long a runtime probe may take unless `CODEX_LOCAL_PROBE_TIMEOUT_MS` says otherwise.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 
 /// How long verification waits for the model unless `CODEX_LOCAL_VERIFY_TIMEOUT_S` says otherwise.
 pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_mins(5);
+
+/// A runtime's address and where it was set.
+#[derive(Debug, Clone)]
+pub struct Address {
+    pub url: Url,
+    pub source: Source,
+}
 
 /// Where a value came from, so that messages can name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,13 +34,6 @@ pub enum Source {
     Flag,
     Env,
     Default,
-}
-
-/// A runtime's address and where it was set.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub url: Url,
-    pub source: Source,
 }
 
 /// Settings that cannot be used.
@@ -94,19 +60,19 @@ pub enum SettingsError {
 impl SettingsError {
     /// The next thing to try.
     #[must_use]
-    pub fn hint(&self) -> Option<String> {
+    pub fn hint(&self) -> String {
         match self {
-            Self::NoCodexHome => Some("pass `--codex-home DIR` or set `CODEX_HOME`".to_owned()),
-            Self::Address { source, .. } => Some(source.hint().to_owned()),
-            Self::ProbeTimeout(_) => Some(format!(
+            Self::NoCodexHome => "pass `--codex-home DIR` or set `CODEX_HOME`".to_owned(),
+            Self::Address { source, .. } => source.hint().to_owned(),
+            Self::ProbeTimeout(_) => format!(
                 "set `{}` to a whole number such as 1500, or unset it",
                 env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS
-            )),
-            Self::VerifyTimeout(_) => Some(format!(
+            ),
+            Self::VerifyTimeout(_) => format!(
                 "set `{}` to a whole number of seconds such as 600, or unset it",
                 env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S
-            )),
-            Self::Described(err) => Some(err.hint().to_owned()),
+            ),
+            Self::Described(err) => err.hint().to_owned(),
         }
     }
 }
@@ -116,8 +82,8 @@ impl SettingsError {
 pub struct Settings {
     pub codex_home: PathBuf,
     pub codex_home_source: Source,
-    pub ollama: Endpoint,
-    pub lmstudio: Endpoint,
+    pub ollama: Address,
+    pub lmstudio: Address,
     pub lm_api_token: Option<String>,
     pub probe_timeout: Duration,
     pub catalog: Option<PathBuf>,
@@ -130,8 +96,6 @@ pub struct Settings {
     pub path_var: Option<OsString>,
     /// How long verification may wait for the model.
     pub verify_timeout: Duration,
-    /// Whether progress bars are allowed at all.
-    pub progress: bool,
     /// `CODEX_OSS_BASE_URL`, which moves Codex's built-in local providers.
     pub codex_oss_base_url: Option<String>,
     /// `CODEX_OSS_PORT`, likewise.
@@ -188,60 +152,39 @@ impl Settings {
             .or_else(|| env.var_os(env_vars::USERPROFILE))
             .filter(|dir| !dir.is_empty())
             .map(PathBuf::from);
-        let (codex_home, codex_home_source) = if let Some(dir) = &args.codex_home {
-            (dir.clone(), Source::Flag)
-        } else if let Some(dir) = env
-            .var_os(env_vars::CODEX_HOME)
-            .filter(|dir| !dir.is_empty())
-        {
-            (PathBuf::from(dir), Source::Env)
-        } else {
-            let home = home_dir.as_deref().ok_or(SettingsError::NoCodexHome)?;
-            (home.join(".codex"), Source::Default)
-        };
-        let ollama = endpoint(
-            args.ollama_url.as_deref(),
-            "--ollama-url",
-            env,
-            env_vars::OLLAMA_HOST,
-            OLLAMA_DEFAULT_PORT,
-        )?;
-        let lmstudio = endpoint(
-            args.lmstudio_url.as_deref(),
-            "--lmstudio-url",
-            env,
-            env_vars::LMSTUDIO_HOST,
-            LMSTUDIO_DEFAULT_PORT,
-        )?;
-        let probe_timeout = duration(
-            env,
-            env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS,
-            Duration::from_millis,
-        )
-        .map_err(SettingsError::ProbeTimeout)?
-        .unwrap_or(DEFAULT_PROBE_TIMEOUT);
-        let verify_timeout = duration(
-            env,
-            env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S,
-            Duration::from_secs,
-        )
-        .map_err(SettingsError::VerifyTimeout)?
-        .unwrap_or(DEFAULT_VERIFY_TIMEOUT);
-        let described = Described::from_args(args.ram.as_deref(), &args.gpu, args.unified)?;
+        let (codex_home, codex_home_source) = codex_home(args, env, home_dir.as_deref())?;
+        let [ollama, lmstudio] = RuntimeKind::ALL.map(|kind| {
+            let flag = match kind {
+                RuntimeKind::Ollama => args.ollama_url.as_deref(),
+                RuntimeKind::Lmstudio => args.lmstudio_url.as_deref(),
+            };
+            address(flag, kind, env)
+        });
         Ok(Self {
             codex_home,
             codex_home_source,
-            ollama,
-            lmstudio,
+            ollama: ollama?,
+            lmstudio: lmstudio?,
             lm_api_token: env.var(env_vars::LM_API_TOKEN),
-            probe_timeout,
+            probe_timeout: duration(
+                env,
+                env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS,
+                Duration::from_millis,
+            )
+            .map_err(SettingsError::ProbeTimeout)?
+            .unwrap_or(DEFAULT_PROBE_TIMEOUT),
             catalog: args.catalog.clone(),
-            described,
+            described: Described::from_args(args.ram.as_deref(), &args.gpu, args.unified)?,
             cwd: std::env::current_dir().ok(),
             home_dir,
             path_var: env.var_os(env_vars::PATH),
-            verify_timeout,
-            progress: !no_progress(env),
+            verify_timeout: duration(
+                env,
+                env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S,
+                Duration::from_secs,
+            )
+            .map_err(SettingsError::VerifyTimeout)?
+            .unwrap_or(DEFAULT_VERIFY_TIMEOUT),
             codex_oss_base_url: env.var(env_vars::CODEX_OSS_BASE_URL),
             codex_oss_port: env
                 .var(env_vars::CODEX_OSS_PORT)
@@ -252,6 +195,40 @@ impl Settings {
                 .map_or(Duration::from_millis(500), Duration::from_millis),
         })
     }
+
+    /// The address of a runtime, and where it was set.
+    #[must_use]
+    pub fn runtime_address(&self, kind: RuntimeKind) -> &Address {
+        match kind {
+            RuntimeKind::Ollama => &self.ollama,
+            RuntimeKind::Lmstudio => &self.lmstudio,
+        }
+    }
+
+    /// The address of a runtime.
+    #[must_use]
+    pub fn runtime_url(&self, kind: RuntimeKind) -> &Url {
+        &self.runtime_address(kind).url
+    }
+}
+
+/// Codex's directory: `--codex-home`, else `CODEX_HOME`, else `~/.codex`.
+fn codex_home(
+    args: &GlobalArgs,
+    env: &dyn Env,
+    home_dir: Option<&std::path::Path>,
+) -> Result<(PathBuf, Source), SettingsError> {
+    if let Some(dir) = &args.codex_home {
+        return Ok((dir.clone(), Source::Flag));
+    }
+    if let Some(dir) = env
+        .var_os(env_vars::CODEX_HOME)
+        .filter(|dir| !dir.is_empty())
+    {
+        return Ok((PathBuf::from(dir), Source::Env));
+    }
+    let home = home_dir.ok_or(SettingsError::NoCodexHome)?;
+    Ok((home.join(".codex"), Source::Default))
 }
 
 impl Settings {
@@ -262,10 +239,9 @@ impl Settings {
         if let Some(url) = table_url {
             return Some(url.to_owned());
         }
-        let port = match provider {
-            "ollama" => 11434,
-            "lmstudio" => 1234,
-            _ => return None,
+        let port = match RuntimeKind::from_id(provider) {
+            Some(kind) => kind.info().default_port,
+            None => return None,
         };
         if let Some(url) = &self.codex_oss_base_url {
             return Some(url.clone());
@@ -295,21 +271,18 @@ fn duration(
     }
 }
 
-fn endpoint(
-    flag: Option<&str>,
-    flag_name: &'static str,
-    env: &dyn Env,
-    var: &'static str,
-    default_port: u16,
-) -> Result<Endpoint, SettingsError> {
+/// A runtime's address: its command-line option, else its environment variable, else its default.
+fn address(flag: Option<&str>, kind: RuntimeKind, env: &dyn Env) -> Result<Address, SettingsError> {
+    let info = kind.info();
+    let var = info.address_var;
     let (raw, source, origin) = match (flag, env.var_os(var)) {
-        (Some(value), _) => (value.to_owned(), Source::Flag, flag_name),
+        (Some(value), _) => (value.to_owned(), Source::Flag, info.address_flag),
         (None, Some(value)) => (value.to_string_lossy().into_owned(), Source::Env, var),
         (None, None) => (String::new(), Source::Default, var),
     };
-    let url = host::client_url(&raw, default_port)
+    let url = host::client_url(&raw, info.default_port)
         .map_err(|source| SettingsError::Address { origin, source })?;
-    Ok(Endpoint { url, source })
+    Ok(Address { url, source })
 }
 
 #[cfg(test)]

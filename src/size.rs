@@ -18,6 +18,10 @@ pub enum SizeError {
 impl SizeError {
     /// The next thing to try.
     #[must_use]
+    #[expect(
+        clippy::unused_self,
+        reason = "every error type answers `hint()` the same way"
+    )]
     pub fn hint(&self) -> &'static str {
         "write a number and a unit, e.g. `32GiB`, `16G` or `64000MB` (G and GiB mean 2^30 bytes, GB means 10^9)"
     }

@@ -55,6 +55,7 @@ fn assert_codex_keys(doc: &toml_edit::DocumentMut, provider: &str, model: &str, 
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "one story, step by step")]
 fn init_pulls_sets_the_context_configures_codex_and_verifies() {
     let ollama = FakeOllama::start("0.32.15");
     let ctx = context_for(&ollama);

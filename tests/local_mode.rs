@@ -209,6 +209,7 @@ fn have(shell: &str) -> bool {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "one story, step by step")]
 fn the_shell_hook_routes_a_plain_codex_through_local_mode() {
     let ollama = FakeOllama::start("0.32.15");
     let (ctx, repo) = setup(&ollama);

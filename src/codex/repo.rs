@@ -1,5 +1,4 @@
-//! Local mode for one repository: the list of local-mode repositories codex-local keeps, the marker file a team
-//! can commit, and what they say about a directory.
+//! Local mode's own file: the list of local-mode repositories codex-local keeps, and the errors of changing it.
 //!
 //! A repository's own `.codex/config.toml` cannot switch Codex to a local provider (Codex strips `model_provider`
 //! there), so local mode is kept here and honoured by `codex-local run` and the shell hook, which start Codex with
@@ -13,24 +12,8 @@ use thiserror::Error;
 use super::edit::ConfigError;
 use super::state;
 
-/// The marker a team can commit: `<repo>/.codex/codex-local.toml` with `local_mode = true`.
-pub const MARKER: &str = ".codex/codex-local.toml";
 /// The list of local-mode repositories, in `<codex home>/codex-local/`.
 pub const LIST_FILE: &str = "repos.json";
-/// The profile local mode uses unless told otherwise.
-pub const DEFAULT_PROFILE: &str = "local";
-
-/// A repository and its local-mode state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RepoStatus {
-    pub path: PathBuf,
-    /// Whether Codex is kept on a local model in this repository.
-    pub local_mode: bool,
-    /// What put the repository in local mode: `marker` or `list`.
-    pub source: Option<&'static str>,
-    /// The profile Codex is started with there.
-    pub profile: Option<String>,
-}
 
 /// One repository in the list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,35 +56,10 @@ impl RepoError {
     }
 }
 
-/// The top of the git work tree that holds `dir`, if any: the nearest folder with a `.git` entry.
-#[must_use]
-pub fn find_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|candidate| candidate.join(".git").exists())
-        .map(Path::to_path_buf)
-}
-
 /// The canonical form of a repository path, so that symlinks and `..` do not hide a match.
 #[must_use]
 pub fn canonical(path: &Path) -> PathBuf {
     fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// The marker's `local_mode` and `profile`, when the repository has one.
-#[must_use]
-pub fn marker(root: &Path) -> Option<(bool, String)> {
-    let text = fs_err::read_to_string(root.join(MARKER)).ok()?;
-    let document: toml_edit::DocumentMut = text.parse().ok()?;
-    let on = document
-        .get("local_mode")
-        .and_then(toml_edit::Item::as_bool)
-        .unwrap_or(true);
-    let profile = document
-        .get("profile")
-        .and_then(toml_edit::Item::as_str)
-        .unwrap_or(DEFAULT_PROFILE)
-        .to_owned();
-    Some((on, profile))
 }
 
 impl RepoList {
@@ -156,30 +114,6 @@ impl RepoList {
         self.repos.retain(|entry| canonical(&entry.path) != root);
         self.repos.len() != before
     }
-}
-
-/// The repository around `dir` and its local mode, or `None` outside one. A marker decides first; otherwise the
-/// list does.
-#[must_use]
-pub fn status(dir: &Path, home: &Path) -> Option<RepoStatus> {
-    let root = find_root(dir)?;
-    if let Some((on, profile)) = marker(&root) {
-        return Some(RepoStatus {
-            path: root,
-            local_mode: on,
-            source: Some("marker"),
-            profile: on.then_some(profile),
-        });
-    }
-    let listed = RepoList::load(home)
-        .ok()
-        .and_then(|list| list.find(&root).cloned());
-    Some(RepoStatus {
-        path: root,
-        local_mode: listed.is_some(),
-        source: listed.is_some().then_some("list"),
-        profile: listed.map(|entry| entry.profile),
-    })
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use toml_edit::{DocumentMut, Item};
 
-use super::RESERVED_PROVIDERS;
 use super::edit::{Op, Scalar};
+use crate::facts::codex::{RESERVED_PROVIDERS, is_profile_name};
 
 /// Where Codex should send its requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,12 +138,7 @@ pub fn old_profiles(document: &DocumentMut) -> Vec<(String, String)> {
     };
     profiles
         .iter()
-        .filter(|(name, _)| {
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        })
+        .filter(|(name, _)| is_profile_name(name))
         .filter_map(|(name, item)| {
             let table = item.as_table_like()?;
             let mut file = DocumentMut::new();

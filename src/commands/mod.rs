@@ -1,26 +1,28 @@
 //! Commands: one file each, and the glue that resolves settings, runs one, and diagnoses its errors.
 
-pub mod init;
-pub mod models;
-pub mod repo;
-pub mod restore;
-pub mod run;
-pub mod shell_init;
-pub mod status;
-pub mod verify;
+mod init;
+mod models;
+mod repo;
+mod restore;
+mod run;
+mod shell_init;
+mod status;
+mod verify;
 
 use std::process::ExitCode;
 
-use crate::catalog::CatalogError;
 use crate::cli::{Cli, Command};
 use crate::codex::edit::ConfigError;
-use crate::hardware::described::DescribeError;
+use crate::codex::repo::RepoError;
+use crate::facts::described::DescribeError;
+use crate::host::HostError;
 use crate::plan::PlanError;
+use crate::plan::catalog::CatalogError;
+use crate::report::Printer;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::host::HostError;
 use crate::settings::{ProcessEnv, Settings, SettingsError};
 use crate::size::SizeError;
-use crate::ui::Printer;
+use crate::steps::InitError;
 
 /// Exit code for a failure the user can fix.
 pub const EXIT_FAILURE: u8 = 1;
@@ -65,7 +67,7 @@ pub fn diagnose(err: &anyhow::Error) -> (Option<String>, u8) {
                 SettingsError::NoCodexHome => EXIT_FAILURE,
                 _ => EXIT_USAGE,
             };
-            return (settings.hint(), code);
+            return (Some(settings.hint()), code);
         }
         if let Some(described) = cause.downcast_ref::<DescribeError>() {
             return (Some(described.hint().to_owned()), EXIT_USAGE);
@@ -88,13 +90,13 @@ pub fn diagnose(err: &anyhow::Error) -> (Option<String>, u8) {
         if let Some(err) = cause.downcast_ref::<CatalogError>() {
             return (Some(err.hint().to_owned()), EXIT_FAILURE);
         }
-        if let Some(err) = cause.downcast_ref::<init::InitError>() {
+        if let Some(err) = cause.downcast_ref::<InitError>() {
             return (Some(err.hint()), EXIT_FAILURE);
         }
         if let Some(err) = cause.downcast_ref::<run::RunError>() {
             return (Some(err.hint()), EXIT_FAILURE);
         }
-        if let Some(err) = cause.downcast_ref::<crate::codex::repo::RepoError>() {
+        if let Some(err) = cause.downcast_ref::<RepoError>() {
             return (Some(err.hint()), EXIT_FAILURE);
         }
     }

@@ -6,14 +6,16 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::Ctx;
-use crate::catalog::{self, Model};
 use crate::cli::ModelsArgs;
-use crate::fit::{self, Budget, Fit};
-use crate::hardware::{self, Hardware};
-use crate::plan::{is_installed, runtime_name};
-use crate::runtime::{self, RuntimeKind, RuntimeStatus};
+use crate::facts::Want;
+use crate::facts::hardware::Hardware;
+use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
+use crate::gather;
+use crate::plan::catalog::Model;
+use crate::plan::fit::{self, Budget, Fit};
+use crate::report::Style;
 use crate::size::human_bytes;
-use crate::ui::{Style, pad};
+use crate::text::pad;
 
 /// One row of the table.
 #[derive(Debug, Serialize)]
@@ -53,14 +55,15 @@ struct ModelsReport {
 /// Runs `models`.
 pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let settings = &ctx.settings;
-    let catalog = catalog::load(settings.catalog.as_deref())?;
-    let hardware = async {
-        match &settings.described {
-            Some(described) => described.hardware(),
-            None => hardware::probe(super::status::HARDWARE_COMMAND_TIMEOUT).await,
-        }
+    let catalog = gather::catalog(settings)?;
+    let want = Want {
+        hardware: true,
+        runtimes: true,
+        ..Want::default()
     };
-    let (hardware, runtimes) = tokio::join!(hardware, runtime::probe_all(settings));
+    let facts = gather::gather(settings, want).await;
+    let hardware = facts.hardware()?.clone();
+    let runtimes = facts.runtimes;
     let budget = Budget::from_hardware(&hardware);
     let context = args.context.unwrap_or(fit::PREFERRED_CONTEXT);
     let all: Vec<&Model> = catalog.models.iter().collect();
@@ -98,7 +101,9 @@ fn row(model: &Model, context: u64, budget: &Budget, runtimes: &[RuntimeStatus])
     let installed = runtimes
         .iter()
         .filter(|status| {
-            runtime_name(model, status.name).is_some_and(|name| is_installed(status, name))
+            model
+                .name_on(status.name)
+                .is_some_and(|name| status.has(name))
         })
         .map(|status| status.name)
         .collect();
@@ -121,6 +126,32 @@ fn row(model: &Model, context: u64, budget: &Budget, runtimes: &[RuntimeStatus])
         installed,
         reason,
     }
+}
+
+fn render_row(out: &mut String, row: &Row, width: usize, recommended: bool, style: Style) {
+    let mark = if recommended { "*" } else { " " };
+    let fit = pad(row.fit.as_str(), 5);
+    let fit = match row.fit {
+        Fit::Gpu => style.good(&fit),
+        Fit::Split | Fit::Cpu => style.warn(&fit),
+        Fit::No => style.dim(&fit),
+    };
+    let approx = if row.size_exact { "" } else { "~" };
+    let installed = if row.installed.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = row.installed.iter().map(|k| k.id()).collect();
+        format!("  installed in {}", names.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "  {mark} {}  {:>9}  {:>9}  {fit}  {:>5.1}  {}{installed}",
+        pad(&row.id, width),
+        format!("{approx}{}", human_bytes(row.size_bytes)),
+        human_bytes(row.need_bytes),
+        row.score,
+        row.score_benchmark,
+    );
 }
 
 fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
@@ -153,33 +184,8 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
         ))
     );
     for row in &report.models {
-        let mark = if report.recommended.as_deref() == Some(row.id.as_str()) {
-            "*"
-        } else {
-            " "
-        };
-        let fit = pad(row.fit.as_str(), 5);
-        let fit = match row.fit {
-            Fit::Gpu => style.good(&fit),
-            Fit::Split | Fit::Cpu => style.warn(&fit),
-            Fit::No => style.dim(&fit),
-        };
-        let approx = if row.size_exact { "" } else { "~" };
-        let installed = if row.installed.is_empty() {
-            String::new()
-        } else {
-            let names: Vec<&str> = row.installed.iter().map(|k| k.id()).collect();
-            format!("  installed in {}", names.join(", "))
-        };
-        let _ = writeln!(
-            out,
-            "  {mark} {}  {:>9}  {:>9}  {fit}  {:>5.1}  {}{installed}",
-            pad(&row.id, width),
-            format!("{approx}{}", human_bytes(row.size_bytes)),
-            human_bytes(row.need_bytes),
-            row.score,
-            row.score_benchmark,
-        );
+        let recommended = report.recommended.as_deref() == Some(row.id.as_str());
+        render_row(&mut out, row, width, recommended, style);
         if verbose {
             let _ = writeln!(out, "      {}", style.dim(&row.reason));
         }

@@ -8,11 +8,13 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::{RepoAction, RepoArgs};
-use crate::codex::config::PROFILE_SUFFIX;
 use crate::codex::edit::{self, CodexConfigMut, Op, Scalar};
 use crate::codex::journal::Journal;
-use crate::codex::repo::{self, MARKER, RepoError, RepoList, RepoStatus};
-use crate::ui::Style;
+use crate::codex::repo::{RepoError, RepoList};
+use crate::facts::codex::PROFILE_SUFFIX;
+use crate::facts::repo::{DEFAULT_PROFILE, MARKER, RepoStatus};
+use crate::gather;
+use crate::report::Style;
 
 /// The `repo` document.
 #[derive(Debug, Serialize)]
@@ -37,7 +39,7 @@ pub fn run(args: &RepoArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         RepoAction::Status { path } => (path, "status"),
     };
     let dir = path.as_deref().map_or_else(|| cwd.clone(), |p| cwd.join(p));
-    let root = repo::find_root(&dir).ok_or_else(|| RepoError::NotARepo(dir.clone()))?;
+    let root = gather::find_root(&dir).ok_or_else(|| RepoError::NotARepo(dir.clone()))?;
     let mut changes = Vec::new();
     match &args.action {
         RepoAction::On {
@@ -46,7 +48,8 @@ pub fn run(args: &RepoArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         RepoAction::Off { .. } => turn_off(&root, home, &mut changes)?,
         RepoAction::Status { .. } => {}
     }
-    let status = repo::status(&root, home).ok_or_else(|| RepoError::NotARepo(root.clone()))?;
+    let status =
+        gather::repo_status(&root, home).ok_or_else(|| RepoError::NotARepo(root.clone()))?;
     let report = RepoReport { status, changes };
     ctx.printer
         .result(&report, |style| render(&report, action, style))?;
@@ -148,7 +151,7 @@ fn render(report: &RepoReport, action: &str, style: Style) -> String {
         let _ = writeln!(out, "  {}", style.dim(change));
     }
     if action == "on" || (action == "status" && status.local_mode) {
-        let profile = status.profile.as_deref().unwrap_or(repo::DEFAULT_PROFILE);
+        let profile = status.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
         let _ = writeln!(
             out,
             "Start Codex there with `codex-local run` (it uses the `{profile}` profile and refuses to start while the \

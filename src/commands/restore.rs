@@ -1,7 +1,7 @@
 //! `codex-local restore`: undo what codex-local changed in Codex's configuration, and only that.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -9,9 +9,9 @@ use serde::Serialize;
 use super::Ctx;
 use crate::cli::RestoreArgs;
 use crate::codex::edit::{self, CodexConfigMut};
-use crate::codex::journal::{self, CreatedModel, Journal, Undo};
+use crate::codex::journal::{self, CreatedModel, FileRecord, Journal, Undo};
 use crate::codex::repo::RepoList;
-use crate::ui::Style;
+use crate::report::Style;
 
 /// What restore did to one file.
 #[derive(Debug, Serialize)]
@@ -42,47 +42,7 @@ pub fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let mut files = Vec::new();
     for (name, record) in journal.files.clone() {
         // Files in Codex's home are journaled by name, a repository's `.codex/config.toml` by its full path.
-        let path = home.join(&name);
-        let mut config = CodexConfigMut::open(&path)?;
-        if !config.exists() {
-            files.push(FileResult {
-                file: path,
-                action: "missing",
-                keys: Vec::new(),
-                backup: None,
-            });
-            journal.files.remove(&name);
-            continue;
-        }
-        let (ops, keys) = journal::undo_ops(&record, config.document());
-        config.apply(&ops)?;
-        let result = if record.created && config.render().trim().is_empty() {
-            let backup = edit::backup(&path, config.raw().unwrap_or_default(), &backups)?;
-            fs_err::remove_file(&path).map_err(|source| edit::ConfigError::Write {
-                path: path.clone(),
-                source,
-            })?;
-            FileResult {
-                file: path,
-                action: "deleted",
-                keys,
-                backup: Some(backup),
-            }
-        } else {
-            let saved = config.save(&ops, &backups)?;
-            let action = if saved.changed {
-                "restored"
-            } else {
-                "unchanged"
-            };
-            FileResult {
-                file: path,
-                action,
-                keys,
-                backup: saved.backup,
-            }
-        };
-        files.push(result);
+        files.push(undo_file(&home.join(&name), &record, &backups)?);
         journal.files.remove(&name);
     }
     let models = std::mem::take(&mut journal.models);
@@ -101,6 +61,45 @@ pub fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     ctx.printer
         .result(&report, |style| render(&report, style))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Undoes one file's record: puts keys back, or deletes a file codex-local created and nothing else filled.
+fn undo_file(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result<FileResult> {
+    let mut config = CodexConfigMut::open(path)?;
+    if !config.exists() {
+        return Ok(FileResult {
+            file: path.to_path_buf(),
+            action: "missing",
+            keys: Vec::new(),
+            backup: None,
+        });
+    }
+    let (ops, keys) = journal::undo_ops(record, config.document());
+    config.apply(&ops)?;
+    if record.created && config.render().trim().is_empty() {
+        let backup = edit::backup(path, config.raw().unwrap_or_default(), backups)?;
+        fs_err::remove_file(path).map_err(|source| edit::ConfigError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        return Ok(FileResult {
+            file: path.to_path_buf(),
+            action: "deleted",
+            keys,
+            backup: Some(backup),
+        });
+    }
+    let saved = config.save(&ops, backups)?;
+    Ok(FileResult {
+        file: path.to_path_buf(),
+        action: if saved.changed {
+            "restored"
+        } else {
+            "unchanged"
+        },
+        keys,
+        backup: saved.backup,
+    })
 }
 
 fn render(report: &RestoreReport, style: Style) -> String {

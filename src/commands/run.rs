@@ -5,18 +5,20 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use thiserror::Error;
-use toml_edit::Item;
 
 use super::Ctx;
 use crate::cli::RunArgs;
-use crate::codex::binary;
-use crate::codex::config::{PROFILE_SUFFIX, is_loopback_url};
-use crate::codex::edit::CodexConfigMut;
-use crate::codex::repo::{self, RepoError};
-use crate::runtime::http;
+use crate::codex::repo::RepoError;
+use crate::facts::codex::{
+    CodexStatus, DEFAULT_PROVIDER, INSTALL_COMMAND, PROFILE_SUFFIX, is_loopback_url,
+};
+use crate::facts::repo::DEFAULT_PROFILE;
+use crate::facts::runtime::RuntimeKind;
+use crate::facts::{Facts, Want};
+use crate::gather;
+use crate::runtime;
 use crate::settings::Settings;
 
 /// Why Codex was not started.
@@ -38,6 +40,10 @@ pub enum RunError {
         base: String,
         error: String,
     },
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("{0}")]
+    Unreadable(String),
     #[error("Cannot start `{}`", path.display())]
     Start {
         path: PathBuf,
@@ -51,7 +57,7 @@ impl RunError {
     #[must_use]
     pub fn hint(&self) -> String {
         match self {
-            Self::NoCodex => format!("install it with `{}`", binary::INSTALL_COMMAND),
+            Self::NoCodex => format!("install it with `{INSTALL_COMMAND}`"),
             Self::ChoosesItself { .. } => {
                 "leave out `--profile`, `--oss` and `-c` overrides: local mode chooses the local profile; \
                  `codex-local repo off` turns it off"
@@ -63,6 +69,10 @@ impl RunError {
             Self::RuntimeDown { .. } => {
                 "start the runtime (`ollama serve`, or `lms server start` for LM Studio), then run Codex again"
                     .to_owned()
+            }
+            Self::Repo(err) => err.hint(),
+            Self::Unreadable(_) => {
+                "fix the file by hand (Codex cannot load it either) and run the command again".to_owned()
             }
             Self::Start { .. } => "check that `codex` on PATH runs: `codex --version`".to_owned(),
         }
@@ -87,17 +97,18 @@ fn chooses_itself(args: &[OsString]) -> Option<String> {
 /// Runs `run`.
 pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let settings = &ctx.settings;
-    let codex = settings
-        .path_var
-        .as_ref()
-        .and_then(|path| binary::which("codex", path))
-        .ok_or(RunError::NoCodex)?;
-    let cwd = settings.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+    let want = Want {
+        codex: true,
+        repo: true,
+        ..Want::default()
+    };
+    let (facts, codex) = tokio::join!(gather::gather(settings, want), async {
+        gather::locate_codex(settings.path_var.as_ref(), settings.cwd.as_deref())
+    });
+    let codex = codex.ok_or(RunError::NoCodex)?;
     let mut codex_args: Vec<OsString> = Vec::new();
-    if let Some(status) = repo::status(&cwd, &settings.codex_home).filter(|s| s.local_mode) {
-        let profile = status
-            .profile
-            .unwrap_or_else(|| repo::DEFAULT_PROFILE.to_owned());
+    if let Some(status) = facts.repo.clone().filter(|s| s.local_mode) {
+        let profile = status.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
         if let Some(arg) = chooses_itself(&args.args) {
             return Err(RunError::ChoosesItself {
                 root: status.path,
@@ -105,7 +116,7 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
             }
             .into());
         }
-        check_local(settings, &status.path, &profile).await?;
+        check_local(settings, &facts, &status.path, &profile).await?;
         ctx.printer.debug(&format!(
             "local mode: starting Codex with the `{profile}` profile"
         ));
@@ -117,77 +128,75 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
 }
 
 /// The profile exists, points at this machine, and its runtime answers.
-async fn check_local(settings: &Settings, root: &Path, profile: &str) -> anyhow::Result<()> {
-    let path = settings
-        .codex_home
-        .join(format!("{profile}{PROFILE_SUFFIX}"));
-    if !path.exists() {
-        return Err(RepoError::NoProfile {
-            profile: profile.to_owned(),
-            path,
-        }
-        .into());
+async fn check_local(
+    settings: &Settings,
+    facts: &Facts,
+    root: &Path,
+    profile: &str,
+) -> anyhow::Result<()> {
+    let base = local_base(settings, facts.codex()?, root, profile)?;
+    let not_local = || RunError::NotLocal {
+        root: root.to_path_buf(),
+        profile: profile.to_owned(),
+        base: base.clone(),
+    };
+    let api = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
+        .map_err(|_| not_local())?;
+    let runtime_root = api.join("../").unwrap_or_else(|_| api.clone());
+    let provider = facts
+        .codex()?
+        .profiles
+        .iter()
+        .find(|p| p.name == profile)
+        .and_then(|p| p.selection.model_provider.clone())
+        .unwrap_or_default();
+    let kind = RuntimeKind::from_provider(&provider);
+    let (_, status) = runtime::identify(kind, &runtime_root, settings).await;
+    if status.running {
+        return Ok(());
     }
-    let config = CodexConfigMut::open(&path)?;
-    let document = config.document();
-    let provider = document
-        .get("model_provider")
-        .and_then(Item::as_str)
-        .unwrap_or("openai")
-        .to_owned();
-    let table_url = document
-        .get("model_providers")
-        .and_then(|p| p.get(&provider))
-        .and_then(|t| t.get("base_url"))
-        .and_then(Item::as_str);
+    Err(RunError::RuntimeDown {
+        root: root.to_path_buf(),
+        base,
+        error: status.error.unwrap_or_default(),
+    }
+    .into())
+}
+
+/// Where the profile sends prompts, which must be this machine.
+fn local_base(
+    settings: &Settings,
+    codex: &CodexStatus,
+    root: &Path,
+    profile: &str,
+) -> Result<String, RunError> {
+    let Some(found) = codex.profiles.iter().find(|p| p.name == profile) else {
+        return Err(RunError::Repo(RepoError::NoProfile {
+            profile: profile.to_owned(),
+            path: settings
+                .codex_home
+                .join(format!("{profile}{PROFILE_SUFFIX}")),
+        }));
+    };
+    if let Some(error) = &found.error {
+        return Err(RunError::Unreadable(error.clone()));
+    }
+    let selection = &found.selection;
+    let provider = selection
+        .model_provider
+        .as_deref()
+        .unwrap_or(DEFAULT_PROVIDER);
     let base = settings
-        .provider_api_base(&provider, table_url)
+        .provider_api_base(provider, selection.base_url.as_deref())
         .unwrap_or_else(|| format!("provider `{provider}`"));
     if !is_loopback_url(&base) {
         return Err(RunError::NotLocal {
             root: root.to_path_buf(),
             profile: profile.to_owned(),
             base,
-        }
-        .into());
+        });
     }
-    let api = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/'))).map_err(|_| {
-        RunError::NotLocal {
-            root: root.to_path_buf(),
-            profile: profile.to_owned(),
-            base: base.clone(),
-        }
-    })?;
-    let runtime_root = api.join("../").unwrap_or_else(|_| api.clone());
-    let probe_path = if provider.contains("lmstudio") {
-        "lmstudio-greeting"
-    } else {
-        "api/version"
-    };
-    let timeout = settings.probe_timeout.max(Duration::from_secs(1));
-    let answer = http::get(
-        &http::probe_client(timeout),
-        &runtime_root,
-        probe_path,
-        None,
-        timeout,
-    )
-    .await;
-    match answer {
-        Ok(answer) if answer.status.is_success() => Ok(()),
-        Ok(answer) => Err(RunError::RuntimeDown {
-            root: root.to_path_buf(),
-            base,
-            error: format!("`/{probe_path}` answered HTTP {}", answer.status),
-        }
-        .into()),
-        Err(err) => Err(RunError::RuntimeDown {
-            root: root.to_path_buf(),
-            base,
-            error: err.to_string(),
-        }
-        .into()),
-    }
+    Ok(base)
 }
 
 /// Replaces this process with Codex (on Unix), so that Codex owns the terminal and its exit code is the result.

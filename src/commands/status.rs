@@ -2,30 +2,25 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::StatusArgs;
-use crate::codex::binary::{self, CodexBinary};
-use crate::codex::config::{self, CodexStatus};
-use crate::codex::repo::{self, RepoStatus};
-use crate::hardware::{self, Hardware, HardwareSource};
-use crate::runtime::{self, RuntimeStatus};
+use crate::facts::codex::{CodexBinary, CodexStatus, INSTALL_COMMAND};
+use crate::facts::hardware::{Gpu, Hardware, HardwareSource};
+use crate::facts::repo::RepoStatus;
+use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
+use crate::facts::{NotGathered, Want};
+use crate::gather;
+use crate::report::Style;
 use crate::settings::{Settings, Source};
 use crate::size::human_bytes;
-use crate::ui::{Style, display_path, pad, sanitize};
-
-/// How long a hardware tool such as `nvidia-smi` may take.
-pub const HARDWARE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
-
-/// How long `codex --version` may take when the version cannot be read from npm's files.
-const CODEX_VERSION_TIMEOUT: Duration = Duration::from_secs(1);
+use crate::text::{display_path, pad, sanitize};
 
 /// The `status` document.
 #[derive(Debug, Serialize)]
-pub struct StatusReport {
+struct StatusReport {
     pub hardware: Hardware,
     pub runtimes: Vec<RuntimeStatus>,
     pub codex: CodexWithBinary,
@@ -34,52 +29,43 @@ pub struct StatusReport {
 
 /// Codex's configuration and the `codex` program found on `PATH`.
 #[derive(Debug, Serialize)]
-pub struct CodexWithBinary {
+struct CodexWithBinary {
     #[serde(flatten)]
     pub config: CodexStatus,
     /// The `codex` program, or `null` when it is not on `PATH`.
     pub binary: Option<CodexBinary>,
 }
 
-/// Gathers every fact at once: hardware, both runtimes, Codex's files.
-pub async fn gather(settings: &Settings) -> StatusReport {
-    let hardware = async {
-        match &settings.described {
-            Some(described) => described.hardware(),
-            None => hardware::probe(HARDWARE_COMMAND_TIMEOUT).await,
-        }
-    };
-    let home = settings.codex_home.clone();
-    let codex = tokio::task::spawn_blocking(move || config::read_status(&home));
-    let (hardware, runtimes, codex, binary) = tokio::join!(
-        hardware,
-        runtime::probe_all(settings),
-        codex,
-        binary::find(settings.path_var.as_ref(), CODEX_VERSION_TIMEOUT)
-    );
-    let codex = CodexWithBinary {
-        config: codex.unwrap_or_else(|_| config::read_status(&settings.codex_home)),
-        binary,
-    };
-    let repo = settings
-        .cwd
-        .as_deref()
-        .and_then(|dir| repo::status(dir, &settings.codex_home));
-    StatusReport {
-        hardware,
-        runtimes,
-        codex,
-        repo,
-    }
+/// Gathers every fact at once: hardware, every runtime, Codex's files and program, the repository.
+async fn gather(settings: &Settings) -> Result<StatusReport, NotGathered> {
+    let facts = gather::gather(settings, Want::ALL).await;
+    Ok(StatusReport {
+        hardware: facts.hardware()?.clone(),
+        codex: CodexWithBinary {
+            config: facts.codex()?.clone(),
+            binary: facts.program.clone(),
+        },
+        runtimes: facts.runtimes,
+        repo: facts.repo,
+    })
 }
 
 /// Runs `status`: always exits 0 once the facts are gathered, whatever they say.
 pub async fn run(_args: &StatusArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
-    let report = gather(&ctx.settings).await;
+    let report = gather(&ctx.settings).await?;
+    let settings = &ctx.settings;
     ctx.printer.debug(&format!(
         "Codex home from {}",
-        source_name(ctx.settings.codex_home_source, "CODEX_HOME")
+        source_name(settings.codex_home_source, "CODEX_HOME")
     ));
+    for kind in RuntimeKind::ALL {
+        let address = settings.runtime_address(kind);
+        ctx.printer.debug(&format!(
+            "{} address from {}",
+            kind.display_name(),
+            source_name(address.source, kind.info().address_var)
+        ));
+    }
     ctx.printer
         .result(&report, |style| render(&report, &ctx.settings, style))?;
     Ok(ExitCode::SUCCESS)
@@ -100,12 +86,16 @@ fn row(out: &mut String, style: Style, label: &str, value: &str) {
 }
 
 /// The human form: short, aligned, readable at a glance.
-#[must_use]
-pub fn render(report: &StatusReport, settings: &Settings, style: Style) -> String {
+fn render(report: &StatusReport, settings: &Settings, style: Style) -> String {
     let mut out = String::new();
     render_hardware(&mut out, &report.hardware, style);
     render_runtimes(&mut out, &report.runtimes, style);
     render_codex(&mut out, &report.codex, settings, style);
+    render_repo(&mut out, report, style);
+    out
+}
+
+fn render_repo(out: &mut String, report: &StatusReport, style: Style) {
     match &report.repo {
         Some(repo) => {
             let mode = if repo.local_mode {
@@ -126,7 +116,7 @@ pub fn render(report: &StatusReport, settings: &Settings, style: Style) -> Strin
                      `codex` without the hook uses provider `{}`",
                     report.codex.config.model_provider
                 );
-                row(&mut out, style, "", &style.dim(&plain));
+                row(out, style, "", &style.dim(&plain));
             }
         }
         None => {
@@ -138,7 +128,6 @@ pub fn render(report: &StatusReport, settings: &Settings, style: Style) -> Strin
             );
         }
     }
-    out
 }
 
 fn render_hardware(out: &mut String, hardware: &Hardware, style: Style) {
@@ -181,24 +170,7 @@ fn render_hardware(out: &mut String, hardware: &Hardware, style: Style) {
         );
     }
     for gpu in &hardware.gpus {
-        let memory = match (gpu.memory_total_bytes, gpu.memory_free_bytes) {
-            (Some(total), Some(free)) => {
-                format!("{}, {} free", human_bytes(total), human_bytes(free))
-            }
-            (Some(total), None) => human_bytes(total),
-            _ => "memory unknown".to_owned(),
-        };
-        let shared = if gpu.integrated { ", shares RAM" } else { "" };
-        row(
-            out,
-            style,
-            "GPU",
-            &format!(
-                "{}  {memory}{shared}  {}",
-                sanitize(&gpu.name),
-                style.dim(&format!("({})", gpu.source))
-            ),
-        );
+        row(out, style, "GPU", &gpu_line(gpu, style));
     }
     for note in hardware
         .sources
@@ -213,6 +185,22 @@ fn render_hardware(out: &mut String, hardware: &Hardware, style: Style) {
             &style.warn(&format!("{} failed: {}", note.source, sanitize(detail))),
         );
     }
+}
+
+fn gpu_line(gpu: &Gpu, style: Style) -> String {
+    let memory = match (gpu.memory_total_bytes, gpu.memory_free_bytes) {
+        (Some(total), Some(free)) => {
+            format!("{}, {} free", human_bytes(total), human_bytes(free))
+        }
+        (Some(total), None) => human_bytes(total),
+        _ => "memory unknown".to_owned(),
+    };
+    let shared = if gpu.integrated { ", shares RAM" } else { "" };
+    format!(
+        "{}  {memory}{shared}  {}",
+        sanitize(&gpu.name),
+        style.dim(&format!("({})", gpu.source))
+    )
 }
 
 fn render_runtimes(out: &mut String, runtimes: &[RuntimeStatus], style: Style) {
@@ -287,6 +275,53 @@ fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, s
             &style.dim("no config.toml: Codex uses its defaults"),
         );
     }
+    row(
+        out,
+        style,
+        "program",
+        &program_line(both.binary.as_ref(), settings, style),
+    );
+    render_selection(out, codex, style);
+    for warning in &codex.warnings {
+        row(
+            out,
+            style,
+            "",
+            &format!("{} {}", style.warn("warning:"), warning.message),
+        );
+        row(
+            out,
+            style,
+            "",
+            &style.dim(&format!("hint: {}", warning.hint)),
+        );
+    }
+}
+
+/// The `codex` program, its version, and whether it is new enough.
+fn program_line(binary: Option<&CodexBinary>, settings: &Settings, style: Style) -> String {
+    let Some(found) = binary else {
+        return style.warn(&format!("not installed: `{INSTALL_COMMAND}`"));
+    };
+    let version = found.version.as_deref().unwrap_or("version unknown");
+    let mut text = format!(
+        "{version}  {}",
+        style.dim(&display_path(&found.path, settings.home_dir.as_deref()))
+    );
+    if found.supported == Some(false) {
+        let _ = write!(
+            text,
+            "  {}",
+            style.warn(&format!(
+                "older than 0.134: update with `{INSTALL_COMMAND}`"
+            ))
+        );
+    }
+    text
+}
+
+/// Provider, address, model, context and profiles.
+fn render_selection(out: &mut String, codex: &CodexStatus, style: Style) {
     let provider = if codex.model_provider_is_default {
         format!(
             "{} {}",
@@ -296,28 +331,6 @@ fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, s
     } else {
         codex.model_provider.clone()
     };
-    let program = match &both.binary {
-        None => style.warn(&format!("not installed: `{}`", binary::INSTALL_COMMAND)),
-        Some(found) => {
-            let version = found.version.as_deref().unwrap_or("version unknown");
-            let mut text = format!(
-                "{version}  {}",
-                style.dim(&display_path(&found.path, settings.home_dir.as_deref()))
-            );
-            if found.supported == Some(false) {
-                let _ = write!(
-                    text,
-                    "  {}",
-                    style.warn(&format!(
-                        "older than 0.134: update with `{}`",
-                        binary::INSTALL_COMMAND
-                    ))
-                );
-            }
-            text
-        }
-    };
-    row(out, style, "program", &program);
     row(out, style, "provider", &provider);
     if let Some(base_url) = &codex.base_url {
         row(out, style, "base url", base_url);
@@ -346,19 +359,5 @@ fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, s
             )
             .collect();
         row(out, style, "profiles", &names.join(", "));
-    }
-    for warning in &codex.warnings {
-        row(
-            out,
-            style,
-            "",
-            &format!("{} {}", style.warn("warning:"), warning.message),
-        );
-        row(
-            out,
-            style,
-            "",
-            &style.dim(&format!("hint: {}", warning.hint)),
-        );
     }
 }

@@ -1,21 +1,24 @@
-//! `codex-local verify`: check what Codex is configured to use, with the request Codex itself would send.
+//! `codex-local verify`: check what Codex is configured to use, with the request Codex itself would send, through
+//! the runtime interface every command shares.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use reqwest::Url;
 use serde::Serialize;
-use toml_edit::Item;
 
 use super::Ctx;
 use crate::cli::VerifyArgs;
-use crate::codex::LOCAL_PROVIDERS;
-use crate::codex::config::{CONFIG_FILE, PROFILE_SUFFIX, is_loopback_url};
-use crate::codex::edit::CodexConfigMut;
 use crate::codex::setup::PRIVACY_KEYS;
-use crate::runtime::{http, ollama, responses};
+use crate::facts::Want;
+use crate::facts::codex::{
+    CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, LOCAL_PROVIDERS, PROFILE_SUFFIX, Selection,
+    is_loopback_url,
+};
+use crate::facts::runtime::RuntimeKind;
+use crate::gather;
+use crate::report::{Printer, Style};
+use crate::runtime::{self, Runtime, Serves};
 use crate::settings::Settings;
-use crate::ui::Style;
 
 /// One check.
 #[derive(Debug, Serialize)]
@@ -55,6 +58,11 @@ pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         Some(name) => settings.codex_home.join(format!("{name}{PROFILE_SUFFIX}")),
         None => settings.codex_home.join(CONFIG_FILE),
     };
+    let want = Want {
+        codex: true,
+        ..Want::default()
+    };
+    let facts = gather::gather(settings, want).await;
     let mut report = VerifyReport {
         ok: true,
         file: file.display().to_string(),
@@ -63,7 +71,16 @@ pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         base_url: None,
         checks: Vec::new(),
     };
-    verify(&mut report, &file, args, settings, ctx).await;
+    if let Some(configured) = configured(&mut report, facts.codex()?, args.profile.as_deref()) {
+        verify(
+            &mut report,
+            &configured,
+            args.offline,
+            settings,
+            ctx.printer,
+        )
+        .await;
+    }
     ctx.printer
         .result(&report, |style| render(&report, style))?;
     Ok(if report.ok {
@@ -73,73 +90,55 @@ pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// What the configuration file says.
-struct Configured {
-    provider: String,
-    model: Option<String>,
-    window: Option<i64>,
-    table_url: Option<String>,
-    document: toml_edit::DocumentMut,
-}
-
-fn read_config(report: &mut VerifyReport, file: &std::path::Path) -> Option<Configured> {
-    if !file.exists() {
+/// The selection of the file checked (config.toml or a profile), when it exists and parses.
+fn configured(
+    report: &mut VerifyReport,
+    codex: &CodexStatus,
+    profile: Option<&str>,
+) -> Option<Selection> {
+    let (exists, error, selection) = match profile {
+        None => {
+            let error = codex
+                .warnings
+                .iter()
+                .find(|w| w.file == codex.config && !codex.parsed)
+                .map(|w| w.message.clone());
+            (codex.config_exists, error, &codex.selection)
+        }
+        Some(name) => match codex.profiles.iter().find(|p| p.name == name) {
+            Some(found) => (true, found.error.clone(), &found.selection),
+            None => (false, None, &codex.selection),
+        },
+    };
+    if !exists {
         report.check(
             "config",
             false,
-            format!(
-                "`{}` does not exist: run `codex-local init`",
-                file.display()
-            ),
+            format!("`{}` does not exist: run `codex-local init`", report.file),
         );
         return None;
     }
-    let config = match CodexConfigMut::open(file) {
-        Ok(config) => config,
-        Err(err) => {
-            report.check("config", false, err.to_string());
-            return None;
-        }
-    };
-    let document = config.document().clone();
-    let text = |key: &str| document.get(key).and_then(Item::as_str).map(str::to_owned);
-    let provider = text("model_provider").unwrap_or_else(|| "openai".to_owned());
-    let table_url = document
-        .get("model_providers")
-        .and_then(|p| p.get(&provider))
-        .and_then(|t| t.get("base_url"))
-        .and_then(Item::as_str)
-        .map(str::to_owned);
-    Some(Configured {
-        model: text("model"),
-        window: document
-            .get("model_context_window")
-            .and_then(Item::as_integer),
-        provider,
-        table_url,
-        document,
-    })
+    if let Some(error) = error {
+        report.check("config", false, error);
+        return None;
+    }
+    Some(selection.clone())
 }
 
 /// The privacy keys, and a runtime on this machine.
-fn check_offline(report: &mut VerifyReport, document: &toml_edit::DocumentMut, base: &str) {
+fn check_offline(report: &mut VerifyReport, selection: &Selection, base: &str) {
     for (key, expected) in PRIVACY_KEYS {
-        let mut item = Some(document.as_item());
-        for part in key.split('.') {
-            item = item.and_then(|i| i.get(part));
-        }
-        let value = item.and_then(Item::as_bool);
-        let shown = value.map_or_else(|| "not set".to_owned(), |v| v.to_string());
+        let value = selection.values.get(key).map(String::as_str);
         report.check(
             "privacy",
-            value == Some(expected),
-            format!("{key} = {shown}"),
+            value == Some(if expected { "true" } else { "false" }),
+            format!("{key} = {}", value.unwrap_or("not set")),
         );
     }
-    let search = document
+    let search = selection
+        .values
         .get("web_search")
-        .and_then(Item::as_str)
-        .unwrap_or("not set");
+        .map_or("not set", |v| v.trim_matches('"'));
     report.check(
         "privacy",
         search == "disabled",
@@ -158,41 +157,41 @@ fn check_offline(report: &mut VerifyReport, document: &toml_edit::DocumentMut, b
     );
 }
 
-async fn verify(
+/// The checks of the configuration itself; the address of the runtime's API when they pass.
+fn check_configuration(
     report: &mut VerifyReport,
-    file: &std::path::Path,
-    args: &VerifyArgs,
+    selection: &Selection,
+    offline: bool,
     settings: &Settings,
-    ctx: &Ctx<'_>,
-) {
-    let Some(configured) = read_config(report, file) else {
-        return;
-    };
-    let provider = configured.provider.clone();
+) -> Option<(Url, String)> {
+    let provider = selection
+        .model_provider
+        .clone()
+        .unwrap_or_else(|| DEFAULT_PROVIDER.to_owned());
     report.provider = Some(provider.clone());
-    report.model.clone_from(&configured.model);
-    let base = settings.provider_api_base(&provider, configured.table_url.as_deref());
+    report.model.clone_from(&selection.model);
+    let base = settings.provider_api_base(&provider, selection.base_url.as_deref());
     report.base_url.clone_from(&base);
     let local = LOCAL_PROVIDERS.contains(&provider.as_str())
         || base.as_deref().is_some_and(is_loopback_url);
-    let Some(base) = base.filter(|_| local || configured.table_url.is_some()) else {
+    let Some(base) = base.filter(|_| local || selection.base_url.is_some()) else {
         report.check(
             "provider",
             false,
             format!("Codex uses provider `{provider}`, which is not a local runtime"),
         );
-        return;
+        return None;
     };
     report.check("provider", true, format!("`{provider}` at {base}"));
-    let Some(model) = configured.model.clone() else {
+    let Some(model) = selection.model.clone() else {
         report.check(
             "model",
             false,
             "no `model` is set: Codex would ask the local server for a cloud model",
         );
-        return;
+        return None;
     };
-    match configured.window {
+    match selection.model_context_window {
         Some(window) => report.check("context", true, format!("model_context_window = {window}")),
         None => report.check(
             "context",
@@ -200,40 +199,59 @@ async fn verify(
             "no `model_context_window`: Codex would assume about 272,000 tokens",
         ),
     };
-    if args.offline {
-        check_offline(report, &configured.document, &base);
+    if offline {
+        check_offline(report, selection, &base);
     }
     let Ok(api) = Url::parse(&format!("{}/", base.trim_end_matches('/'))) else {
         report.check("runtime", false, format!("`{base}` is not a URL"));
+        return None;
+    };
+    Some((api, model))
+}
+
+async fn verify(
+    report: &mut VerifyReport,
+    selection: &Selection,
+    offline: bool,
+    settings: &Settings,
+    printer: &Printer,
+) {
+    let Some((api, model)) = check_configuration(report, selection, offline, settings) else {
         return;
     };
-    let is_lmstudio = provider.contains("lmstudio");
-    let version = if is_lmstudio {
-        None
-    } else {
-        match check_ollama(report, &api, &model, configured.window, settings).await {
-            Some(version) => version,
-            None => return,
-        }
-    };
-    ctx.printer
-        .info(&format!("Asking `{model}` to call a tool…"));
-    let client = http::ops_client(settings.verify_timeout);
-    let token = if is_lmstudio {
-        settings.lm_api_token.as_deref()
-    } else {
-        None
-    };
-    match responses::verify(
-        &client,
-        &api,
+    let root = api.join("../").unwrap_or_else(|_| api.clone());
+    let kind = report
+        .provider
+        .as_deref()
+        .and_then(RuntimeKind::from_provider);
+    let (runtime, status) = runtime::identify(kind, &root, settings).await;
+    let url = runtime.url();
+    if !status.running {
+        let error = status.error.unwrap_or_default();
+        report.check("runtime", false, format!("{url}: {error}"));
+        return;
+    }
+    report.check(
+        "runtime",
+        true,
+        format!(
+            "{} {} answers at {url}",
+            runtime.kind().display_name(),
+            status.version.as_deref().unwrap_or("?")
+        ),
+    );
+    if !check_model(
+        report,
+        runtime.as_ref(),
         &model,
-        token,
-        settings.verify_timeout,
-        version.as_deref(),
+        selection.model_context_window,
     )
     .await
     {
+        return;
+    }
+    printer.info(&format!("Asking `{model}` to call a tool…"));
+    match runtime.verify(&model, settings.verify_timeout).await {
         Ok(outcome) => match outcome.tool_call {
             Some(tool) => report.check(
                 "request",
@@ -250,67 +268,33 @@ async fn verify(
     };
 }
 
-/// Ollama answers, has the model, and the model carries at least the configured context. `None` stops the checks;
-/// `Some(version)` goes on.
-async fn check_ollama(
+/// The runtime has the model, and serves it with at least the configured context. `false` stops the checks.
+async fn check_model(
     report: &mut VerifyReport,
-    api: &Url,
+    runtime: &dyn Runtime,
     model: &str,
     window: Option<i64>,
-    settings: &Settings,
-) -> Option<Option<String>> {
-    let root = api.join("../").unwrap_or_else(|_| api.clone());
-    let timeout = settings.probe_timeout.max(Duration::from_secs(2));
-    let version = match http::get(
-        &http::probe_client(timeout),
-        &root,
-        "api/version",
-        None,
-        timeout,
-    )
-    .await
-    {
-        Ok(answer) => answer
-            .json::<serde_json::Value>()
-            .ok()
-            .and_then(|v| v["version"].as_str().map(str::to_owned)),
-        Err(err) => {
-            report.check("runtime", false, format!("{root}: {err}"));
-            return None;
-        }
-    };
-    report.check(
-        "runtime",
-        true,
-        format!(
-            "Ollama {} answers at {root}",
-            version.as_deref().unwrap_or("?")
-        ),
-    );
-    match ollama::show(&http::ops_client(Duration::from_secs(30)), &root, model).await {
-        Ok(Some(show)) => {
-            let ok = match (show.num_ctx, window) {
-                (Some(served), Some(window)) => u64::try_from(window).is_ok_and(|w| w <= served),
-                _ => true,
-            };
-            let detail = match show.num_ctx {
-                Some(served) => format!("`{model}` is installed and carries num_ctx {served}"),
-                None => format!("`{model}` is installed"),
-            };
-            report.check("model", ok, detail);
-            Some(version)
-        }
-        Ok(None) => {
-            report.check(
-                "model",
-                false,
-                format!("`{model}` is not installed: run `codex-local init`"),
-            );
-            None
-        }
+) -> bool {
+    let served = match runtime.served(model).await {
+        Ok(served) => served,
         Err(err) => {
             report.check("model", false, err.to_string());
-            None
+            return false;
+        }
+    };
+    match served.serves {
+        Serves::Missing | Serves::NotLoaded => {
+            report.check("model", false, served.detail);
+            false
+        }
+        Serves::At(context) => {
+            let ok = window.is_none_or(|w| u64::try_from(w).is_ok_and(|w| w <= context));
+            report.check("model", ok, served.detail);
+            true
+        }
+        Serves::Unknown => {
+            report.check("model", true, served.detail);
+            true
         }
     }
 }

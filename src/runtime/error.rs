@@ -88,7 +88,7 @@ impl RuntimeError {
                 "choose a model that calls tools: `codex-local models` lists them".to_owned()
             }
             Self::NoResponsesApi { version: Some(version), .. }
-                if super::ollama::version_at_least(version, crate::plan::RESPONSES_API) =>
+                if crate::facts::ollama::version_at_least(version, crate::facts::ollama::RESPONSES_API) =>
             {
                 format!(
                     "Ollama {version} has `/v1/responses`, so something in front of it (a proxy?) does not pass \

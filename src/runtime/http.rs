@@ -1,4 +1,5 @@
-//! The HTTP side of probing a runtime: one client setup, and errors that say what went wrong in plain words.
+//! HTTP to the runtimes: a client for probes and one for long operations, and errors that say what went wrong in
+//! plain words.
 
 use std::error::Error as _;
 use std::io;
@@ -214,7 +215,7 @@ pub async fn read_json<T: DeserializeOwned>(
         return Err(RuntimeError::Status {
             path: answer.path,
             status: status.as_u16(),
-            message: crate::ui::sanitize(&message),
+            message: crate::text::sanitize(&message),
         });
     }
     if !status.is_success() {
@@ -237,7 +238,7 @@ fn status_error(answer: &Answer) -> RuntimeError {
     RuntimeError::Status {
         path: answer.path.clone(),
         status: answer.status.as_u16(),
-        message: crate::ui::sanitize(&message),
+        message: crate::text::sanitize(&message),
     }
 }
 

@@ -1,16 +1,263 @@
-//! LM Studio's HTTP API: detection (`/lmstudio-greeting`) and models (`/api/v1/models`, else `/api/v0/models`).
+//! LM Studio through its HTTP API: detection (`/lmstudio-greeting`), models (`/api/v1/models`, else
+//! `/api/v0/models`), download jobs, loading with a context, and the Responses request.
 //!
 //! LM Studio answers unknown routes with HTTP 200 and `{"error": "Unexpected endpoint or method. …"}`, so every
 //! answer is checked for an `error` key whatever its status.
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
 
 use super::error::RuntimeError;
 use super::http::{self, Answer, ProbeError};
-use super::{InstalledModel, RuntimeKind, RuntimeStatus};
+use super::{
+    Endpoint, Fetched, Observer, Progress, Runtime, ServeRequest, Served, Serves, Serving, Verified,
+};
+use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
+use crate::plan::steps::{StepName, StepStatus};
+
+/// How long loading a model may take (a large model from a slow disk takes minutes).
+const LOAD_IDLE: Duration = Duration::from_mins(15);
+/// How long a quick request may stay silent.
+const QUICK_IDLE: Duration = Duration::from_mins(1);
+
+/// An LM Studio server.
+pub struct LmStudio {
+    endpoint: Endpoint,
+}
+
+impl LmStudio {
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint }
+    }
+
+    fn base(&self) -> &Url {
+        &self.endpoint.url
+    }
+
+    fn token(&self) -> Option<&str> {
+        self.endpoint.token.as_deref()
+    }
+}
+
+#[async_trait]
+impl Runtime for LmStudio {
+    fn kind(&self) -> RuntimeKind {
+        KIND
+    }
+
+    fn url(&self) -> &Url {
+        &self.endpoint.url
+    }
+
+    async fn probe(&self) -> RuntimeStatus {
+        let (client, base, timeout) = (
+            &self.endpoint.probe_client,
+            self.base(),
+            self.endpoint.probe_timeout,
+        );
+        super::within(KIND, base, timeout * 2 + timeout / 4, async {
+            let (greeting, (api, listed)) = tokio::join!(
+                http::get(client, base, "lmstudio-greeting", None, timeout),
+                self.list(),
+            );
+            match greeting.and_then(|answer| read_greeting(&answer)) {
+                Ok(()) => up(base, api, listed),
+                Err(err) => super::down(KIND, base, &err),
+            }
+        })
+        .await
+    }
+
+    async fn models(&self) -> Result<Vec<InstalledModel>, ProbeError> {
+        self.list().await.1
+    }
+
+    async fn fetch(
+        &self,
+        model: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<Fetched, RuntimeError> {
+        let client = http::ops_client(QUICK_IDLE);
+        let start = download(&client, self.base(), self.token(), model).await?;
+        let DownloadStart::Job { id, total } = start else {
+            return Ok(Fetched::AlreadyThere);
+        };
+        self.follow_download(&client, &id, total, observer)
+            .await
+            .map_err(|err| match err {
+                RuntimeError::Failed { message, .. } => RuntimeError::DownloadFailed {
+                    model: model.to_owned(),
+                    message,
+                },
+                other => other,
+            })?;
+        Ok(Fetched::Downloaded)
+    }
+
+    fn interrupted(&self, model: &str) -> RuntimeError {
+        RuntimeError::StoppedFollowing {
+            model: model.to_owned(),
+        }
+    }
+
+    async fn serve(
+        &self,
+        request: &ServeRequest<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Serving, RuntimeError> {
+        let client = http::ops_client(LOAD_IDLE);
+        let (base, token, key) = (self.base(), self.token(), request.model);
+        let wanted = request.context;
+        let loaded = instances(&client, base, token, key).await?;
+        if let Some(instance) = loaded
+            .iter()
+            .find(|i| i.context_length.is_some_and(|c| c >= wanted))
+        {
+            let served = instance.context_length.unwrap_or(wanted);
+            let detail = format!("`{}` is loaded with {served} tokens already", instance.id);
+            observer.step(StepName::Context, StepStatus::Skipped, detail);
+            return Ok(serving(&instance.id, served, false));
+        }
+        // A second load would make a second instance (`key:2`): unload the short ones first.
+        for instance in &loaded {
+            unload(&client, base, token, &instance.id).await?;
+        }
+        let instance = load(&client, base, token, key, wanted).await?;
+        let served = instance.context_length.unwrap_or(wanted);
+        let unloaded = if loaded.is_empty() {
+            String::new()
+        } else {
+            format!(" (unloaded {} with a shorter context)", loaded.len())
+        };
+        observer.step(
+            StepName::Context,
+            StepStatus::Done,
+            format!("loaded `{}` with {served} tokens{unloaded}", instance.id),
+        );
+        if served < wanted {
+            observer.warn(format!(
+                "LM Studio loaded `{}` with only {served} tokens, not {wanted}; Codex is told the truth",
+                instance.id
+            ));
+        }
+        Ok(serving(&instance.id, served, true))
+    }
+
+    async fn served(&self, model: &str) -> Result<Served, RuntimeError> {
+        let client = http::ops_client(QUICK_IDLE);
+        let path = "api/v1/models";
+        let response = http::get_for(&client, self.base(), path, self.token()).await?;
+        let body: InstancesBody = http::read_json(response, path)
+            .await
+            .map_err(|err| too_old(err, model))?;
+        let found = body.models.iter().find(|m| {
+            m.key == model
+                || m.loaded_instances
+                    .iter()
+                    .any(|instance| instance.id == model)
+        });
+        let Some(found) = found else {
+            return Ok(Served {
+                serves: Serves::Missing,
+                detail: format!("`{model}` is not in LM Studio: run `codex-local init`"),
+            });
+        };
+        let context = found
+            .loaded_instances
+            .iter()
+            .filter(|instance| instance.id == model || found.key == model)
+            .filter_map(|instance| instance.config.as_ref()?.context_length)
+            .max();
+        Ok(match context {
+            Some(context) => Served {
+                serves: Serves::At(context),
+                detail: format!("`{model}` is loaded with {context} tokens"),
+            },
+            None => Served {
+                serves: Serves::NotLoaded,
+                detail: format!(
+                    "`{model}` is not loaded: LM Studio would load it on the first request with its default \
+                     context; `codex-local init` loads it with the context Codex is told"
+                ),
+            },
+        })
+    }
+
+    async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError> {
+        let api = self
+            .base()
+            .join("v1/")
+            .map_err(|err| RuntimeError::BadData {
+                path: self.base().to_string(),
+                detail: err.to_string(),
+            })?;
+        let client = http::ops_client(timeout);
+        super::responses::verify(&client, &api, model, self.token(), timeout, None).await
+    }
+}
+
+fn serving(model: &str, context: u64, changed: bool) -> Serving {
+    Serving {
+        model: model.to_owned(),
+        context,
+        placement: None,
+        changed,
+        created: None,
+    }
+}
+
+impl LmStudio {
+    /// The models, from `/api/v1/models`, else `/api/v0/models` (LM Studio before 0.4), with the API that answered.
+    async fn list(&self) -> (&'static str, Result<Vec<InstalledModel>, ProbeError>) {
+        let endpoint = &self.endpoint;
+        let (client, timeout) = (&endpoint.probe_client, endpoint.probe_timeout);
+        let answer = http::get(client, self.base(), "api/v1/models", self.token(), timeout).await;
+        match answer.and_then(|answer| read_v1(&answer)) {
+            Err(err) if !matches!(err, ProbeError::Unauthorized { .. }) => {
+                let v0 = http::get(client, self.base(), "api/v0/models", self.token(), timeout)
+                    .await
+                    .and_then(|answer| read_v0(&answer));
+                ("v0", v0)
+            }
+            other => ("v1", other),
+        }
+    }
+
+    /// Polls a download job until it completes or fails.
+    async fn follow_download(
+        &self,
+        client: &Client,
+        job: &str,
+        total: Option<u64>,
+        observer: &mut dyn Observer,
+    ) -> Result<(), RuntimeError> {
+        loop {
+            let status = download_status(client, self.base(), self.token(), job).await?;
+            let total = status.total_size_bytes.or(total);
+            observer.progress(&Progress {
+                status: "downloading",
+                digest: None,
+                total,
+                completed: status.downloaded_bytes,
+            });
+            match status.status.as_str() {
+                "completed" => return Ok(()),
+                "failed" => {
+                    return Err(RuntimeError::Failed {
+                        model: job.to_owned(),
+                        message: status
+                            .error
+                            .unwrap_or_else(|| "the download failed".to_owned()),
+                    });
+                }
+                _ => tokio::time::sleep(self.endpoint.poll).await,
+            }
+        }
+    }
+}
 
 const KIND: RuntimeKind = RuntimeKind::Lmstudio;
 const NOT_LM_STUDIO: &str = "an LM Studio server";
@@ -78,58 +325,36 @@ struct V0Model {
     max_context_length: Option<u64>,
 }
 
-/// Greets the server at `base` and lists its models.
-pub async fn probe(
-    client: &Client,
+/// The status of a server that greeted as LM Studio.
+fn up(
     base: &Url,
-    token: Option<&str>,
-    timeout: Duration,
+    api: &'static str,
+    listed: Result<Vec<InstalledModel>, ProbeError>,
 ) -> RuntimeStatus {
-    super::within(KIND, base, timeout * 2 + timeout / 4, async {
-        let (greeting, v1) = tokio::join!(
-            http::get(client, base, "lmstudio-greeting", None, timeout),
-            http::get(client, base, "api/v1/models", token, timeout),
-        );
-        if let Err(err) = greeting.and_then(|answer| read_greeting(&answer)) {
-            return RuntimeStatus::down(KIND, base, &err);
-        }
-        let mut status = RuntimeStatus {
-            name: KIND,
-            url: base.to_string(),
-            running: true,
-            version: None,
-            api: Some("v1"),
-            models: Vec::new(),
-            error: None,
-            hint: None,
-        };
-        let v1 = v1.and_then(|answer| read_v1(&answer));
-        let listed = match v1 {
-            Ok(models) => Ok(models),
-            Err(err @ ProbeError::Unauthorized { .. }) => Err(err),
-            Err(_) => {
-                status.api = Some("v0");
-                http::get(client, base, "api/v0/models", token, timeout)
-                    .await
-                    .and_then(|answer| read_v0(&answer))
+    let mut status = RuntimeStatus {
+        name: KIND,
+        url: base.to_string(),
+        running: true,
+        version: None,
+        api: Some(api),
+        models: Vec::new(),
+        error: None,
+        hint: None,
+    };
+    match listed {
+        Ok(models) => status.models = models,
+        Err(err) => {
+            if matches!(err, ProbeError::Unauthorized { .. }) {
+                status.hint = Some(
+                    "LM Studio's API authentication is on: set `LM_API_TOKEN` to a token from its server \
+                     settings, or turn authentication off"
+                        .to_owned(),
+                );
             }
-        };
-        match listed {
-            Ok(models) => status.models = models,
-            Err(err) => {
-                if matches!(err, ProbeError::Unauthorized { .. }) {
-                    status.hint = Some(
-                        "LM Studio's API authentication is on: set `LM_API_TOKEN` to a token from its server \
-                         settings, or turn authentication off"
-                            .to_owned(),
-                    );
-                }
-                status.error = Some(err.to_string());
-            }
+            status.error = Some(err.to_string());
         }
-        status
-    })
-    .await
+    }
+    status
 }
 
 /// `{"lmstudio": true}` is LM Studio. A 200 with LM Studio's "Unexpected endpoint" error is an LM Studio too old
@@ -239,7 +464,7 @@ fn read_v0(answer: &Answer) -> Result<Vec<InstalledModel>, ProbeError> {
 
 /// How a download request was answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DownloadStart {
+enum DownloadStart {
     /// The model is on disk already.
     AlreadyDownloaded,
     /// A download job runs in LM Studio.
@@ -255,7 +480,7 @@ struct DownloadAnswer {
 
 /// Where a download job stands.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DownloadStatus {
+struct DownloadStatus {
     /// `downloading`, `paused`, `completed` or `failed`.
     pub status: String,
     pub downloaded_bytes: Option<u64>,
@@ -265,7 +490,7 @@ pub struct DownloadStatus {
 
 /// A loaded instance of a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instance {
+struct Instance {
     pub id: String,
     pub context_length: Option<u64>,
 }
@@ -307,7 +532,7 @@ fn too_old(err: RuntimeError, model: &str) -> RuntimeError {
 }
 
 /// `POST /api/v1/models/download`: starts a download, or says the model is there already.
-pub async fn download(
+async fn download(
     client: &Client,
     base: &Url,
     token: Option<&str>,
@@ -339,7 +564,7 @@ pub async fn download(
 }
 
 /// `GET /api/v1/models/download/status/{job}`.
-pub async fn download_status(
+async fn download_status(
     client: &Client,
     base: &Url,
     token: Option<&str>,
@@ -351,7 +576,7 @@ pub async fn download_status(
 }
 
 /// The loaded instances of `model`, from `/api/v1/models`.
-pub async fn instances(
+async fn instances(
     client: &Client,
     base: &Url,
     token: Option<&str>,
@@ -375,7 +600,7 @@ pub async fn instances(
 }
 
 /// `POST /api/v1/models/unload`.
-pub async fn unload(
+async fn unload(
     client: &Client,
     base: &Url,
     token: Option<&str>,
@@ -390,7 +615,7 @@ pub async fn unload(
 
 /// `POST /api/v1/models/load` with a context length; blocks until loaded and returns the instance and the context
 /// LM Studio really gave it.
-pub async fn load(
+async fn load(
     client: &Client,
     base: &Url,
     token: Option<&str>,

@@ -1,141 +1,289 @@
-//! Local model runtimes (Ollama, LM Studio): where they are, whether they answer, and what they hold.
+//! Local model runtimes behind one interface, [`Runtime`]: probe, list models, make a model present (pull or
+//! download), serve it at a context (a variant or a load), read the context really served, and send the request
+//! Codex sends. Every command talks to a runtime through it.
+//!
+//! Adding a runtime means one new file implementing [`Runtime`], a [`RuntimeKind`] in `facts::runtime`, and one arm
+//! in [`connect`].
 
 pub mod error;
-pub mod host;
 pub mod http;
-pub mod lmstudio;
-pub mod ollama;
+mod lmstudio;
+mod ollama;
 pub mod responses;
-pub mod stream;
+mod stream;
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use reqwest::Url;
-use serde::Serialize;
 
+use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
+use crate::plan::steps::{StepName, StepStatus};
 use crate::settings::Settings;
+use error::RuntimeError;
+use http::ProbeError;
+pub use responses::Verified;
 
-/// Which runtime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuntimeKind {
-    Ollama,
-    Lmstudio,
-}
-
-impl RuntimeKind {
-    /// The runtime's own name, for people.
-    #[must_use]
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Self::Ollama => "Ollama",
-            Self::Lmstudio => "LM Studio",
-        }
-    }
-
-    /// The id used in JSON and in Codex's configuration.
-    #[must_use]
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Ollama => "ollama",
-            Self::Lmstudio => "lmstudio",
-        }
-    }
-
-    /// How to get this runtime answering.
-    #[must_use]
-    pub fn start_hint(self) -> &'static str {
-        match self {
-            Self::Ollama => {
-                "start it with `ollama serve` (install it from https://ollama.com/download), or point `OLLAMA_HOST` at it"
-            }
-            Self::Lmstudio => {
-                "open LM Studio and run `lms server start` (get it from https://lmstudio.ai), or point `LMSTUDIO_HOST` at it"
-            }
-        }
-    }
-}
-
-/// One model a runtime has on disk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InstalledModel {
-    pub name: String,
-    pub size_bytes: Option<u64>,
-    pub display_name: Option<String>,
-    pub family: Option<String>,
-    pub parameter_size: Option<String>,
-    pub quantization: Option<String>,
-    /// The longest context the model was trained for, when the runtime says.
-    pub context_length: Option<u64>,
-    /// Capabilities the runtime reports (`tools`, `thinking`, `vision`, …), when it reports them.
-    pub capabilities: Option<Vec<String>>,
-    /// Whether the model is loaded in memory, when the listing says.
-    pub loaded: Option<bool>,
-    /// The context of a loaded instance (LM Studio), when one is loaded.
-    pub loaded_context_length: Option<u64>,
-}
-
-/// What a probe found at one runtime's address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RuntimeStatus {
-    pub name: RuntimeKind,
-    pub url: String,
-    pub running: bool,
+/// How to reach one runtime.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub url: Url,
+    /// A bearer token for its API, when it has authentication and one is set.
+    pub token: Option<String>,
+    /// How long a probe may take.
+    pub probe_timeout: Duration,
+    /// The client for probes (short timeouts, no proxy).
+    pub probe_client: reqwest::Client,
+    /// How often to ask about a download job.
+    pub poll: Duration,
+    /// The version a probe found, when one already ran.
     pub version: Option<String>,
-    /// Which of the runtime's APIs answered (LM Studio: `v1` or `v0`).
-    pub api: Option<&'static str>,
-    pub models: Vec<InstalledModel>,
-    /// What went wrong, in plain words; `None` when everything answered.
-    pub error: Option<String>,
-    /// What to do about it.
-    pub hint: Option<String>,
 }
 
-impl RuntimeStatus {
-    fn down(kind: RuntimeKind, url: &Url, error: &http::ProbeError) -> Self {
-        let hint = match error {
-            http::ProbeError::Refused | http::ProbeError::Unreachable(_) => {
-                Some(kind.start_hint().to_owned())
-            }
-            http::ProbeError::TimedOut(_) => Some(format!(
-                "something at this address accepts connections but does not answer; check what listens there, or \
-                 raise `{}` for a slow server",
-                crate::settings::env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS
-            )),
-            http::ProbeError::NotRuntime { .. } => Some(format!(
-                "another program holds this address; point codex-local at {} with `--{}-url`",
-                kind.display_name(),
-                kind.id()
-            )),
-            _ => None,
-        };
-        Self {
-            name: kind,
-            url: url.to_string(),
-            running: false,
-            version: None,
-            api: None,
-            models: Vec::new(),
-            error: Some(error.to_string()),
-            hint,
-        }
+/// A runtime at one address.
+#[async_trait]
+pub trait Runtime: Send + Sync {
+    /// Which runtime this is.
+    fn kind(&self) -> RuntimeKind;
+
+    /// Its address.
+    fn url(&self) -> &Url;
+
+    /// Whether it answers, its version and its models. Never fails: what went wrong is in the status.
+    async fn probe(&self) -> RuntimeStatus;
+
+    /// The models it has on disk.
+    async fn models(&self) -> Result<Vec<InstalledModel>, ProbeError>;
+
+    /// Makes `model` present on disk (a pull or a download), reporting progress.
+    async fn fetch(
+        &self,
+        model: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<Fetched, RuntimeError>;
+
+    /// The error for a fetch stopped by Ctrl-C.
+    fn interrupted(&self, model: &str) -> RuntimeError;
+
+    /// Makes the runtime serve the model at the context asked for, and reads back what it really serves.
+    async fn serve(
+        &self,
+        request: &ServeRequest<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Serving, RuntimeError>;
+
+    /// Whether `model` (the name Codex uses) is present, and the context it is served with.
+    async fn served(&self, model: &str) -> Result<Served, RuntimeError>;
+
+    /// Sends the request Codex sends, with a tool offered, and reads the answer to its end.
+    async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError>;
+}
+
+/// What a runtime reports while it works: steps as they finish, warnings, and download progress.
+pub trait Observer: Send {
+    /// A step finished (or was skipped, or failed).
+    fn step(&mut self, name: StepName, status: StepStatus, detail: String);
+    /// Something the user should know.
+    fn warn(&mut self, message: String);
+    /// A progress report of a download.
+    fn progress(&mut self, progress: &Progress<'_>);
+}
+
+/// One progress report of a download.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// The runtime's word for the phase (`pulling manifest`, `pulling 06c1097efce0`, `downloading`, …).
+    pub status: &'a str,
+    /// The layer, when the runtime downloads several.
+    pub digest: Option<&'a str>,
+    pub total: Option<u64>,
+    pub completed: Option<u64>,
+}
+
+/// What fetching did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetched {
+    /// The model was on disk already.
+    AlreadyThere,
+    /// It was downloaded now.
+    Downloaded,
+}
+
+/// What to serve, and how to judge what the runtime would serve by itself.
+pub struct ServeRequest<'a> {
+    /// The model as the runtime names it.
+    pub model: &'a str,
+    /// The context to serve.
+    pub context: u64,
+    /// Whether a context the runtime would give by itself can stay: not shorter than wanted, and not so long that
+    /// the model would no longer fit where planned.
+    pub accepts: &'a (dyn Fn(u64) -> bool + Sync),
+    /// The name for a variant that carries the context, where the runtime makes one.
+    pub variant: &'a str,
+    /// Dedicated GPU memory in all, which some runtimes' default context depends on.
+    pub total_vram: u64,
+    /// The machine has a GPU worth warning about when the model lands on the CPU.
+    pub has_gpu: bool,
+}
+
+/// What the runtime serves after [`Runtime::serve`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Serving {
+    /// The name Codex must use: the model, a variant, or a loaded instance.
+    pub model: String,
+    /// The context really served.
+    pub context: u64,
+    /// Where the loaded model sits, when the runtime says.
+    pub placement: Option<Placement>,
+    /// Something changed in the runtime (a variant created, a model loaded).
+    pub changed: bool,
+    /// A variant model created by this call, for the journal.
+    pub created: Option<String>,
+}
+
+/// How much of a loaded model is in GPU memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub size_bytes: u64,
+    pub vram_bytes: u64,
+}
+
+impl Placement {
+    /// The share on the GPU, in percent, rounded.
+    #[must_use]
+    pub fn gpu_percent(&self) -> u64 {
+        (self.vram_bytes.min(self.size_bytes) * 100 + self.size_bytes / 2)
+            .checked_div(self.size_bytes)
+            .unwrap_or(0)
     }
 }
 
-/// Probes both runtimes side by side; each probe ends within its own deadline.
+/// Whether a model is present, and the context it is served with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub serves: Serves,
+    /// In words, for a check's detail.
+    pub detail: String,
+}
+
+/// What a runtime serves a model with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    /// The runtime does not have the model.
+    Missing,
+    /// It serves the model with this many tokens.
+    At(u64),
+    /// It has the model, and decides the context itself when it loads it.
+    Unknown,
+    /// It has the model but not loaded: the first request loads it with the runtime's default context.
+    NotLoaded,
+}
+
+/// The runtime of kind `kind` at `endpoint`. This is the one place that lists the implementations.
+#[must_use]
+pub fn connect(kind: RuntimeKind, endpoint: Endpoint) -> Box<dyn Runtime> {
+    match kind {
+        RuntimeKind::Ollama => Box::new(ollama::Ollama::new(endpoint)),
+        RuntimeKind::Lmstudio => Box::new(lmstudio::LmStudio::new(endpoint)),
+    }
+}
+
+/// An endpoint of `kind` at `url` (the configured address, or one read from Codex's configuration).
+#[must_use]
+pub fn endpoint_at(kind: RuntimeKind, url: Url, settings: &Settings) -> Endpoint {
+    Endpoint {
+        url,
+        token: kind.info().token_var.and(settings.lm_api_token.clone()),
+        probe_timeout: settings.probe_timeout,
+        probe_client: http::probe_client(settings.probe_timeout),
+        poll: settings.poll_interval,
+        version: None,
+    }
+}
+
+/// The runtime a probe found, carrying what the probe learned (its version).
+#[must_use]
+pub fn for_status(status: &RuntimeStatus, settings: &Settings) -> Box<dyn Runtime> {
+    let url = Url::parse(&status.url).unwrap_or_else(|_| settings.runtime_url(status.name).clone());
+    let mut endpoint = endpoint_at(status.name, url, settings);
+    endpoint.version.clone_from(&status.version);
+    connect(status.name, endpoint)
+}
+
+/// The runtime at `url`: the kind given, else the first kind that answers there (else the first kind), with what
+/// its probe found.
+pub async fn identify(
+    kind: Option<RuntimeKind>,
+    url: &Url,
+    settings: &Settings,
+) -> (Box<dyn Runtime>, RuntimeStatus) {
+    let kinds: Vec<RuntimeKind> = kind.map_or_else(|| RuntimeKind::ALL.to_vec(), |kind| vec![kind]);
+    let mut first = None;
+    for kind in kinds {
+        let mut endpoint = endpoint_at(kind, url.clone(), settings);
+        endpoint.probe_timeout = endpoint.probe_timeout.max(Duration::from_secs(2));
+        endpoint.probe_client = http::probe_client(endpoint.probe_timeout);
+        let runtime = connect(kind, endpoint);
+        let status = runtime.probe().await;
+        if status.running {
+            return (runtime, status);
+        }
+        first.get_or_insert((runtime, status));
+    }
+    first.unwrap_or_else(|| {
+        let kind = RuntimeKind::ALL[0];
+        let runtime = connect(kind, endpoint_at(kind, url.clone(), settings));
+        let status = down(kind, url, &ProbeError::Refused);
+        (runtime, status)
+    })
+}
+
+/// Probes every runtime at its configured address, side by side; each probe ends within its own deadline.
 pub async fn probe_all(settings: &Settings) -> Vec<RuntimeStatus> {
     let client = http::probe_client(settings.probe_timeout);
-    let timeout = settings.probe_timeout;
-    let (ollama, lmstudio) = tokio::join!(
-        ollama::probe(&client, &settings.ollama.url, timeout),
-        lmstudio::probe(
-            &client,
-            &settings.lmstudio.url,
-            settings.lm_api_token.as_deref(),
-            timeout
-        ),
-    );
-    vec![ollama, lmstudio]
+    let mut set = tokio::task::JoinSet::new();
+    for (index, kind) in RuntimeKind::ALL.into_iter().enumerate() {
+        let mut endpoint = endpoint_at(kind, settings.runtime_url(kind).clone(), settings);
+        endpoint.probe_client = client.clone();
+        let runtime = connect(kind, endpoint);
+        set.spawn(async move { (index, runtime.probe().await) });
+    }
+    let mut found: Vec<(usize, RuntimeStatus)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok(one) = joined {
+            found.push(one);
+        }
+    }
+    found.sort_by_key(|(index, _)| *index);
+    found.into_iter().map(|(_, status)| status).collect()
+}
+
+/// The status of a runtime that did not answer as one, with what to do about it.
+fn down(kind: RuntimeKind, url: &Url, error: &ProbeError) -> RuntimeStatus {
+    let hint = match error {
+        ProbeError::Refused | ProbeError::Unreachable(_) => Some(kind.start_hint().to_owned()),
+        ProbeError::TimedOut(_) => Some(format!(
+            "something at this address accepts connections but does not answer; check what listens there, or \
+             raise `{}` for a slow server",
+            crate::env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS
+        )),
+        ProbeError::NotRuntime { .. } => Some(format!(
+            "another program holds this address; point codex-local at {} with `{}`",
+            kind.display_name(),
+            kind.info().address_flag
+        )),
+        _ => None,
+    };
+    RuntimeStatus {
+        name: kind,
+        url: url.to_string(),
+        running: false,
+        version: None,
+        api: None,
+        models: Vec::new(),
+        error: Some(error.to_string()),
+        hint,
+    }
 }
 
 /// Runs `probe`, giving up after `deadline` with a time-out status.
@@ -145,7 +293,5 @@ where
 {
     tokio::time::timeout(deadline, probe)
         .await
-        .unwrap_or_else(|_| {
-            RuntimeStatus::down(kind, url, &http::ProbeError::TimedOut(deadline.as_millis()))
-        })
+        .unwrap_or_else(|_| down(kind, url, &ProbeError::TimedOut(deadline.as_millis())))
 }

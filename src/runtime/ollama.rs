@@ -1,15 +1,285 @@
-//! Ollama's HTTP API: detection (`/api/version`) and installed models (`/api/tags`).
+//! Ollama through its HTTP API: detection (`/api/version`), models (`/api/tags`, `/api/show`), pulls, context
+//! variants (`/api/create` with `num_ctx`), loading (`/api/generate`, `/api/ps`) and the Responses request.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
 
 use super::error::RuntimeError;
 use super::http::{self, Answer, ProbeError};
-use super::{InstalledModel, RuntimeKind, RuntimeStatus};
+use super::{
+    Endpoint, Fetched, Observer, Placement, Progress, Runtime, ServeRequest, Served, Serves,
+    Serving, Verified,
+};
+use crate::facts::ollama::{default_context, full_name};
+use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
+use crate::plan::steps::{StepName, StepStatus};
 
 const KIND: RuntimeKind = RuntimeKind::Ollama;
+
+/// How long a download may sit without a byte before it counts as stalled.
+const PULL_IDLE: Duration = Duration::from_mins(2);
+/// How long loading a model may take (a large model from a slow disk takes minutes).
+const LOAD_IDLE: Duration = Duration::from_mins(15);
+/// How long a quick request (show, create, ps) may stay silent.
+const SHOW_IDLE: Duration = Duration::from_mins(1);
+
+/// An Ollama server.
+pub struct Ollama {
+    endpoint: Endpoint,
+    /// The version, once known (from an earlier probe, or this one's).
+    version: OnceLock<String>,
+}
+
+impl Ollama {
+    pub fn new(endpoint: Endpoint) -> Self {
+        let version = OnceLock::new();
+        if let Some(known) = &endpoint.version {
+            let _ = version.set(known.clone());
+        }
+        Self { endpoint, version }
+    }
+
+    fn base(&self) -> &Url {
+        &self.endpoint.url
+    }
+}
+
+#[async_trait]
+impl Runtime for Ollama {
+    fn kind(&self) -> RuntimeKind {
+        KIND
+    }
+
+    fn url(&self) -> &Url {
+        &self.endpoint.url
+    }
+
+    async fn probe(&self) -> RuntimeStatus {
+        let (client, base, timeout) = (
+            &self.endpoint.probe_client,
+            self.base(),
+            self.endpoint.probe_timeout,
+        );
+        let status = super::within(KIND, base, timeout + timeout / 4, async {
+            let (version, models) = tokio::join!(
+                http::get(client, base, "api/version", None, timeout),
+                self.models(),
+            );
+            match version.and_then(|answer| read_version(&answer)) {
+                Ok(version) => up(base, version, models),
+                Err(err) => super::down(KIND, base, &err),
+            }
+        })
+        .await;
+        if let Some(version) = &status.version {
+            let _ = self.version.set(version.clone());
+        }
+        status
+    }
+
+    async fn models(&self) -> Result<Vec<InstalledModel>, ProbeError> {
+        let timeout = self.endpoint.probe_timeout;
+        let answer = http::get(
+            &self.endpoint.probe_client,
+            self.base(),
+            "api/tags",
+            None,
+            timeout,
+        )
+        .await?;
+        read_tags(&answer)
+    }
+
+    async fn fetch(
+        &self,
+        model: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<Fetched, RuntimeError> {
+        let client = http::ops_client(PULL_IDLE);
+        pull(&client, self.base(), model, |event| {
+            observer.progress(&Progress {
+                status: &event.status,
+                digest: event.digest.as_deref(),
+                total: event.total,
+                completed: event.completed,
+            });
+        })
+        .await?;
+        Ok(Fetched::Downloaded)
+    }
+
+    fn interrupted(&self, model: &str) -> RuntimeError {
+        RuntimeError::Interrupted {
+            model: model.to_owned(),
+        }
+    }
+
+    async fn serve(
+        &self,
+        request: &ServeRequest<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Serving, RuntimeError> {
+        let (model, created) = self.serve_context(request, observer).await?;
+        let mut serving = self.load(&model, request, observer).await?;
+        serving.changed |= created.is_some();
+        serving.created = created;
+        Ok(serving)
+    }
+
+    async fn served(&self, model: &str) -> Result<Served, RuntimeError> {
+        let client = http::ops_client(Duration::from_secs(30));
+        Ok(match show(&client, self.base(), model).await? {
+            Some(show) => match show.num_ctx {
+                Some(served) => Served {
+                    serves: Serves::At(served),
+                    detail: format!("`{model}` is installed and carries num_ctx {served}"),
+                },
+                None => Served {
+                    serves: Serves::Unknown,
+                    detail: format!("`{model}` is installed"),
+                },
+            },
+            None => Served {
+                serves: Serves::Missing,
+                detail: format!("`{model}` is not installed: run `codex-local init`"),
+            },
+        })
+    }
+
+    async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError> {
+        let api = self
+            .base()
+            .join("v1/")
+            .map_err(|err| RuntimeError::BadData {
+                path: self.base().to_string(),
+                detail: err.to_string(),
+            })?;
+        let client = http::ops_client(timeout);
+        let version = self.version.get().map(String::as_str);
+        super::responses::verify(&client, &api, model, None, timeout, version).await
+    }
+}
+
+impl Ollama {
+    /// Finds the context Ollama would give the model and, when it will not do, creates (or reuses) a variant with
+    /// `num_ctx`. Returns the name Codex should use, and the variant when this call created it.
+    async fn serve_context(
+        &self,
+        request: &ServeRequest<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<(String, Option<String>), RuntimeError> {
+        let client = http::ops_client(SHOW_IDLE);
+        let base = self.base();
+        let Some(show) = show(&client, base, request.model).await? else {
+            return Err(RuntimeError::Failed {
+                model: request.model.to_owned(),
+                message: "Ollama does not list the model it just pulled".to_owned(),
+            });
+        };
+        if !show.capabilities.is_empty() && !show.capabilities.iter().any(|c| c == "tools") {
+            return Err(RuntimeError::NoTools {
+                model: request.model.to_owned(),
+                message: format!(
+                    "Ollama lists its capabilities as {}",
+                    show.capabilities.join(", ")
+                ),
+            });
+        }
+        let version = self.version.get().map_or("", String::as_str);
+        let would_serve = show
+            .num_ctx
+            .unwrap_or_else(|| default_context(version, request.total_vram, show.context_length));
+        let wanted = request.context;
+        if (request.accepts)(would_serve) {
+            let detail = format!(
+                "Ollama serves `{}` with {would_serve} tokens already",
+                request.model
+            );
+            observer.step(StepName::Context, StepStatus::Skipped, detail);
+            return Ok((request.model.to_owned(), None));
+        }
+        let variant = request.variant;
+        let existing = show_variant(&client, base, variant).await?;
+        if existing == Some(wanted) {
+            let detail = format!("`{variant}` already carries num_ctx {wanted}");
+            observer.step(StepName::Context, StepStatus::Skipped, detail);
+            return Ok((variant.to_owned(), None));
+        }
+        create(&client, base, variant, request.model, wanted).await?;
+        let why = if would_serve < wanted {
+            format!("Ollama would serve only {would_serve} tokens")
+        } else {
+            format!("Ollama would serve {would_serve} tokens, more than fits where planned")
+        };
+        let detail = format!("{why}: created `{variant}` with num_ctx {wanted}");
+        observer.step(StepName::Context, StepStatus::Done, detail);
+        Ok((variant.to_owned(), Some(variant.to_owned())))
+    }
+
+    /// Loads the model and reads back from `/api/ps` the context and GPU share it really got.
+    async fn load(
+        &self,
+        model: &str,
+        request: &ServeRequest<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Serving, RuntimeError> {
+        let wanted = request.context;
+        let base = self.base();
+        load(&http::ops_client(LOAD_IDLE), base, model).await?;
+        let running = ps(&http::ops_client(SHOW_IDLE), base).await?;
+        let full = full_name(model);
+        let mut serving = Serving {
+            model: model.to_owned(),
+            context: wanted,
+            placement: None,
+            changed: false,
+            created: None,
+        };
+        let Some(entry) = running.iter().find(|m| full_name(&m.name) == full) else {
+            let detail =
+                "loaded (Ollama did not list it in /api/ps, so the context is taken as asked)"
+                    .to_owned();
+            observer.step(StepName::Load, StepStatus::Done, detail);
+            return Ok(serving);
+        };
+        let served = entry.context_length.unwrap_or(wanted);
+        let placement = Placement {
+            size_bytes: entry.size,
+            vram_bytes: entry.size_vram,
+        };
+        let gpu_percent = placement.gpu_percent();
+        serving.context = served;
+        serving.placement = Some(placement);
+        if served < wanted {
+            observer.warn(format!(
+                "Ollama serves `{model}` with only {served} tokens, not {wanted}: Codex is told the truth, but set \
+                 `OLLAMA_CONTEXT_LENGTH={wanted}` where `ollama serve` runs for the full context"
+            ));
+        }
+        if request.has_gpu && entry.size_vram < entry.size {
+            observer.warn(format!(
+                "only {gpu_percent}% of `{model}` fits in GPU memory; the rest runs on the CPU, several times slower. \
+                 Close other programs that use the GPU, use a smaller `--context`, or a smaller `--model`"
+            ));
+        }
+        let detail = format!("loaded with {served} tokens, {gpu_percent}% on the GPU");
+        observer.step(StepName::Load, StepStatus::Done, detail);
+        Ok(serving)
+    }
+}
+
+/// The `num_ctx` a variant carries; `None` when it does not exist or carries none.
+async fn show_variant(
+    client: &Client,
+    base: &Url,
+    variant: &str,
+) -> Result<Option<u64>, RuntimeError> {
+    Ok(show(client, base, variant).await?.and_then(|s| s.num_ctx))
+}
 
 #[derive(Deserialize)]
 struct Version {
@@ -40,33 +310,26 @@ struct Details {
     context_length: Option<u64>,
 }
 
-/// Asks the server at `base` for its version and models, at once.
-pub async fn probe(client: &Client, base: &Url, timeout: Duration) -> RuntimeStatus {
-    super::within(KIND, base, timeout + timeout / 4, async {
-        let (version, tags) = tokio::join!(
-            http::get(client, base, "api/version", None, timeout),
-            http::get(client, base, "api/tags", None, timeout),
-        );
-        let version = match version.and_then(|answer| read_version(&answer)) {
-            Ok(version) => version,
-            Err(err) => return RuntimeStatus::down(KIND, base, &err),
-        };
-        let (models, error) = match tags.and_then(|answer| read_tags(&answer)) {
-            Ok(models) => (models, None),
-            Err(err) => (Vec::new(), Some(err.to_string())),
-        };
-        RuntimeStatus {
-            name: KIND,
-            url: base.to_string(),
-            running: true,
-            version: Some(version),
-            api: None,
-            models,
-            error,
-            hint: None,
-        }
-    })
-    .await
+/// The status of a server that answered with its version.
+fn up(
+    base: &Url,
+    version: String,
+    models: Result<Vec<InstalledModel>, ProbeError>,
+) -> RuntimeStatus {
+    let (models, error) = match models {
+        Ok(models) => (models, None),
+        Err(err) => (Vec::new(), Some(err.to_string())),
+    };
+    RuntimeStatus {
+        name: KIND,
+        url: base.to_string(),
+        running: true,
+        version: Some(version),
+        api: None,
+        models,
+        error,
+        hint: None,
+    }
 }
 
 fn read_version(answer: &Answer) -> Result<String, ProbeError> {
@@ -124,7 +387,7 @@ fn read_tags(answer: &Answer) -> Result<Vec<InstalledModel>, ProbeError> {
 
 /// What `/api/show` says about a model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShowInfo {
+struct ShowInfo {
     pub capabilities: Vec<String>,
     /// `num_ctx` from the model's parameters, when it sets one.
     pub num_ctx: Option<u64>,
@@ -144,7 +407,7 @@ struct ShowBody {
 
 /// Reads `num_ctx` from Ollama's parameter text (`num_ctx                        65536`).
 #[must_use]
-pub fn num_ctx(parameters: &str) -> Option<u64> {
+fn num_ctx(parameters: &str) -> Option<u64> {
     parameters.lines().find_map(|line| {
         let mut words = line.split_whitespace();
         (words.next() == Some("num_ctx")).then(|| words.next()?.parse().ok())?
@@ -169,11 +432,7 @@ async fn refuse(response: reqwest::Response, path: &str) -> RuntimeError {
 }
 
 /// `POST /api/show`: `None` when the server does not have the model.
-pub async fn show(
-    client: &Client,
-    base: &Url,
-    model: &str,
-) -> Result<Option<ShowInfo>, RuntimeError> {
+async fn show(client: &Client, base: &Url, model: &str) -> Result<Option<ShowInfo>, RuntimeError> {
     let response = post(
         client,
         base,
@@ -209,7 +468,7 @@ pub async fn show(
 
 /// One line of a pull or create stream.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct StreamEvent {
+struct StreamEvent {
     #[serde(default)]
     pub status: String,
     pub digest: Option<String>,
@@ -239,11 +498,11 @@ async fn follow(
                     path: target.to_owned(),
                     detail: format!(
                         "{err} in `{}`",
-                        crate::ui::sanitize(&line.chars().take(120).collect::<String>())
+                        crate::text::sanitize(&line.chars().take(120).collect::<String>())
                     ),
                 })?;
             if let Some(message) = &event.error {
-                return Err(failed(crate::ui::sanitize(message)));
+                return Err(failed(crate::text::sanitize(message)));
             }
             if event.status == "success" {
                 succeeded = true;
@@ -268,7 +527,7 @@ async fn follow(
 }
 
 /// `POST /api/pull` with streaming: calls `on_event` for every progress line until `success`.
-pub async fn pull(
+async fn pull(
     client: &Client,
     base: &Url,
     model: &str,
@@ -305,7 +564,7 @@ pub async fn pull(
 }
 
 /// `POST /api/create`: a variant of `from` that carries its own `num_ctx` (it shares the base's blobs).
-pub async fn create(
+async fn create(
     client: &Client,
     base: &Url,
     name: &str,
@@ -338,7 +597,7 @@ pub async fn create(
 }
 
 /// `POST /api/generate` with no prompt: loads the model and keeps it loaded for a while.
-pub async fn load(client: &Client, base: &Url, model: &str) -> Result<(), RuntimeError> {
+async fn load(client: &Client, base: &Url, model: &str) -> Result<(), RuntimeError> {
     let body = serde_json::json!({ "model": model, "stream": false, "keep_alive": "10m" });
     let response = post(client, base, "api/generate", &body).await?;
     if !response.status().is_success() {
@@ -353,7 +612,7 @@ pub async fn load(client: &Client, base: &Url, model: &str) -> Result<(), Runtim
 
 /// A model loaded in memory, from `/api/ps`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Loaded {
+struct Loaded {
     pub name: String,
     #[serde(default)]
     pub size: u64,
@@ -369,7 +628,7 @@ struct PsBody {
 }
 
 /// `GET /api/ps`: what is loaded, with the context really allocated (Ollama 0.10 and later).
-pub async fn ps(client: &Client, base: &Url) -> Result<Vec<Loaded>, RuntimeError> {
+async fn ps(client: &Client, base: &Url) -> Result<Vec<Loaded>, RuntimeError> {
     let target = url(base, "api/ps");
     let response = client
         .get(&target)
@@ -393,44 +652,6 @@ pub async fn ps(client: &Client, base: &Url) -> Result<Vec<Loaded>, RuntimeError
     Ok(ps.models)
 }
 
-/// The context Ollama gives a model when nothing sets `num_ctx`: 4096 below 23 GiB of VRAM, 32768 up to 47 GiB,
-/// 262144 above (0.15.5 and later); older servers use 2048 (before 0.6) or 4096. Capped at the trained maximum.
-#[must_use]
-pub fn default_context(version: &str, total_vram: u64, trained: Option<u64>) -> u64 {
-    const GIB: u64 = 1 << 30;
-    let default = if version_at_least(version, (0, 15, 5)) {
-        if total_vram >= 47 * GIB {
-            262_144
-        } else if total_vram >= 23 * GIB {
-            32_768
-        } else {
-            4096
-        }
-    } else if version_at_least(version, (0, 6, 0)) {
-        4096
-    } else {
-        2048
-    };
-    trained.map_or(default, |trained| default.min(trained))
-}
-
-/// Whether a version such as `0.32.15` or `0.13.4-rc1` is at least `min`. Unknown versions count as new.
-#[must_use]
-pub fn version_at_least(version: &str, min: (u64, u64, u64)) -> bool {
-    let mut parts = version
-        .trim_start_matches('v')
-        .split(|c: char| !c.is_ascii_digit())
-        .map(|part| part.parse::<u64>().ok());
-    match (
-        parts.next().flatten(),
-        parts.next().flatten(),
-        parts.next().flatten(),
-    ) {
-        (Some(major), Some(minor), patch) => (major, minor, patch.unwrap_or(0)) >= min,
-        _ => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,18 +663,5 @@ mod tests {
             Some(65_536)
         );
         assert_eq!(num_ctx("temperature 0.7"), None);
-    }
-
-    #[test]
-    fn the_default_context_follows_version_and_vram() {
-        const GIB: u64 = 1 << 30;
-        assert_eq!(default_context("0.32.15", 24 * GIB, Some(262_144)), 32_768);
-        assert_eq!(default_context("0.32.15", 16 * GIB, Some(262_144)), 4096);
-        assert_eq!(default_context("0.32.15", 80 * GIB, Some(131_072)), 131_072);
-        assert_eq!(default_context("0.15.4", 80 * GIB, None), 4096);
-        assert_eq!(default_context("0.5.7", 80 * GIB, None), 2048);
-        assert!(version_at_least("0.13.4", (0, 13, 4)));
-        assert!(!version_at_least("0.13.3", (0, 13, 4)));
-        assert!(version_at_least("0.14.0-rc2", (0, 13, 4)));
     }
 }

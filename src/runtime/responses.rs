@@ -100,7 +100,7 @@ impl Collector {
                     .unwrap_or("the server reported a failure");
                 return Err(RuntimeError::Failed {
                     model: model.to_owned(),
-                    message: crate::ui::sanitize(message),
+                    message: crate::text::sanitize(message),
                 });
             }
             _ => {}
@@ -123,7 +123,7 @@ fn refused(
         status,
         body: body.to_vec(),
     };
-    let message = crate::ui::sanitize(
+    let message = crate::text::sanitize(
         &answer
             .error_message()
             .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).trim().to_owned()),
@@ -167,13 +167,14 @@ pub async fn verify(
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let timed_out = || RuntimeError::TimedOut {
-        model: model.to_owned(),
-        seconds: timeout.as_secs(),
+    let failure = Failure {
+        target: &target,
+        model,
+        timeout,
     };
     let mut response = request.send().await.map_err(|err| {
         if err.is_timeout() {
-            timed_out()
+            failure.timed_out()
         } else {
             RuntimeError::Unreachable {
                 url: target.clone(),
@@ -186,29 +187,57 @@ pub async fn verify(
         let body = response.bytes().await.unwrap_or_default();
         return Err(refused(status, &body, target, model, server_version));
     }
-    let mut collector = Collector::default();
-    let dropped = || RuntimeError::Dropped {
-        url: target.clone(),
-        what: format!("the answer of `{model}`"),
-    };
-    super::stream::each_line(
-        &mut response,
-        |line| collector.line(line, model),
-        |err| {
-            if err.is_timeout() {
-                timed_out()
-            } else {
-                dropped()
-            }
-        },
-    )
-    .await?;
-    if !collector.completed {
-        return Err(dropped());
-    }
+    let collector = read(&mut response, &failure).await?;
     Ok(Verified {
         text: collector.text,
         tool_call: collector.tool_call,
         elapsed_ms: started.elapsed().as_millis(),
     })
+}
+
+/// The errors of a request once sent.
+struct Failure<'a> {
+    target: &'a str,
+    model: &'a str,
+    timeout: Duration,
+}
+
+impl Failure<'_> {
+    fn timed_out(&self) -> RuntimeError {
+        RuntimeError::TimedOut {
+            model: self.model.to_owned(),
+            seconds: self.timeout.as_secs(),
+        }
+    }
+
+    fn dropped(&self) -> RuntimeError {
+        RuntimeError::Dropped {
+            url: self.target.to_owned(),
+            what: format!("the answer of `{}`", self.model),
+        }
+    }
+}
+
+/// Reads the event stream to `response.completed`.
+async fn read(
+    response: &mut reqwest::Response,
+    failure: &Failure<'_>,
+) -> Result<Collector, RuntimeError> {
+    let mut collector = Collector::default();
+    super::stream::each_line(
+        response,
+        |line| collector.line(line, failure.model),
+        |err| {
+            if err.is_timeout() {
+                failure.timed_out()
+            } else {
+                failure.dropped()
+            }
+        },
+    )
+    .await?;
+    if !collector.completed {
+        return Err(failure.dropped());
+    }
+    Ok(collector)
 }

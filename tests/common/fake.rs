@@ -134,6 +134,10 @@ impl FakeServer {
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one HTTP exchange, read and answered in order"
+)]
 fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
     let Some(request) = read_request(&mut reader) else {

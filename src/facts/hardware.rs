@@ -1,15 +1,8 @@
-//! Hardware facts: RAM, CPU and GPUs, probed from each vendor's own source or described by the user.
+//! Hardware facts: RAM, CPU and GPUs, as probed (`gather::hardware`) or described by the user.
 //!
 //! Every source may be missing or fail; that is recorded as a note on the source, never an error.
 
-pub mod apple;
-pub mod described;
-pub mod memory;
-pub mod nvidia;
-pub mod sysinfo_gpu;
-
 use std::fmt;
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -143,48 +136,36 @@ impl Hardware {
     }
 }
 
-/// Probes this machine: sysinfo, `nvidia-smi` and (on macOS) `sysctl` run side by side.
-pub async fn probe(command_timeout: Duration) -> Hardware {
-    let local = tokio::task::spawn_blocking(|| (memory::probe(), sysinfo_gpu::probe()));
-    let (nvidia, apple, local) = tokio::join!(
-        nvidia::probe(command_timeout),
-        apple::probe(command_timeout),
-        local
-    );
-    let (memory, (sysinfo_gpus, sysinfo_note)) = local.unwrap_or_else(|err| {
-        (
-            memory::Memory::failed(err.to_string()),
-            (
-                Vec::new(),
-                SourceNote::failed("sysinfo gpu", err.to_string()),
-            ),
-        )
-    });
-    let (nvidia_gpus, nvidia_note) = nvidia;
-    let mut gpus = nvidia_gpus;
-    let have_nvidia = !gpus.is_empty();
-    gpus.extend(
-        sysinfo_gpus
-            .into_iter()
-            .filter(|gpu| !(have_nvidia && gpu.vendor == Vendor::Nvidia)),
-    );
-    let mut sources = vec![memory.note.clone(), sysinfo_note, nvidia_note];
-    let mut unified = false;
-    if let Some(apple) = apple {
-        unified = apple.unified;
-        sources.push(apple.note);
-        gpus.retain(|gpu| gpu.vendor != Vendor::Apple);
-        gpus.extend(apple.gpu);
+const GIB: u64 = 1 << 30;
+
+/// The part of unified memory Metal lets the GPU wire: about two thirds up to 36 GiB of RAM and three quarters
+/// above, unless the user raised `iogpu.wired_limit_mb` (0 means the default).
+#[must_use]
+pub fn gpu_share(memsize: u64, wired_limit_mb: u64) -> u64 {
+    if wired_limit_mb > 0 {
+        return (wired_limit_mb << 20).min(memsize);
     }
-    Hardware {
-        source: HardwareSource::Probed,
-        ram_total_bytes: memory.usable_total,
-        ram_available_bytes: memory.usable_available,
-        ram_physical_bytes: memory.physical_total,
-        cgroup_limit_bytes: memory.cgroup_limit,
-        unified,
-        cpu: memory.cpu,
-        gpus,
-        sources,
+    if memsize <= 36 * GIB {
+        memsize / 3 * 2
+    } else {
+        memsize / 4 * 3
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follows_apples_default_share_unless_raised() {
+        assert_eq!(gpu_share(16 * GIB, 0), 16 * GIB / 3 * 2);
+        assert_eq!(gpu_share(36 * GIB, 0), 24 * GIB);
+        assert_eq!(gpu_share(64 * GIB, 0), 48 * GIB);
+        assert_eq!(gpu_share(64 * GIB, 56 * 1024), 56 * GIB);
+        assert_eq!(
+            gpu_share(16 * GIB, 64 * 1024),
+            16 * GIB,
+            "never more than the machine has"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use sysinfo::Gpus;
 
-use super::{Gpu, SourceNote, Vendor};
+use crate::facts::hardware::{Gpu, SourceNote, Vendor};
 
 const SOURCE: &str = "sysinfo";
 /// The name of this source in the hardware notes (sysinfo's RAM reading has its own).

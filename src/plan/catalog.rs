@@ -1,14 +1,18 @@
 //! The model catalog (`models.toml`): which coding models exist, their sizes and the shapes the memory estimate
-//! needs. The built-in catalog is compiled in; `--catalog FILE` replaces it.
+//! needs. The built-in catalog is compiled in; `--catalog FILE` replaces it (read by `gather::catalog`). Pure:
+//! this file parses and checks text, and reads no file.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::facts::ollama::full_name;
+use crate::facts::runtime::RuntimeKind;
+
 /// The catalog that ships inside the binary.
-pub const BUILTIN: &str = include_str!("../models.toml");
+pub const BUILTIN: &str = include_str!("../../models.toml");
 /// The catalog format this program reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -113,18 +117,9 @@ impl CatalogError {
     }
 }
 
-/// Loads the catalog from `path`, or the built-in one.
-pub fn load(path: Option<&Path>) -> Result<Catalog, CatalogError> {
-    match path {
-        None => parse(BUILTIN, "models.toml (built-in)"),
-        Some(path) => {
-            let text = fs_err::read_to_string(path).map_err(|source| CatalogError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            parse(&text, &path.display().to_string())
-        }
-    }
+/// The catalog compiled into the binary.
+pub fn builtin() -> Result<Catalog, CatalogError> {
+    parse(BUILTIN, "models.toml (built-in)")
 }
 
 /// Parses and checks catalog text; models come back sorted best first.
@@ -148,36 +143,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
     }
     let mut seen = HashSet::new();
     for model in &file.models {
-        let invalid = |field: &'static str, message: &str| CatalogError::Invalid {
-            origin: origin.to_owned(),
-            id: model.id.clone(),
-            field,
-            message: message.to_owned(),
-        };
         if !seen.insert(model.id.clone()) {
-            return Err(invalid("id", "appears twice"));
+            return Err(invalid(origin, model, "id", "appears twice"));
         }
-        if model.ollama.is_none() && model.lmstudio.is_none() {
-            return Err(invalid(
-                "ollama",
-                "a model needs an `ollama` tag or an `lmstudio` key",
-            ));
-        }
-        if model.size_bytes == 0 {
-            return Err(invalid("size_bytes", "must be more than 0"));
-        }
-        if !(0.0..=100.0).contains(&model.score) {
-            return Err(invalid("score", "must be between 0 and 100"));
-        }
-        if model.context_trained < 4096 {
-            return Err(invalid("context_trained", "must be at least 4096 tokens"));
-        }
-        if model.kv.full_layers + model.kv.sliding_layers == 0 || model.kv.kv_heads == 0 {
-            return Err(invalid("kv", "needs attention layers and key/value heads"));
-        }
-        if model.kv.sliding_layers > 0 && model.kv.sliding_window == 0 {
-            return Err(invalid("kv", "sliding layers need a `sliding_window`"));
-        }
+        check(model, origin)?;
     }
     let mut models = file.models;
     models.sort_by(|a, b| {
@@ -191,6 +160,42 @@ pub fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
     })
 }
 
+fn invalid(origin: &str, model: &Model, field: &'static str, message: &str) -> CatalogError {
+    CatalogError::Invalid {
+        origin: origin.to_owned(),
+        id: model.id.clone(),
+        field,
+        message: message.to_owned(),
+    }
+}
+
+/// The numbers of one entry that the estimate cannot use.
+fn check(model: &Model, origin: &str) -> Result<(), CatalogError> {
+    let invalid = |field, message| Err(invalid(origin, model, field, message));
+    if model.ollama.is_none() && model.lmstudio.is_none() {
+        return invalid(
+            "ollama",
+            "a model needs an `ollama` tag or an `lmstudio` key",
+        );
+    }
+    if model.size_bytes == 0 {
+        return invalid("size_bytes", "must be more than 0");
+    }
+    if !(0.0..=100.0).contains(&model.score) {
+        return invalid("score", "must be between 0 and 100");
+    }
+    if model.context_trained < 4096 {
+        return invalid("context_trained", "must be at least 4096 tokens");
+    }
+    if model.kv.full_layers + model.kv.sliding_layers == 0 || model.kv.kv_heads == 0 {
+        return invalid("kv", "needs attention layers and key/value heads");
+    }
+    if model.kv.sliding_layers > 0 && model.kv.sliding_window == 0 {
+        return invalid("kv", "sliding layers need a `sliding_window`");
+    }
+    Ok(())
+}
+
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -198,14 +203,14 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// An Ollama name with its default tag made explicit: `glm-4.7-flash` is `glm-4.7-flash:latest`.
-#[must_use]
-pub fn ollama_full_name(name: &str) -> String {
-    let last = name.rsplit('/').next().unwrap_or(name);
-    if last.contains(':') {
-        name.to_owned()
-    } else {
-        format!("{name}:latest")
+impl Model {
+    /// The runtime's name for this model, when the runtime has it.
+    #[must_use]
+    pub fn name_on(&self, runtime: RuntimeKind) -> Option<&str> {
+        match runtime {
+            RuntimeKind::Ollama => self.ollama.as_deref(),
+            RuntimeKind::Lmstudio => self.lmstudio.as_deref(),
+        }
     }
 }
 
@@ -213,13 +218,13 @@ impl Catalog {
     /// A model by catalog id, Ollama tag or LM Studio key.
     #[must_use]
     pub fn find(&self, name: &str) -> Option<&Model> {
-        let full = ollama_full_name(name);
+        let full = full_name(name);
         self.models.iter().find(|model| {
             model.id == name
                 || model
                     .ollama
                     .as_deref()
-                    .is_some_and(|tag| ollama_full_name(tag) == full)
+                    .is_some_and(|tag| full_name(tag) == full)
                 || model.lmstudio.as_deref() == Some(name)
         })
     }
@@ -231,7 +236,7 @@ mod tests {
 
     #[test]
     fn the_built_in_catalog_is_valid_and_spans_small_to_large() {
-        let catalog = load(None).expect("the built-in catalog parses");
+        let catalog = builtin().expect("the built-in catalog parses");
         assert!(catalog.models.len() >= 8);
         assert!(
             catalog.models.iter().all(|m| m.tools),
@@ -262,7 +267,7 @@ mod tests {
 
     #[test]
     fn finds_models_by_id_tag_or_key() {
-        let catalog = load(None).expect("catalog");
+        let catalog = builtin().expect("catalog");
         assert_eq!(
             catalog.find("qwen3-coder:30b").map(|m| m.id.as_str()),
             Some("qwen3-coder-30b")

@@ -4,7 +4,7 @@ use std::io::ErrorKind;
 use std::process::Stdio;
 use std::time::Duration;
 
-use super::{Gpu, SourceNote, Vendor};
+use crate::facts::hardware::{Gpu, SourceNote, Vendor};
 
 const SOURCE: &str = "nvidia-smi";
 const QUERY: &str = "--query-gpu=index,name,memory.total,memory.used,memory.free,driver_version";

@@ -33,6 +33,10 @@ pub struct HostError {
 impl HostError {
     /// The next thing to try.
     #[must_use]
+    #[expect(
+        clippy::unused_self,
+        reason = "every error type answers `hint()` the same way"
+    )]
     pub fn hint(&self) -> &'static str {
         "give an address such as `127.0.0.1:11434`, `http://gpu-box:11434` or `https://example.com/ollama`"
     }

@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::catalog::{KvShape, Model};
-use crate::hardware::{Hardware, Vendor};
+use super::catalog::{KvShape, Model};
+use crate::facts::hardware::{Hardware, Vendor};
 use crate::size::human_bytes;
 
 const MIB: u64 = 1 << 20;
@@ -383,9 +383,9 @@ fn why_not(model: &Model, contexts: &[u64], budget: &Budget) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalog;
     use super::*;
-    use crate::catalog;
-    use crate::hardware::described::Described;
+    use crate::facts::described::Described;
 
     fn budget(ram: &str, gpus: &[&str], unified: bool) -> Budget {
         let gpus: Vec<String> = gpus.iter().map(|g| (*g).to_owned()).collect();
@@ -396,7 +396,7 @@ mod tests {
     }
 
     fn model(id: &str) -> Model {
-        catalog::load(None)
+        catalog::builtin()
             .expect("catalog")
             .models
             .into_iter()
@@ -466,8 +466,9 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::too_many_lines, reason = "one story, step by step")]
     fn chooses_the_best_model_that_runs_on_the_gpu_at_64k() {
-        let catalog = catalog::load(None).expect("catalog");
+        let catalog = catalog::builtin().expect("catalog");
         let models: Vec<&Model> = catalog.models.iter().collect();
 
         let choice =
@@ -542,7 +543,7 @@ mod tests {
 
     #[test]
     fn a_requested_context_is_the_only_one_tried() {
-        let catalog = catalog::load(None).expect("catalog");
+        let catalog = catalog::builtin().expect("catalog");
         let models: Vec<&Model> = catalog.models.iter().collect();
         let choice = choose(
             &models,

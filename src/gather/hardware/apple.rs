@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
+use crate::facts::hardware::{Gpu, SourceNote};
 #[cfg(target_os = "macos")]
-use super::Vendor;
-use super::{Gpu, SourceNote};
-
-const GIB: u64 = 1 << 30;
+use crate::facts::hardware::{Vendor, gpu_share};
 
 /// What `sysctl` said on a Mac.
 #[derive(Debug, Clone)]
@@ -14,20 +12,6 @@ pub struct AppleFacts {
     pub unified: bool,
     pub gpu: Option<Gpu>,
     pub note: SourceNote,
-}
-
-/// The part of unified memory Metal lets the GPU wire: about two thirds up to 36 GiB of RAM and three quarters
-/// above, unless the user raised `iogpu.wired_limit_mb` (0 means the default).
-#[must_use]
-pub fn gpu_share(memsize: u64, wired_limit_mb: u64) -> u64 {
-    if wired_limit_mb > 0 {
-        return (wired_limit_mb << 20).min(memsize);
-    }
-    if memsize <= 36 * GIB {
-        memsize / 3 * 2
-    } else {
-        memsize / 4 * 3
-    }
 }
 
 /// Probes a Mac; on other systems there is nothing to ask.
@@ -86,22 +70,4 @@ pub async fn probe(timeout: Duration) -> Option<AppleFacts> {
         }),
         note: SourceNote::found(SOURCE),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn follows_apples_default_share_unless_raised() {
-        assert_eq!(gpu_share(16 * GIB, 0), 16 * GIB / 3 * 2);
-        assert_eq!(gpu_share(36 * GIB, 0), 24 * GIB);
-        assert_eq!(gpu_share(64 * GIB, 0), 48 * GIB);
-        assert_eq!(gpu_share(64 * GIB, 56 * 1024), 56 * GIB);
-        assert_eq!(
-            gpu_share(16 * GIB, 64 * 1024),
-            16 * GIB,
-            "never more than the machine has"
-        );
-    }
 }

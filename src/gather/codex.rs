@@ -1,122 +1,92 @@
 //! Reading Codex's `config.toml` and profile files: the effective provider, model and context, and anything in
-//! them that Codex would refuse.
+//! them that Codex would refuse. Nothing here fails: what cannot be read becomes a warning.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
-use serde::Serialize;
 use toml_edit::{DocumentMut, Item};
 
-use super::{LOCAL_PROVIDERS, RESERVED_PROVIDERS};
-
-/// The file Codex reads its user configuration from.
-pub const CONFIG_FILE: &str = "config.toml";
-/// Profile files are `<name>.config.toml` next to it.
-pub const PROFILE_SUFFIX: &str = ".config.toml";
-/// The provider Codex uses when `model_provider` is not set.
-pub const DEFAULT_PROVIDER: &str = "openai";
-
-/// Something in the configuration that Codex will refuse or mishandle, and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Warning {
-    pub file: PathBuf,
-    pub message: String,
-    pub hint: String,
-}
-
-/// The keys of one configuration file that decide which model Codex talks to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Selection {
-    pub model_provider: Option<String>,
-    pub model: Option<String>,
-    pub model_context_window: Option<i64>,
-    pub model_auto_compact_token_limit: Option<i64>,
-    /// The custom provider's `base_url`, when `model_provider` names a `[model_providers.<id>]` table.
-    pub base_url: Option<String>,
-}
-
-/// One profile file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Profile {
-    pub name: String,
-    pub path: PathBuf,
-    #[serde(flatten)]
-    pub selection: Selection,
-    /// Why the file could not be read, if it could not.
-    pub error: Option<String>,
-}
-
-/// What Codex is set to, as far as its files say.
-#[expect(
-    clippy::struct_excessive_bools,
-    reason = "each flag is a separate fact in the status document"
-)]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CodexStatus {
-    pub home: PathBuf,
-    pub home_exists: bool,
-    pub config: PathBuf,
-    pub config_exists: bool,
-    /// The provider Codex will use: the configured one, or `openai`.
-    pub model_provider: String,
-    pub model_provider_is_default: bool,
-    pub model: Option<String>,
-    pub model_context_window: Option<i64>,
-    pub model_auto_compact_token_limit: Option<i64>,
-    pub base_url: Option<String>,
-    /// Whether the configuration could be parsed at all.
-    pub parsed: bool,
-    pub profiles: Vec<Profile>,
-    pub warnings: Vec<Warning>,
-}
+use crate::facts::codex::{
+    CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, LOCAL_PROVIDERS, PROFILE_SUFFIX, Profile,
+    RESERVED_PROVIDERS, Selection, Warning, is_loopback_url, is_profile_name,
+};
 
 /// Reads Codex's configuration in `home`. Nothing here fails: what cannot be read becomes a warning.
 #[must_use]
 pub fn read_status(home: &Path) -> CodexStatus {
     let config = home.join(CONFIG_FILE);
     let mut warnings = Vec::new();
-    let home_exists = home.is_dir();
-    let (selection, parsed, config_exists) = match fs_err::read_to_string(&config) {
-        Ok(text) => match parse(&config, &text) {
-            Ok(document) => {
-                warnings.extend(check(&config, &document, true));
-                (select(&document), true, true)
-            }
-            Err(warning) => {
-                warnings.push(warning);
-                (Selection::default(), false, true)
-            }
-        },
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            (Selection::default(), true, false)
-        }
-        Err(err) => {
-            warnings.push(Warning {
-                file: config.clone(),
-                message: format!("Cannot read `{}`: {}", config.display(), err.kind()),
-                hint: "check the file's permissions; Codex cannot read it either".to_owned(),
-            });
-            (Selection::default(), false, true)
-        }
-    };
+    let file = read_file(&config, true, &mut warnings);
     let profiles = read_profiles(home, &mut warnings);
-    let provider = selection.model_provider.clone();
-    if parsed && config_exists {
+    let selection = file.selection;
+    if file.parsed && file.exists {
         warnings.extend(check_selection(&config, &selection));
     }
     CodexStatus {
         home: home.to_path_buf(),
-        home_exists,
+        home_exists: home.is_dir(),
         config,
-        config_exists,
-        model_provider_is_default: provider.is_none(),
-        model_provider: provider.unwrap_or_else(|| DEFAULT_PROVIDER.to_owned()),
-        model: selection.model,
+        config_exists: file.exists,
+        model_provider_is_default: selection.model_provider.is_none(),
+        model_provider: selection
+            .model_provider
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PROVIDER.to_owned()),
+        model: selection.model.clone(),
         model_context_window: selection.model_context_window,
         model_auto_compact_token_limit: selection.model_auto_compact_token_limit,
-        base_url: selection.base_url,
-        parsed,
+        base_url: selection.base_url.clone(),
+        selection,
+        parsed: file.parsed,
         profiles,
         warnings,
+    }
+}
+
+/// What reading one configuration file gave.
+struct FileRead {
+    exists: bool,
+    parsed: bool,
+    selection: Selection,
+    /// Why it could not be read or parsed.
+    error: Option<String>,
+}
+
+/// Reads and checks one file; `is_main` marks config.toml, where a top-level `profile` is a problem.
+fn read_file(path: &Path, is_main: bool, warnings: &mut Vec<Warning>) -> FileRead {
+    let failed = |exists, error| FileRead {
+        exists,
+        parsed: !exists,
+        selection: Selection::default(),
+        error,
+    };
+    match fs_err::read_to_string(path) {
+        Ok(text) => match parse(path, &text) {
+            Ok(document) => {
+                warnings.extend(check(path, &document, is_main));
+                FileRead {
+                    exists: true,
+                    parsed: true,
+                    selection: select(&document),
+                    error: None,
+                }
+            }
+            Err(warning) => {
+                let message = warning.message.clone();
+                warnings.push(warning);
+                failed(true, Some(message))
+            }
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => failed(false, None),
+        Err(err) => {
+            let message = format!("Cannot read `{}`: {}", path.display(), err.kind());
+            warnings.push(Warning {
+                file: path.to_path_buf(),
+                message: message.clone(),
+                hint: "check the file's permissions; Codex cannot read it either".to_owned(),
+            });
+            failed(true, Some(message))
+        }
     }
 }
 
@@ -165,6 +135,7 @@ fn select(document: &DocumentMut) -> Selection {
         model_context_window: integer(document.get("model_context_window")),
         model_auto_compact_token_limit: integer(document.get("model_auto_compact_token_limit")),
         base_url,
+        values: values(document),
     }
 }
 
@@ -264,22 +235,6 @@ fn check_selection(path: &Path, selection: &Selection) -> Vec<Warning> {
     warnings
 }
 
-/// Whether a provider's `base_url` points at this machine.
-#[must_use]
-pub fn is_loopback_url(url: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(url) else {
-        return false;
-    };
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Lists `<name>.config.toml` files, reading each one's selection.
 fn read_profiles(home: &Path, warnings: &mut Vec<Warning>) -> Vec<Profile> {
     let Ok(entries) = fs_err::read_dir(home) else {
@@ -290,32 +245,15 @@ fn read_profiles(home: &Path, warnings: &mut Vec<Warning>) -> Vec<Profile> {
         .filter_map(|entry| {
             let file_name = entry.file_name().into_string().ok()?;
             let name = file_name.strip_suffix(PROFILE_SUFFIX)?;
-            let valid = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            valid.then(|| (name.to_owned(), entry.path()))
+            is_profile_name(name).then(|| (name.to_owned(), entry.path()))
         })
         .map(|(name, path)| {
-            let (selection, error) = match fs_err::read_to_string(&path) {
-                Ok(text) => match parse(&path, &text) {
-                    Ok(document) => {
-                        warnings.extend(check(&path, &document, false));
-                        (select(&document), None)
-                    }
-                    Err(warning) => {
-                        let message = warning.message.clone();
-                        warnings.push(warning);
-                        (Selection::default(), Some(message))
-                    }
-                },
-                Err(err) => (Selection::default(), Some(err.to_string())),
-            };
+            let file = read_file(&path, false, warnings);
             Profile {
                 name,
                 path,
-                selection,
-                error,
+                selection: file.selection,
+                error: file.error,
             }
         })
         .collect();
@@ -323,18 +261,32 @@ fn read_profiles(home: &Path, warnings: &mut Vec<Warning>) -> Vec<Profile> {
     profiles
 }
 
+/// Every value of a document by dotted key, as TOML text without comments or spacing.
+fn values(document: &DocumentMut) -> BTreeMap<String, String> {
+    fn walk(prefix: &str, table: &dyn toml_edit::TableLike, out: &mut BTreeMap<String, String>) {
+        for (key, item) in table.iter() {
+            let dotted = if prefix.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            if let Some(child) = item.as_table_like() {
+                walk(&dotted, child, out);
+            } else if let Some(value) = item.as_value() {
+                let mut bare = value.clone();
+                bare.decor_mut().clear();
+                out.insert(dotted, bare.to_string().trim().to_owned());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk("", document.as_table(), &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn knows_loopback_addresses() {
-        assert!(is_loopback_url("http://localhost:11434/v1"));
-        assert!(is_loopback_url("http://127.0.0.2:1/v1"));
-        assert!(is_loopback_url("http://[::1]:1234/v1"));
-        assert!(!is_loopback_url("http://gpu-box:11434/v1"));
-        assert!(!is_loopback_url("not a url"));
-    }
 
     #[test]
     fn reports_the_place_of_a_syntax_error() {

@@ -2,7 +2,7 @@
 
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
-use super::{Cpu, SourceNote};
+use crate::facts::hardware::{Cpu, SourceNote};
 
 /// RAM as the runtime will see it.
 #[derive(Debug, Clone)]

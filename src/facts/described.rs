@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use super::{Gpu, Hardware, HardwareSource, SourceNote, Vendor, apple};
+use super::hardware::{Gpu, Hardware, HardwareSource, SourceNote, Vendor, gpu_share};
 use crate::size::{SizeError, parse_size};
 
 /// A machine as the user described it.
@@ -100,7 +100,7 @@ impl Described {
             })
             .collect();
         if self.unified {
-            let share = apple::gpu_share(self.ram, 0);
+            let share = gpu_share(self.ram, 0);
             gpus.push(Gpu {
                 vendor: Vendor::Apple,
                 name: "Apple Silicon GPU (described, unified memory)".to_owned(),

@@ -1,17 +1,21 @@
-//! The init plan, a pure function of the facts (hardware, runtimes, Codex), the catalog and the options: which
-//! runtime, model and context, which provider id, and the steps to carry out. Nothing here does I/O.
+//! The init plan, a pure function of the facts (hardware, runtimes), the catalog and the options: which runtime,
+//! model and context, which provider id, and the steps to carry out. Nothing here does I/O or prints.
 
-use serde::Serialize;
+pub mod catalog;
+mod choose;
+pub mod fit;
+pub mod provider;
+pub mod steps;
+
 use thiserror::Error;
 
-use crate::catalog::{Catalog, KvShape, Model, ollama_full_name};
-use crate::fit::{self, Budget, Estimate, Fit, PassedOver};
-use crate::hardware::Hardware;
-use crate::runtime::{InstalledModel, RuntimeKind, RuntimeStatus, ollama};
-use crate::size::human_bytes;
-
-/// The first Ollama with `/v1/responses`, which Codex speaks.
-pub const RESPONSES_API: (u64, u64, u64) = (0, 13, 4);
+use crate::facts::hardware::Hardware;
+use crate::facts::ollama::{RESPONSES_API, default_context, version_at_least};
+use crate::facts::runtime::{ContextControl, RuntimeKind, RuntimeStatus};
+use catalog::{Catalog, Model};
+use fit::{Budget, Estimate, Fit, PassedOver};
+pub use provider::{Provider, variant_name};
+use steps::Step;
 
 /// What the user asked of `init`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,7 +31,7 @@ pub struct InitOptions {
 
 /// The facts a plan is made from.
 #[derive(Debug, Clone)]
-pub struct Facts<'a> {
+pub struct Inputs<'a> {
     pub hardware: &'a Hardware,
     pub runtimes: &'a [RuntimeStatus],
     /// `CODEX_OSS_BASE_URL`, when the user has moved Codex's built-in local providers with it.
@@ -36,40 +40,17 @@ pub struct Facts<'a> {
     pub lmstudio_token: bool,
 }
 
-/// How Codex reaches the runtime.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Provider {
-    /// `ollama`, `lmstudio`, or a custom id such as `codex-local-ollama`.
-    pub id: String,
-    /// For a custom provider: the `base_url` written to `[model_providers.<id>]`.
-    pub base_url: Option<String>,
-    /// For a custom provider: the environment variable Codex reads a bearer token from.
-    pub env_key: Option<String>,
-}
-
-/// One step of the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Step {
-    pub name: &'static str,
-    /// `planned`, `skipped`, `done` or `failed`.
-    pub status: &'static str,
-    pub detail: String,
-}
-
 /// What init will do.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// The chosen model's catalog entry, for estimates at other contexts.
-    #[serde(skip)]
     pub entry: Model,
     /// The memory the plan was made for.
-    #[serde(skip)]
     pub memory: Budget,
     pub runtime: RuntimeKind,
     pub url: String,
     /// The runtime was not running when planned (only in a dry run).
     pub runtime_running: bool,
-    pub server_version: Option<String>,
     pub catalog_id: Option<String>,
     pub display_name: String,
     /// The model as the runtime names it, e.g. `qwen3-coder:30b`.
@@ -92,13 +73,19 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+impl Plan {
+    /// Whether a context the runtime gives by itself can stay: see [`needs_num_ctx`].
+    #[must_use]
+    pub fn accepts_context(&self, served: u64) -> bool {
+        !needs_num_ctx(&self.entry, served, &self.estimate, &self.memory)
+    }
+}
+
 /// Why no plan can be made.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PlanError {
-    #[error(
-        "No model runtime is running: neither Ollama at `{ollama}` nor LM Studio at `{lmstudio}` answers"
-    )]
-    NoRuntime { ollama: String, lmstudio: String },
+    #[error("No model runtime is running: neither {places} answers")]
+    NoRuntime { places: String },
     #[error("{name} is not running at `{url}`: {error}")]
     RuntimeDown {
         name: &'static str,
@@ -143,11 +130,13 @@ impl PlanError {
     #[must_use]
     pub fn hint(&self) -> String {
         match self {
-            Self::NoRuntime { .. } => format!(
-                "{}; or {}. `codex-local init --dry-run` shows the plan without a runtime",
-                RuntimeKind::Ollama.start_hint(),
-                RuntimeKind::Lmstudio.start_hint()
-            ),
+            Self::NoRuntime { .. } => {
+                let starts: Vec<&str> = RuntimeKind::ALL.iter().map(|kind| kind.start_hint()).collect();
+                format!(
+                    "{}. `codex-local init --dry-run` shows the plan without a runtime",
+                    starts.join("; or ")
+                )
+            }
             Self::RuntimeDown { hint, .. } => hint.clone(),
             Self::UnknownModel(_) | Self::NotOnRuntime { .. } | Self::NoTools { .. } => {
                 "`codex-local models` lists the catalog; pass a catalog id, an Ollama tag or an LM Studio key".to_owned()
@@ -170,322 +159,6 @@ impl PlanError {
             }
         }
     }
-}
-
-/// The reserved provider applies where Codex's built-in points: the runtime's default local address, or the
-/// address `CODEX_OSS_BASE_URL` moves it to. LM Studio with authentication on needs a custom provider, since the
-/// built-in one sends no token.
-#[must_use]
-pub fn provider_for(
-    runtime: RuntimeKind,
-    url: &str,
-    oss_base_url: Option<&str>,
-    token: bool,
-) -> Provider {
-    let api = format!("{}v1", ensure_slash(url));
-    let needs_token = token && runtime == RuntimeKind::Lmstudio;
-    let default_port = match runtime {
-        RuntimeKind::Ollama => 11434,
-        RuntimeKind::Lmstudio => 1234,
-    };
-    let at_default = reqwest::Url::parse(url).is_ok_and(|u| {
-        matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
-            && u.port_or_known_default() == Some(default_port)
-            && u.path() == "/"
-    });
-    let moved_here = oss_base_url.is_some_and(|oss| oss.trim_end_matches('/') == api);
-    if (at_default || moved_here) && !needs_token {
-        Provider {
-            id: runtime.id().to_owned(),
-            base_url: None,
-            env_key: None,
-        }
-    } else {
-        Provider {
-            id: format!("codex-local-{}", runtime.id()),
-            base_url: Some(api),
-            env_key: needs_token.then(|| crate::settings::env_vars::LM_API_TOKEN.to_owned()),
-        }
-    }
-}
-
-fn ensure_slash(url: &str) -> String {
-    if url.ends_with('/') {
-        url.to_owned()
-    } else {
-        format!("{url}/")
-    }
-}
-
-/// The predictable name of an Ollama variant that carries a context: `qwen3-coder:30b` at 64k is
-/// `qwen3-coder:30b-ctx64k`, `glm-4.7-flash` is `glm-4.7-flash:ctx64k`.
-#[must_use]
-pub fn variant_name(base: &str, context: u64) -> String {
-    let suffix = format!("ctx{}", fit::context_label(context).replace(" tokens", ""));
-    let last = base.rsplit('/').next().unwrap_or(base);
-    if last.contains(':') && !base.ends_with(":latest") {
-        format!("{base}-{suffix}")
-    } else {
-        format!("{}:{suffix}", base.trim_end_matches(":latest"))
-    }
-}
-
-/// A catalog-like entry for an installed model that the catalog does not know: a cautious guess of its KV cache
-/// (8 KB per token per billion parameters), from the size and parameter count the runtime reports.
-#[must_use]
-pub fn uncatalogued(installed: &InstalledModel) -> Model {
-    let size = installed.size_bytes.unwrap_or(0);
-    let params_b = installed
-        .parameter_size
-        .as_deref()
-        .and_then(|p| p.trim_end_matches(['B', 'b']).parse::<f64>().ok())
-        .unwrap_or_else(|| {
-            #[expect(clippy::cast_precision_loss, reason = "a rough parameter count")]
-            let guess = size as f64 / 0.58e9;
-            guess
-        });
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "a positive, small byte count"
-    )]
-    let per_token = (8000.0 * params_b).max(1.0) as u64;
-    Model {
-        id: installed.name.clone(),
-        name: installed.name.clone(),
-        ollama: Some(installed.name.clone()),
-        lmstudio: Some(installed.name.clone()),
-        size_bytes: size,
-        size_exact: true,
-        params_total_b: params_b,
-        params_active_b: params_b,
-        context_trained: installed.context_length.unwrap_or(131_072),
-        tools: installed
-            .capabilities
-            .as_ref()
-            .is_none_or(|caps| caps.iter().any(|c| c == "tools")),
-        thinking: false,
-        score: 0.0,
-        score_benchmark: "not in the catalog".to_owned(),
-        score_source: String::new(),
-        license: String::new(),
-        notes: Some("not in the catalog: memory is a rough estimate".to_owned()),
-        kv: KvShape {
-            full_layers: 1,
-            kv_heads: 1,
-            key_length: per_token.div_ceil(4),
-            value_length: per_token.div_ceil(4),
-            sliding_layers: 0,
-            sliding_window: 0,
-            state_bytes: 0,
-        },
-    }
-}
-
-/// The runtime's name for a catalog model.
-#[must_use]
-pub fn runtime_name(model: &Model, runtime: RuntimeKind) -> Option<&str> {
-    match runtime {
-        RuntimeKind::Ollama => model.ollama.as_deref(),
-        RuntimeKind::Lmstudio => model.lmstudio.as_deref(),
-    }
-}
-
-/// Whether the runtime has `name` installed (Ollama's `:latest` made explicit).
-#[must_use]
-pub fn is_installed(status: &RuntimeStatus, name: &str) -> bool {
-    let full = ollama_full_name(name);
-    status
-        .models
-        .iter()
-        .any(|m| m.name == name || ollama_full_name(&m.name) == full)
-}
-
-fn pick_runtime<'r>(
-    facts: &Facts<'r>,
-    catalog: &Catalog,
-    options: &InitOptions,
-    budget: &Budget,
-) -> Result<&'r RuntimeStatus, PlanError> {
-    let find = |kind| facts.runtimes.iter().find(|r| r.name == kind);
-    if let Some(kind) = options.runtime {
-        let status = find(kind).ok_or(PlanError::NoRuntime {
-            ollama: String::new(),
-            lmstudio: String::new(),
-        })?;
-        if !status.running && !options.dry_run {
-            return Err(PlanError::RuntimeDown {
-                name: kind.display_name(),
-                url: status.url.clone(),
-                error: status.error.clone().unwrap_or_default(),
-                hint: status
-                    .hint
-                    .clone()
-                    .unwrap_or_else(|| kind.start_hint().to_owned()),
-            });
-        }
-        return Ok(status);
-    }
-    let running: Vec<&RuntimeStatus> = facts.runtimes.iter().filter(|r| r.running).collect();
-    match running.as_slice() {
-        [] if options.dry_run => find(RuntimeKind::Ollama).ok_or(PlanError::NoRuntime {
-            ollama: String::new(),
-            lmstudio: String::new(),
-        }),
-        [] => Err(PlanError::NoRuntime {
-            ollama: find(RuntimeKind::Ollama)
-                .map(|r| r.url.clone())
-                .unwrap_or_default(),
-            lmstudio: find(RuntimeKind::Lmstudio)
-                .map(|r| r.url.clone())
-                .unwrap_or_default(),
-        }),
-        [one] => Ok(one),
-        several => {
-            // Both run: prefer the one that already holds a catalog model that fits on the GPU.
-            let holds_fitting = |status: &RuntimeStatus| {
-                catalog.models.iter().any(|model| {
-                    runtime_name(model, status.name).is_some_and(|name| is_installed(status, name))
-                        && fit::contexts(options.context).iter().any(|&ctx| {
-                            model.context_trained >= ctx
-                                && fit::estimate(model, ctx, budget).fit == Fit::Gpu
-                        })
-                })
-            };
-            Ok(several
-                .iter()
-                .copied()
-                .find(|status| holds_fitting(status))
-                .or_else(|| {
-                    several
-                        .iter()
-                        .copied()
-                        .find(|s| s.name == RuntimeKind::Ollama)
-                })
-                .unwrap_or(several[0]))
-        }
-    }
-}
-
-/// The models to choose from: the one named with `--model` (from the catalog, or an installed model the catalog
-/// does not know, kept in `owned`), or every catalog model the runtime can pull (installed ones when offline).
-fn candidates<'a>(
-    catalog: &'a Catalog,
-    status: &RuntimeStatus,
-    options: &InitOptions,
-    owned: &'a mut Option<Model>,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<&'a Model>, PlanError> {
-    let runtime = status.name;
-    let Some(name) = &options.model else {
-        let mut models: Vec<&Model> = catalog
-            .models
-            .iter()
-            .filter(|m| m.tools && runtime_name(m, runtime).is_some())
-            .collect();
-        if options.offline {
-            models.retain(|m| {
-                runtime_name(m, runtime).is_some_and(|name| is_installed(status, name))
-            });
-            if models.is_empty() {
-                return Err(PlanError::NothingInstalled);
-            }
-        }
-        return Ok(models);
-    };
-    let model: &Model = if let Some(model) = catalog.find(name) {
-        model
-    } else {
-        let installed = status
-            .models
-            .iter()
-            .find(|m| m.name == *name || ollama_full_name(&m.name) == ollama_full_name(name))
-            .ok_or_else(|| PlanError::UnknownModel(name.clone()))?;
-        warnings.push(format!(
-            "`{name}` is not in the catalog: its memory need is a rough estimate and its tool calling untested"
-        ));
-        owned.insert(uncatalogued(installed))
-    };
-    if runtime_name(model, runtime).is_none() {
-        return Err(PlanError::NotOnRuntime {
-            model: model.id.clone(),
-            runtime: runtime.display_name(),
-        });
-    }
-    if !model.tools {
-        return Err(PlanError::NoTools {
-            model: model.id.clone(),
-        });
-    }
-    Ok(vec![model])
-}
-
-/// The steps of a plan, each `planned` or `skipped`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the plan's pieces, computed once in `make`"
-)]
-fn steps(
-    options: &InitOptions,
-    runtime: RuntimeKind,
-    base_model: &str,
-    installed: bool,
-    size: u64,
-    written_model: &str,
-    context: u64,
-    default_context: Option<u64>,
-    provider: &Provider,
-) -> Vec<Step> {
-    let needs_variant = written_model != base_model;
-    let steps = vec![
-        Step {
-            name: "pull",
-            status: if installed { "skipped" } else { "planned" },
-            detail: if installed {
-                format!("`{base_model}` is already installed")
-            } else if options.offline {
-                format!("`{base_model}` must be installed first")
-            } else {
-                format!("download `{base_model}` ({})", human_bytes(size))
-            },
-        },
-        Step {
-            name: "context",
-            status: "planned",
-            detail: match runtime {
-                RuntimeKind::Ollama if needs_variant => format!(
-                    "Ollama would serve {} tokens by default: create `{written_model}` with num_ctx {context}",
-                    default_context.unwrap_or(0)
-                ),
-                RuntimeKind::Ollama => format!("check that Ollama serves `{base_model}` with {context} tokens"),
-                RuntimeKind::Lmstudio => format!("load `{base_model}` with a {context}-token context"),
-            },
-        },
-        Step {
-            name: "load",
-            status: "planned",
-            detail: "load the model and read the context and GPU share it really gets".to_owned(),
-        },
-        Step {
-            name: "configure",
-            status: "planned",
-            detail: if options.profile_only {
-                format!("write the `{}` profile, leave Codex's default alone", options.profile)
-            } else {
-                format!("point Codex at `{written_model}` through provider `{}`, and write the `{}` profile", provider.id, options.profile)
-            },
-        },
-        Step {
-            name: "verify",
-            status: "planned",
-            detail: "send one request the way Codex does and check that the model answers and calls a tool".to_owned(),
-        },
-    ];
-    // LM Studio's load is the context step itself.
-    steps
-        .into_iter()
-        .filter(|step| !(runtime == RuntimeKind::Lmstudio && step.name == "load"))
-        .collect()
 }
 
 fn no_fit_error(no_fit: fit::NoFit, options: &InitOptions) -> PlanError {
@@ -557,7 +230,7 @@ fn runtime_checks(
     if let Some(version) = status
         .version
         .as_deref()
-        .filter(|v| runtime == RuntimeKind::Ollama && !ollama::version_at_least(v, RESPONSES_API))
+        .filter(|v| runtime == RuntimeKind::Ollama && !version_at_least(v, RESPONSES_API))
     {
         let error = PlanError::TooOld {
             version: version.to_owned(),
@@ -572,90 +245,118 @@ fn runtime_checks(
     Ok(warnings)
 }
 
-/// Makes the plan.
-pub fn make(
-    facts: &Facts<'_>,
+/// The model chosen, before the runtime-specific parts are added.
+struct Chosen<'a> {
+    status: &'a RuntimeStatus,
+    model: Model,
+    estimate: Estimate,
+    passed_over: Vec<PassedOver>,
+    warnings: Vec<String>,
+}
+
+/// Picks the runtime and the best model that fits.
+fn choose<'r>(
+    inputs: &Inputs<'r>,
     catalog: &Catalog,
     options: &InitOptions,
-) -> Result<Plan, PlanError> {
-    let budget = Budget::from_hardware(facts.hardware);
-    let status = pick_runtime(facts, catalog, options, &budget)?;
-    let runtime = status.name;
+    budget: &Budget,
+) -> Result<Chosen<'r>, PlanError> {
+    let status = choose::pick_runtime(inputs, catalog, options, budget)?;
     let mut warnings = Vec::new();
-
     let mut owned = None;
-    let candidates = candidates(catalog, status, options, &mut owned, &mut warnings)?;
-    let choice = fit::choose(&candidates, &budget, options.context)
+    let candidates = choose::candidates(catalog, status, options, &mut owned, &mut warnings)?;
+    let choice = fit::choose(&candidates, budget, options.context)
         .map_err(|no_fit| no_fit_error(no_fit, options))?;
-    let model = choice.model;
-    let estimate = choice.estimate.clone();
-    let context = estimate.context_length;
-    let base_model = runtime_name(model, runtime).unwrap_or(&model.id).to_owned();
-    let installed = is_installed(status, &base_model);
-    warnings.extend(runtime_checks(status, options, &base_model, installed)?);
-    warnings.extend(fit_warnings(options, &estimate, &base_model));
-    let total_vram = facts.hardware.total_vram();
-    let default_context = match runtime {
-        RuntimeKind::Ollama => Some(ollama::default_context(
-            status.version.as_deref().unwrap_or(""),
-            total_vram,
-            Some(model.context_trained),
-        )),
-        RuntimeKind::Lmstudio => None,
-    };
-    let needs_variant = runtime == RuntimeKind::Ollama
-        && default_context.is_some_and(|d| needs_num_ctx(model, d, &estimate, &budget));
-    let written_model = if needs_variant {
-        variant_name(&base_model, context)
-    } else {
-        base_model.clone()
-    };
-    let provider = provider_for(
-        runtime,
-        &status.url,
-        facts.oss_base_url,
-        facts.lmstudio_token,
-    );
+    Ok(Chosen {
+        status,
+        model: choice.model.clone(),
+        estimate: choice.estimate,
+        passed_over: choice.passed_over,
+        warnings,
+    })
+}
 
-    let why = if options.model.is_some() {
-        format!("asked for with --model; {}", estimate.explain(&budget))
+/// Why this model: asked for, or the best that runs here.
+fn why(model: &Model, estimate: &Estimate, budget: &Budget, options: &InitOptions) -> String {
+    if options.model.is_some() {
+        format!("asked for with --model; {}", estimate.explain(budget))
     } else {
         format!(
             "the best-scoring catalog model that runs here ({} on {}); {}",
             model.score,
             model.score_benchmark,
-            estimate.explain(&budget)
+            estimate.explain(budget)
         )
-    };
-
-    let steps = steps(
-        options,
-        runtime,
-        &base_model,
-        installed,
-        model.size_bytes,
-        &written_model,
-        context,
-        default_context,
-        &provider,
-    );
-    if !status.running {
-        warnings.push(format!(
-            "{} is not running at `{}`: this plan assumes nothing is installed",
-            runtime.display_name(),
-            status.url
-        ));
     }
+}
 
-    Ok(Plan {
-        entry: model.clone(),
-        memory: budget.clone(),
+/// The context the runtime would give the model by itself, where it decides one (Ollama), and the name Codex
+/// uses: the model, or a variant that carries the planned context when the default will not do.
+fn served_by_default(
+    status: &RuntimeStatus,
+    model: &Model,
+    base_model: &str,
+    estimate: &Estimate,
+    budget: &Budget,
+    total_vram: u64,
+) -> (Option<u64>, String) {
+    match status.name.info().context {
+        ContextControl::ModelVariant => {
+            let default = default_context(
+                status.version.as_deref().unwrap_or(""),
+                total_vram,
+                Some(model.context_trained),
+            );
+            let name = if needs_num_ctx(model, default, estimate, budget) {
+                variant_name(base_model, estimate.context_length)
+            } else {
+                base_model.to_owned()
+            };
+            (Some(default), name)
+        }
+        ContextControl::LoadParameter => (None, base_model.to_owned()),
+    }
+}
+
+/// Makes the plan.
+pub fn make(
+    inputs: &Inputs<'_>,
+    catalog: &Catalog,
+    options: &InitOptions,
+) -> Result<Plan, PlanError> {
+    let budget = Budget::from_hardware(inputs.hardware);
+    let Chosen {
+        status,
+        model,
+        estimate,
+        passed_over,
+        mut warnings,
+    } = choose(inputs, catalog, options, &budget)?;
+    let runtime = status.name;
+    let context = estimate.context_length;
+    let base_model = model.name_on(runtime).unwrap_or(&model.id).to_owned();
+    let installed = status.has(&base_model);
+    warnings.extend(runtime_checks(status, options, &base_model, installed)?);
+    warnings.extend(fit_warnings(options, &estimate, &base_model));
+    let (default_context, written_model) = served_by_default(
+        status,
+        &model,
+        &base_model,
+        &estimate,
+        &budget,
+        inputs.hardware.total_vram(),
+    );
+    let needs_variant = written_model != base_model;
+    warnings.extend(not_running_warning(status));
+    let mut plan = Plan {
+        why: why(&model, &estimate, &budget, options),
+        catalog_id: catalog.find(&model.id).map(|m| m.id.clone()),
+        display_name: model.name.clone(),
+        budget: budget.describe(),
+        memory: budget,
         runtime,
         url: status.url.clone(),
         runtime_running: status.running,
-        server_version: status.version.clone(),
-        catalog_id: catalog.find(&model.id).map(|m| m.id.clone()),
-        display_name: model.name.clone(),
         base_model,
         model: written_model,
         installed,
@@ -663,22 +364,41 @@ pub fn make(
         fit: estimate.fit,
         need_bytes: estimate.need_bytes,
         estimate,
-        budget: budget.describe(),
         default_context,
         needs_variant,
-        provider,
-        why,
-        passed_over: choice.passed_over,
-        steps,
+        provider: provider::provider_for(
+            runtime,
+            &status.url,
+            inputs.oss_base_url,
+            inputs.lmstudio_token,
+        ),
+        passed_over,
+        steps: Vec::new(),
         warnings,
+        entry: model,
+    };
+    plan.steps = steps::planned(&plan, options);
+    Ok(plan)
+}
+
+/// A dry run plans for a runtime that is not running; say what that assumes.
+fn not_running_warning(status: &RuntimeStatus) -> Option<String> {
+    (!status.running).then(|| {
+        format!(
+            "{} is not running at `{}`: this plan assumes nothing is installed",
+            status.name.display_name(),
+            status.url
+        )
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::catalog;
+    use super::provider::provider_for;
     use super::*;
-    use crate::catalog;
-    use crate::hardware::described::Described;
+    use crate::facts::described::Described;
+    use crate::facts::runtime::InstalledModel;
 
     fn hardware(ram: &str, gpus: &[&str]) -> Hardware {
         let gpus: Vec<String> = gpus.iter().map(|g| (*g).to_owned()).collect();
@@ -725,7 +445,7 @@ mod tests {
         options: &InitOptions,
     ) -> Result<Plan, PlanError> {
         make(
-            &Facts {
+            &Inputs {
                 hardware,
                 runtimes,
                 oss_base_url: None,
@@ -745,7 +465,7 @@ mod tests {
 
     #[test]
     fn plans_the_best_gpu_model_with_a_context_variant() {
-        let catalog = catalog::load(None).expect("catalog");
+        let catalog = catalog::builtin().expect("catalog");
         let hw = hardware("64GiB", &["24GiB"]);
         let runtimes = [
             runtime(RuntimeKind::Ollama, true, &[]),
@@ -776,7 +496,7 @@ mod tests {
 
     #[test]
     fn skips_the_pull_of_an_installed_model_and_prefers_the_runtime_that_has_it() {
-        let catalog = catalog::load(None).expect("catalog");
+        let catalog = catalog::builtin().expect("catalog");
         let hw = hardware("64GiB", &["24GiB"]);
         let runtimes = [
             runtime(RuntimeKind::Ollama, true, &[]),
@@ -798,13 +518,13 @@ mod tests {
 
     #[test]
     fn refuses_without_a_runtime_but_plans_a_dry_run() {
-        let catalog = catalog::load(None).expect("catalog");
+        let catalog = catalog::builtin().expect("catalog");
         let hw = hardware("64GiB", &["24GiB"]);
         let runtimes = [
             runtime(RuntimeKind::Ollama, false, &[]),
             runtime(RuntimeKind::Lmstudio, false, &[]),
         ];
-        let facts = Facts {
+        let facts = Inputs {
             hardware: &hw,
             runtimes: &runtimes,
             oss_base_url: None,
@@ -827,8 +547,9 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::too_many_lines, reason = "one story, step by step")]
     fn honours_model_context_and_offline_options() {
-        let catalog = catalog::load(None).expect("catalog");
+        let catalog = catalog::builtin().expect("catalog");
         let hw = hardware("64GiB", &["40GiB"]);
         let runtimes = [runtime(
             RuntimeKind::Ollama,
@@ -838,7 +559,7 @@ mod tests {
                 ("mine:8b", 5_000_000_000),
             ],
         )];
-        let facts = Facts {
+        let facts = Inputs {
             hardware: &hw,
             runtimes: &runtimes,
             oss_base_url: None,

@@ -1,0 +1,282 @@
+//! `codex-local init`: gather the facts, plan, then pull, make the runtime serve the context, configure Codex and
+//! verify, each through `steps`; print the report.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::Ctx;
+use crate::cli::{InitArgs, RuntimeArg};
+use crate::codex::setup::Target;
+use crate::facts::codex::{INSTALL_COMMAND, PROFILE_SUFFIX};
+use crate::facts::runtime::RuntimeKind;
+use crate::facts::{Facts, Want};
+use crate::gather;
+use crate::plan::{self, InitOptions, Inputs, Plan};
+use crate::report::{Printer, Style};
+use crate::runtime;
+use crate::size::human_bytes;
+use crate::steps::{self, CodexReport, InitReport, Paths};
+use crate::text::display_path;
+
+/// Runs `init`.
+pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
+    let settings = &ctx.settings;
+    let printer = ctx.printer;
+    let catalog = gather::catalog(settings)?;
+    let want = Want {
+        codex: false,
+        repo: false,
+        ..Want::ALL
+    };
+    let facts = gather::gather(settings, want).await;
+    let hardware = facts.hardware()?;
+    let plan = plan::make(
+        &Inputs {
+            hardware,
+            runtimes: &facts.runtimes,
+            oss_base_url: settings.codex_oss_base_url.as_deref(),
+            lmstudio_token: settings.lm_api_token.is_some(),
+        },
+        &catalog,
+        &options(args),
+    )?;
+    let paths = Paths::new(&settings.codex_home, &args.profile, args.profile_only);
+    let mut report = InitReport::new(&plan, args.dry_run, codex_report(&plan, &paths, &facts));
+    if args.dry_run {
+        printer.result(&report, |style| render_plan(&plan, &report, style))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    announce(&plan, &report, printer);
+    carry_out(args, ctx, &plan, &facts, &paths, &mut report).await?;
+    let home_dir = settings.home_dir.as_deref();
+    printer.result(&report, |style| render_done(&report, home_dir, style))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The steps, in order: checks first (nothing changes before they pass), then fetch, serve, configure, verify.
+async fn carry_out(
+    args: &InitArgs,
+    ctx: &Ctx<'_>,
+    plan: &Plan,
+    facts: &Facts,
+    paths: &Paths,
+    report: &mut InitReport,
+) -> anyhow::Result<()> {
+    let (settings, printer) = (&ctx.settings, ctx.printer);
+    let preflight = steps::preflight(plan, paths, args.yes, printer)?;
+    warn_about_codex(report, printer);
+    let hardware = facts.hardware()?;
+    let runtime = runtime::for_status(facts.runtime(plan.runtime)?, settings);
+    steps::fetch(plan, runtime.as_ref(), printer, report).await?;
+    let has_gpu = !hardware.gpus.is_empty();
+    let serving = steps::serve(
+        plan,
+        runtime.as_ref(),
+        hardware.total_vram(),
+        has_gpu,
+        printer,
+        report,
+    )
+    .await?;
+    let target = Target {
+        provider: plan.provider.id.clone(),
+        base_url: plan.provider.base_url.clone(),
+        env_key: plan.provider.env_key.clone(),
+        provider_name: format!("{} (codex-local)", plan.runtime.display_name()),
+        model: report.model.clone(),
+        context: serving.context,
+    };
+    let changed = steps::configure(preflight, &target, args.offline, paths, report)?;
+    let home_dir = settings.home_dir.as_deref();
+    steps::report_configured(&changed, &target, home_dir, printer, report);
+    steps::verify(runtime.as_ref(), settings.verify_timeout, printer, report).await
+}
+
+fn options(args: &InitArgs) -> InitOptions {
+    InitOptions {
+        runtime: args.runtime.map(|r| match r {
+            RuntimeArg::Ollama => RuntimeKind::Ollama,
+            RuntimeArg::Lmstudio => RuntimeKind::Lmstudio,
+        }),
+        model: args.model.clone(),
+        context: args.context,
+        profile: args.profile.clone(),
+        profile_only: args.profile_only,
+        offline: args.offline,
+        dry_run: args.dry_run,
+    }
+}
+
+fn codex_report(plan: &Plan, paths: &Paths, facts: &Facts) -> CodexReport {
+    CodexReport {
+        config: paths.config.clone(),
+        profile: paths.profile.clone(),
+        provider: plan.provider.id.clone(),
+        default_changed: false,
+        backup: None,
+        profile_backup: None,
+        binary: facts.program.clone(),
+    }
+}
+
+/// The plan's warnings and the choice, in one line, before the steps run.
+fn announce(plan: &Plan, report: &InitReport, printer: &Printer) {
+    for warning in &plan.warnings {
+        printer.warn(warning);
+    }
+    printer.info(&format!(
+        "{} {} on {} ({}): {}",
+        printer.err.bold("Model"),
+        plan.base_model,
+        plan.runtime.display_name(),
+        plan::fit::context_label(plan.context_length),
+        plan.why
+    ));
+    if let Some(found) = &report.codex.binary {
+        printer.debug(&format!(
+            "Codex {} at {}",
+            found.version.as_deref().unwrap_or("?"),
+            found.path.display()
+        ));
+    }
+}
+
+/// Codex missing or too old is worth a warning, not a failure: the configuration is what init is for.
+fn warn_about_codex(report: &mut InitReport, printer: &Printer) {
+    let message = match &report.codex.binary {
+        None => format!(
+            "Codex is not installed: install it with `{INSTALL_COMMAND}`; init configures it all the same"
+        ),
+        Some(found) if found.supported == Some(false) => format!(
+            "Codex {} is older than 0.134, which the profile files need: update it with `{INSTALL_COMMAND}`",
+            found.version.as_deref().unwrap_or("?"),
+        ),
+        Some(_) => return,
+    };
+    report.warn(printer, message);
+}
+
+fn render_plan(plan: &Plan, report: &InitReport, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold("Plan (dry run: nothing is downloaded or written)")
+    );
+    let running = if plan.runtime_running {
+        ""
+    } else {
+        " (not running)"
+    };
+    let _ = writeln!(
+        out,
+        "  runtime   {} at {}{running}",
+        plan.runtime.display_name(),
+        plan.url
+    );
+    let _ = writeln!(
+        out,
+        "  model     {} ({})",
+        plan.base_model, plan.display_name
+    );
+    let _ = writeln!(out, "  why       {}", plan.why);
+    let _ = writeln!(out, "  context   {} tokens", plan.context_length);
+    let _ = writeln!(
+        out,
+        "  memory    {} needed; {}",
+        human_bytes(plan.need_bytes),
+        plan.budget
+    );
+    let _ = writeln!(
+        out,
+        "  codex     model `{}` through provider `{}`",
+        plan.model, plan.provider.id
+    );
+    for passed in &plan.passed_over {
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            style.dim("passed over"),
+            passed.id,
+            passed.reason
+        );
+    }
+    let _ = writeln!(out, "{}", style.bold("Steps"));
+    for step in &report.steps {
+        let _ = writeln!(out, "  {:<9} {:<8} {}", step.name, step.status, step.detail);
+    }
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "{} {warning}", style.warn("warning:"));
+    }
+    out
+}
+
+fn render_done(report: &InitReport, home: Option<&Path>, style: Style) -> String {
+    let mut out = String::new();
+    let on = match &report.served {
+        Some(served) => format!(
+            "{} tokens, {}% on the GPU",
+            served.context_length, served.gpu_percent
+        ),
+        None => format!("{} tokens", report.context_length),
+    };
+    if report.verified == Some(true) {
+        let _ = writeln!(
+            out,
+            "{} Codex now uses `{}` on {} ({on}).",
+            style.good("Ready."),
+            report.model,
+            report.runtime.display_name()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Codex is configured for `{}` on {} ({on}), but the check failed.",
+            report.model,
+            report.runtime.display_name()
+        );
+    }
+    if !report.changed {
+        let _ = writeln!(
+            out,
+            "Nothing changed: this machine was already set up this way."
+        );
+    }
+    let profile = profile_name(&report.codex.profile);
+    let start = if report.codex.config.is_some() {
+        format!("`codex`, or `codex --profile {profile}`")
+    } else {
+        format!("`codex --profile {profile}`")
+    };
+    match &report.codex.binary {
+        Some(found) => {
+            let version = found.version.as_deref().unwrap_or("?");
+            let _ = writeln!(out, "Start it with {start} (Codex {version}).");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Install Codex with `{INSTALL_COMMAND}`, then start it with {start}."
+            );
+        }
+    }
+    if let Some(backup) = &report.codex.backup {
+        let _ = writeln!(
+            out,
+            "The previous config.toml is saved as {}.",
+            display_path(backup, home)
+        );
+    }
+    out
+}
+
+fn profile_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .trim_end_matches(PROFILE_SUFFIX)
+                .to_owned()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,173 @@
+//! Facts about Codex: its files and reserved names, and what its configuration and program were found to be.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// Provider ids built into Codex; a `[model_providers.<id>]` table for any of them stops Codex from loading.
+pub const RESERVED_PROVIDERS: [&str; 5] = [
+    "openai",
+    "ollama",
+    "lmstudio",
+    "amazon-bedrock",
+    "amazon-bedrock-runtime",
+];
+
+/// The local providers Codex has built in.
+pub const LOCAL_PROVIDERS: [&str; 2] = ["ollama", "lmstudio"];
+
+/// The file Codex reads its user configuration from.
+pub const CONFIG_FILE: &str = "config.toml";
+/// Profile files are `<name>.config.toml` next to it.
+pub const PROFILE_SUFFIX: &str = ".config.toml";
+/// The provider Codex uses when `model_provider` is not set.
+pub const DEFAULT_PROVIDER: &str = "openai";
+
+/// Something in the configuration that Codex will refuse or mishandle, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub file: PathBuf,
+    pub message: String,
+    pub hint: String,
+}
+
+/// The keys of one configuration file that decide which model Codex talks to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Selection {
+    /// Every value in the file, by dotted key, as TOML text (for checks of keys such as the privacy keys).
+    #[serde(skip)]
+    pub values: BTreeMap<String, String>,
+    pub model_provider: Option<String>,
+    pub model: Option<String>,
+    pub model_context_window: Option<i64>,
+    pub model_auto_compact_token_limit: Option<i64>,
+    /// The custom provider's `base_url`, when `model_provider` names a `[model_providers.<id>]` table.
+    pub base_url: Option<String>,
+}
+
+/// One profile file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    pub name: String,
+    pub path: PathBuf,
+    #[serde(flatten)]
+    pub selection: Selection,
+    /// Why the file could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+/// What Codex is set to, as far as its files say.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each flag is a separate fact in the status document"
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodexStatus {
+    pub home: PathBuf,
+    pub home_exists: bool,
+    pub config: PathBuf,
+    pub config_exists: bool,
+    /// The provider Codex will use: the configured one, or `openai`.
+    pub model_provider: String,
+    pub model_provider_is_default: bool,
+    pub model: Option<String>,
+    pub model_context_window: Option<i64>,
+    pub model_auto_compact_token_limit: Option<i64>,
+    pub base_url: Option<String>,
+    /// The keys of config.toml that pick the model, with every other value.
+    #[serde(skip)]
+    pub selection: Selection,
+    /// Whether the configuration could be parsed at all.
+    pub parsed: bool,
+    pub profiles: Vec<Profile>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Whether `name` is a valid profile name: letters, digits, `_` and `-`.
+#[must_use]
+pub fn is_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Whether a provider's `base_url` points at this machine.
+#[must_use]
+pub fn is_loopback_url(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The first Codex that reads profile files (`<name>.config.toml`), the format codex-local writes.
+pub const MIN_VERSION: (u64, u64, u64) = (0, 134, 0);
+/// How to install or update it.
+pub const INSTALL_COMMAND: &str = "npm install -g @openai/codex@latest";
+
+/// The Codex found on `PATH`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodexBinary {
+    pub path: PathBuf,
+    pub version: Option<String>,
+    /// Whether it is new enough for the configuration codex-local writes; `None` when the version is unknown.
+    pub supported: Option<bool>,
+}
+
+/// The version in `codex --version` output (`codex-cli 0.169.0`): the first word that reads as one.
+#[must_use]
+pub fn version_in(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|word| parse_version(word).is_some())
+        .map(|word| word.trim_start_matches('v').to_owned())
+}
+
+/// `0.169.0` as numbers.
+#[must_use]
+pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = text.trim().trim_start_matches('v').split(['.', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_loopback_addresses() {
+        assert!(is_loopback_url("http://localhost:11434/v1"));
+        assert!(is_loopback_url("http://127.0.0.2:1/v1"));
+        assert!(is_loopback_url("http://[::1]:1234/v1"));
+        assert!(!is_loopback_url("http://gpu-box:11434/v1"));
+        assert!(!is_loopback_url("not a url"));
+    }
+
+    #[test]
+    fn reads_versions() {
+        assert_eq!(parse_version("0.169.0"), Some((0, 169, 0)));
+        assert_eq!(parse_version("0.134.0-alpha.1"), Some((0, 134, 0)));
+        assert!(parse_version("0.133.9").expect("a version") < MIN_VERSION);
+        assert_eq!(parse_version("codex"), None);
+        assert_eq!(
+            version_in("codex-cli 0.169.0\n").as_deref(),
+            Some("0.169.0")
+        );
+        assert_eq!(
+            version_in("codex called with: --version"),
+            None,
+            "no version, no guess"
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Runtime facts: which runtimes exist, what is known about each without asking it, and what a probe found.
+
+use serde::Serialize;
+
+use crate::env_vars;
+
+/// Which runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeKind {
+    Ollama,
+    Lmstudio,
+}
+
+/// How a runtime is made to serve a model with a given context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextControl {
+    /// The model carries its context (Ollama's `num_ctx`): a variant model is created when the default falls short.
+    ModelVariant,
+    /// The model is loaded with the context (LM Studio's load API): loading is the context step.
+    LoadParameter,
+}
+
+/// What is known about a runtime without asking it.
+#[derive(Debug)]
+pub struct RuntimeInfo {
+    /// The id used in JSON, on the command line and as Codex's reserved provider id.
+    pub id: &'static str,
+    /// The runtime's own name, for people.
+    pub display_name: &'static str,
+    /// The port it listens on unless told otherwise.
+    pub default_port: u16,
+    /// The environment variable that holds its address.
+    pub address_var: &'static str,
+    /// The command-line option that gives its address.
+    pub address_flag: &'static str,
+    /// The environment variable holding a bearer token for its API, if it has authentication.
+    pub token_var: Option<&'static str>,
+    /// How it is made to serve a context.
+    pub context: ContextControl,
+    /// How to get it answering.
+    pub start_hint: &'static str,
+}
+
+const OLLAMA: RuntimeInfo = RuntimeInfo {
+    id: "ollama",
+    display_name: "Ollama",
+    default_port: 11434,
+    address_var: env_vars::OLLAMA_HOST,
+    address_flag: "--ollama-url",
+    token_var: None,
+    context: ContextControl::ModelVariant,
+    start_hint: "start it with `ollama serve` (install it from https://ollama.com/download), or point `OLLAMA_HOST` at it",
+};
+
+const LMSTUDIO: RuntimeInfo = RuntimeInfo {
+    id: "lmstudio",
+    display_name: "LM Studio",
+    default_port: 1234,
+    address_var: env_vars::LMSTUDIO_HOST,
+    address_flag: "--lmstudio-url",
+    token_var: Some(env_vars::LM_API_TOKEN),
+    context: ContextControl::LoadParameter,
+    start_hint: "open LM Studio and run `lms server start` (get it from https://lmstudio.ai), or point `LMSTUDIO_HOST` at it",
+};
+
+impl RuntimeKind {
+    /// Every runtime, in the order they are probed and preferred.
+    pub const ALL: [Self; 2] = [Self::Ollama, Self::Lmstudio];
+
+    /// What is known about this runtime.
+    #[must_use]
+    pub fn info(self) -> &'static RuntimeInfo {
+        match self {
+            Self::Ollama => &OLLAMA,
+            Self::Lmstudio => &LMSTUDIO,
+        }
+    }
+
+    /// The runtime's own name, for people.
+    #[must_use]
+    pub fn display_name(self) -> &'static str {
+        self.info().display_name
+    }
+
+    /// The id used in JSON and in Codex's configuration.
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    /// How to get this runtime answering.
+    #[must_use]
+    pub fn start_hint(self) -> &'static str {
+        self.info().start_hint
+    }
+
+    /// The runtime whose id is `id`.
+    #[must_use]
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.id() == id)
+    }
+
+    /// The runtime a Codex provider id stands for: the reserved id, or the custom id codex-local writes
+    /// (`codex-local-<id>`).
+    #[must_use]
+    pub fn from_provider(provider: &str) -> Option<Self> {
+        Self::from_id(provider).or_else(|| Self::from_id(provider.strip_prefix("codex-local-")?))
+    }
+}
+
+/// One model a runtime has on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstalledModel {
+    pub name: String,
+    pub size_bytes: Option<u64>,
+    pub display_name: Option<String>,
+    pub family: Option<String>,
+    pub parameter_size: Option<String>,
+    pub quantization: Option<String>,
+    /// The longest context the model was trained for, when the runtime says.
+    pub context_length: Option<u64>,
+    /// Capabilities the runtime reports (`tools`, `thinking`, `vision`, …), when it reports them.
+    pub capabilities: Option<Vec<String>>,
+    /// Whether the model is loaded in memory, when the listing says.
+    pub loaded: Option<bool>,
+    /// The context of a loaded instance (LM Studio), when one is loaded.
+    pub loaded_context_length: Option<u64>,
+}
+
+/// What a probe found at one runtime's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuntimeStatus {
+    pub name: RuntimeKind,
+    pub url: String,
+    pub running: bool,
+    pub version: Option<String>,
+    /// Which of the runtime's APIs answered (LM Studio: `v1` or `v0`).
+    pub api: Option<&'static str>,
+    pub models: Vec<InstalledModel>,
+    /// What went wrong, in plain words; `None` when everything answered.
+    pub error: Option<String>,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl RuntimeStatus {
+    /// Whether the runtime has `name` installed (Ollama's `:latest` made explicit).
+    #[must_use]
+    pub fn has(&self, name: &str) -> bool {
+        let full = super::ollama::full_name(name);
+        self.models
+            .iter()
+            .any(|m| m.name == name || super::ollama::full_name(&m.name) == full)
+    }
+
+    /// The installed model called `name`, if there is one.
+    #[must_use]
+    pub fn find(&self, name: &str) -> Option<&InstalledModel> {
+        let full = super::ollama::full_name(name);
+        self.models
+            .iter()
+            .find(|m| m.name == name || super::ollama::full_name(&m.name) == full)
+    }
+}

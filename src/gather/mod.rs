@@ -1,0 +1,90 @@
+//! Gathering the facts: hardware, every runtime, Codex's configuration and program, and the repository, read side
+//! by side, each within its own short deadline. Also the catalog, when `--catalog` names a file.
+
+mod codex;
+mod hardware;
+mod program;
+mod repo;
+
+use std::time::Duration;
+
+use crate::facts::hardware::Hardware;
+use crate::facts::{Facts, Want};
+use crate::plan::catalog::{self, Catalog, CatalogError};
+use crate::runtime;
+use crate::settings::Settings;
+pub use program::locate as locate_codex;
+pub use repo::{find_root, status as repo_status};
+
+/// How long a hardware tool such as `nvidia-smi` may take.
+pub const HARDWARE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Gathers the facts `want` names, at once.
+pub async fn gather(settings: &Settings, want: Want) -> Facts {
+    let hardware = async {
+        if want.hardware {
+            Some(probe_hardware(settings).await)
+        } else {
+            None
+        }
+    };
+    let runtimes = async {
+        if want.runtimes {
+            runtime::probe_all(settings).await
+        } else {
+            Vec::new()
+        }
+    };
+    let codex = async {
+        if !want.codex {
+            return None;
+        }
+        let home = settings.codex_home.clone();
+        let read = tokio::task::spawn_blocking(move || codex::read_status(&home)).await;
+        Some(read.unwrap_or_else(|_| codex::read_status(&settings.codex_home)))
+    };
+    let program = async {
+        if want.program {
+            let cwd = settings.cwd.as_deref();
+            program::find(settings.path_var.as_ref(), cwd, program::VERSION_TIMEOUT).await
+        } else {
+            None
+        }
+    };
+    let (hardware, runtimes, codex, program) = tokio::join!(hardware, runtimes, codex, program);
+    let repo = if want.repo {
+        settings
+            .cwd
+            .as_deref()
+            .and_then(|dir| repo::status(dir, &settings.codex_home))
+    } else {
+        None
+    };
+    Facts {
+        hardware,
+        runtimes,
+        codex,
+        program,
+        repo,
+    }
+}
+
+/// The hardware: described on the command line, else probed.
+async fn probe_hardware(settings: &Settings) -> Hardware {
+    match &settings.described {
+        Some(described) => described.hardware(),
+        None => hardware::probe(HARDWARE_COMMAND_TIMEOUT).await,
+    }
+}
+
+/// The catalog `--catalog` names, else the built-in one.
+pub fn catalog(settings: &Settings) -> Result<Catalog, CatalogError> {
+    let Some(path) = settings.catalog.as_deref() else {
+        return catalog::builtin();
+    };
+    let text = fs_err::read_to_string(path).map_err(|source| CatalogError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    catalog::parse(&text, &path.display().to_string())
+}

@@ -1,0 +1,294 @@
+//! Steps: carrying out a plan. Each step is idempotent, reports through the printer as it finishes, and records
+//! itself in the init report: make the model present, serve it at the context, configure Codex, verify.
+
+mod configure;
+mod preflight;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::facts::codex::CodexBinary;
+use crate::facts::runtime::RuntimeKind;
+use crate::plan::Plan;
+use crate::plan::fit::{Fit, PassedOver};
+use crate::plan::steps::{Step, StepName, StepStatus};
+use crate::report::{Download, Printer};
+use crate::runtime::{Fetched, Observer, Progress, Runtime, ServeRequest, Serving};
+pub use configure::{Paths, configure, report_configured};
+pub use preflight::{Preflight, preflight};
+
+/// Why init stopped before changing anything, or why its last step failed.
+#[derive(Debug, Error)]
+pub enum InitError {
+    #[error(
+        "Downloading `{model}` ({size}) needs your consent, and there is no terminal to ask on"
+    )]
+    NeedsYes { model: String, size: String },
+    #[error("Stopped: `{model}` was not downloaded, and nothing was changed")]
+    Declined { model: String },
+    #[error("`{}` has {problems}", path.display())]
+    ConfigProblems { path: PathBuf, problems: String },
+    #[error("`{model}` answered but did not call the tool it was offered")]
+    NoToolCall { model: String },
+}
+
+impl InitError {
+    /// The next thing to try.
+    #[must_use]
+    pub fn hint(&self) -> String {
+        match self {
+            Self::NeedsYes { .. } => "run it again with `--yes` to allow the download".to_owned(),
+            Self::Declined { .. } => "run `codex-local init` again when you are ready".to_owned(),
+            Self::ConfigProblems { .. } => {
+                "Codex will not load this file as it is: run `codex-local init --yes` to let codex-local remove \
+                 these entries (a backup is kept), or remove them by hand"
+                    .to_owned()
+            }
+            Self::NoToolCall { .. } => {
+                "Codex needs a model that calls tools reliably: try `codex-local verify` again, or choose another \
+                 model with `--model` (see `codex-local models`)"
+                    .to_owned()
+            }
+        }
+    }
+}
+
+/// The `codex` part of the init document.
+#[derive(Debug, Serialize)]
+pub struct CodexReport {
+    pub config: Option<PathBuf>,
+    pub profile: PathBuf,
+    pub provider: String,
+    pub default_changed: bool,
+    pub backup: Option<PathBuf>,
+    pub profile_backup: Option<PathBuf>,
+    pub binary: Option<CodexBinary>,
+}
+
+/// What the model really got once loaded.
+#[derive(Debug, Serialize)]
+pub struct Served {
+    pub context_length: u64,
+    pub size_bytes: u64,
+    pub vram_bytes: u64,
+    pub gpu_percent: u64,
+}
+
+/// The `init` document: the plan, then what each step did.
+#[derive(Debug, Serialize)]
+pub struct InitReport {
+    pub dry_run: bool,
+    pub runtime: RuntimeKind,
+    pub url: String,
+    pub base_model: String,
+    pub model: String,
+    pub context_length: u64,
+    pub fit: Fit,
+    pub need_bytes: u64,
+    pub why: String,
+    pub passed_over: Vec<PassedOver>,
+    pub steps: Vec<Step>,
+    pub codex: CodexReport,
+    pub served: Option<Served>,
+    pub verified: Option<bool>,
+    pub changed: bool,
+    pub warnings: Vec<String>,
+    /// The variant model this run created, if it created one.
+    #[serde(skip)]
+    pub created_variant: Option<String>,
+}
+
+impl InitReport {
+    /// The report of a plan before any step ran.
+    #[must_use]
+    pub fn new(plan: &Plan, dry_run: bool, codex: CodexReport) -> Self {
+        Self {
+            dry_run,
+            runtime: plan.runtime,
+            url: plan.url.clone(),
+            base_model: plan.base_model.clone(),
+            model: plan.model.clone(),
+            context_length: plan.context_length,
+            fit: plan.fit,
+            need_bytes: plan.need_bytes,
+            why: plan.why.clone(),
+            passed_over: plan.passed_over.clone(),
+            steps: plan.steps.clone(),
+            codex,
+            served: None,
+            verified: None,
+            changed: false,
+            warnings: plan.warnings.clone(),
+            created_variant: None,
+        }
+    }
+
+    /// Records a step's outcome and prints it.
+    pub fn step(&mut self, printer: &Printer, name: StepName, status: StepStatus, detail: String) {
+        printer.step(status, name, &detail);
+        if let Some(step) = self.steps.iter_mut().find(|s| s.name == name) {
+            step.status = status;
+            step.detail = detail;
+        }
+    }
+
+    /// Records a warning and prints it.
+    pub fn warn(&mut self, printer: &Printer, message: String) {
+        printer.warn(&message);
+        self.warnings.push(message);
+    }
+}
+
+/// Passes what a runtime reports to the printer and the report.
+struct Reporter<'a> {
+    printer: &'a Printer,
+    report: &'a mut InitReport,
+    download: Option<Download>,
+}
+
+impl Observer for Reporter<'_> {
+    fn step(&mut self, name: StepName, status: StepStatus, detail: String) {
+        self.report.step(self.printer, name, status, detail);
+    }
+
+    fn warn(&mut self, message: String) {
+        self.report.warn(self.printer, message);
+    }
+
+    fn progress(&mut self, progress: &Progress<'_>) {
+        if let Some(download) = &mut self.download {
+            download.update(
+                progress.status,
+                progress.digest,
+                progress.total,
+                progress.completed,
+            );
+        }
+    }
+}
+
+/// Makes the model present unless it is installed; Ctrl-C stops cleanly.
+pub async fn fetch(
+    plan: &Plan,
+    runtime: &dyn Runtime,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<()> {
+    let model = plan.base_model.as_str();
+    if plan.installed {
+        let detail = format!("`{model}` is already installed");
+        report.step(printer, StepName::Pull, StepStatus::Skipped, detail);
+        return Ok(());
+    }
+    let mut reporter = Reporter {
+        printer,
+        report,
+        download: Some(printer.download(model)),
+    };
+    let fetched = tokio::select! {
+        result = runtime.fetch(model, &mut reporter) => result,
+        _ = tokio::signal::ctrl_c() => Err(runtime.interrupted(model)),
+    };
+    if let Some(download) = reporter.download.take() {
+        download.finish();
+    }
+    match fetched {
+        Ok(Fetched::AlreadyThere) => {
+            let detail = format!("`{model}` is already downloaded");
+            report.step(printer, StepName::Pull, StepStatus::Skipped, detail);
+            Ok(())
+        }
+        Ok(Fetched::Downloaded) => {
+            report.changed = true;
+            let detail = format!("downloaded `{model}`");
+            report.step(printer, StepName::Pull, StepStatus::Done, detail);
+            Ok(())
+        }
+        Err(err) => {
+            report.step(printer, StepName::Pull, StepStatus::Failed, err.to_string());
+            Err(err.into())
+        }
+    }
+}
+
+/// Makes the runtime serve the model at the planned context; sets the name Codex uses and returns what is served.
+pub async fn serve(
+    plan: &Plan,
+    runtime: &dyn Runtime,
+    total_vram: u64,
+    has_gpu: bool,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<Serving> {
+    let accepts = |served: u64| plan.accepts_context(served);
+    let variant = crate::plan::variant_name(&plan.base_model, plan.context_length);
+    let request = ServeRequest {
+        model: &plan.base_model,
+        context: plan.context_length,
+        accepts: &accepts,
+        variant: &variant,
+        total_vram,
+        has_gpu,
+    };
+    let mut reporter = Reporter {
+        printer,
+        report,
+        download: None,
+    };
+    let serving = runtime.serve(&request, &mut reporter).await?;
+    report.model.clone_from(&serving.model);
+    report.changed |= serving.changed;
+    report.created_variant.clone_from(&serving.created);
+    if let Some(placement) = serving.placement {
+        report.served = Some(Served {
+            context_length: serving.context,
+            size_bytes: placement.size_bytes,
+            vram_bytes: placement.vram_bytes,
+            gpu_percent: placement.gpu_percent(),
+        });
+    }
+    Ok(serving)
+}
+
+/// Sends the request Codex makes and checks that the model called the tool.
+pub async fn verify(
+    runtime: &dyn Runtime,
+    timeout: Duration,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<()> {
+    let verified = runtime.verify(&report.model, timeout).await;
+    report.verified = Some(matches!(&verified, Ok(outcome) if outcome.tool_call.is_some()));
+    let outcome = match verified {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            report.step(
+                printer,
+                StepName::Verify,
+                StepStatus::Failed,
+                err.to_string(),
+            );
+            return Err(err.into());
+        }
+    };
+    if let Some(tool) = outcome.tool_call {
+        let seconds = Duration::from_millis(u64::try_from(outcome.elapsed_ms).unwrap_or(u64::MAX))
+            .as_secs_f64();
+        let detail = format!(
+            "`{}` answered in {seconds:.1} s and called `{tool}`",
+            report.model
+        );
+        report.step(printer, StepName::Verify, StepStatus::Done, detail);
+        Ok(())
+    } else {
+        let detail = "the model answered without calling the tool".to_owned();
+        report.step(printer, StepName::Verify, StepStatus::Failed, detail);
+        Err(InitError::NoToolCall {
+            model: report.model.clone(),
+        }
+        .into())
+    }
+}

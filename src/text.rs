@@ -1,0 +1,40 @@
+//! Text for people: server text made safe to print, padding, and paths shown under `~`.
+
+/// Removes control characters from text that came from a server, so it cannot move the cursor or recolour.
+#[must_use]
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .collect()
+}
+
+/// Shows a path as `~/…` when it lies under the user's home.
+#[must_use]
+pub fn display_path(path: &std::path::Path, home: Option<&std::path::Path>) -> String {
+    match home.and_then(|home| path.strip_prefix(home).ok()) {
+        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => path.display().to_string(),
+    }
+}
+
+/// Pads `text` on the right to `width` characters.
+#[must_use]
+pub fn pad(text: &str, width: usize) -> String {
+    let len = text.chars().count();
+    if len >= width {
+        text.to_owned()
+    } else {
+        format!("{text}{}", " ".repeat(width - len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_control_characters_from_server_text() {
+        assert_eq!(sanitize("ok\x1b[31mred"), "ok?[31mred");
+        assert_eq!(pad("ab", 4), "ab  ");
+    }
+}
