@@ -28,3 +28,9 @@ pub const NO_COLOR: &str = "NO_COLOR";
 pub const CODEX_LOCAL_NO_PROGRESS: &str = "CODEX_LOCAL_NO_PROGRESS";
 /// How long a runtime probe may take, in milliseconds (default 400).
 pub const CODEX_LOCAL_PROBE_TIMEOUT_MS: &str = "CODEX_LOCAL_PROBE_TIMEOUT_MS";
+/// How long a pull or download may go without progress, in seconds (default 120).
+pub const CODEX_LOCAL_STALL_TIMEOUT_S: &str = "CODEX_LOCAL_STALL_TIMEOUT_S";
+/// How long to wait for another codex-local changing the same Codex home, in seconds (default 30).
+pub const CODEX_LOCAL_LOCK_TIMEOUT_S: &str = "CODEX_LOCAL_LOCK_TIMEOUT_S";
+/// For the crash tests of a debug build: the point at which to abort (see `faults`).
+pub const CODEX_LOCAL_TEST_CRASH_AT: &str = "CODEX_LOCAL_TEST_CRASH_AT";

@@ -20,10 +20,44 @@ pub struct HostAddr {
     pub port: u16,
     /// The reverse-proxy prefix, without leading or trailing slashes.
     pub path: String,
+    /// A user and password given in the address (`user:pw@host`), kept apart from it so that no message shows them.
+    pub credentials: Option<Credentials>,
+    /// The port as written, when one was: Ollama falls back to the default for one it cannot read, a client does not.
+    port_text: Option<String>,
+}
+
+/// A user and password from an address. Printing it never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:***", self.user)
+    }
+}
+
+/// `raw` with the password of any `user:password@` part replaced by `***`, so that it can be shown.
+#[must_use]
+pub fn redact(raw: &str) -> String {
+    let (scheme, rest) = raw.split_once("://").map_or(("", raw), |(s, r)| (s, r));
+    let end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..end].rfind('@') else {
+        return raw.to_owned();
+    };
+    let user = rest[..at].split(':').next().unwrap_or("");
+    let prefix = if scheme.is_empty() {
+        String::new()
+    } else {
+        format!("{scheme}://")
+    };
+    format!("{prefix}{user}:***@{}", &rest[at + 1..])
 }
 
 /// An address that cannot be turned into a URL.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 #[error("`{value}` is not a usable address: {reason}")]
 pub struct HostError {
     pub value: String,
@@ -53,6 +87,19 @@ pub fn parse_host(raw: &str, default_port: u16) -> HostAddr {
         Some((scheme, rest)) => (scheme.to_owned(), rest, default_port),
     };
     let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (credentials, hostport) = match hostport.rsplit_once('@') {
+        Some((userinfo, hostport)) => {
+            let (user, password) = userinfo
+                .split_once(':')
+                .map_or((userinfo, None), |(u, p)| (u, Some(p.to_owned())));
+            let credentials = Credentials {
+                user: user.to_owned(),
+                password,
+            };
+            (Some(credentials), hostport)
+        }
+        None => (None, hostport),
+    };
     let (host, port) = if let Some((host, port)) = split_host_port(hostport) {
         (host, port)
     } else {
@@ -66,12 +113,14 @@ pub fn parse_host(raw: &str, default_port: u16) -> HostAddr {
         };
         (host, String::new())
     };
-    let port = port.parse::<u16>().unwrap_or(default_port);
+    let port_text = (!port.is_empty() || hostport.ends_with(':')).then(|| port.clone());
     HostAddr {
         scheme,
         host,
-        port,
+        port: port.parse::<u16>().unwrap_or(default_port),
         path: path.trim_matches('/').to_owned(),
+        credentials,
+        port_text,
     }
 }
 
@@ -100,8 +149,25 @@ impl HostAddr {
         }
     }
 
-    /// The base URL a client uses, always ending in `/` so that API paths can be joined to it.
+    /// The base URL a client uses, always ending in `/` so that API paths can be joined to it. Unlike Ollama, a
+    /// client refuses a port it cannot read instead of dialling another one.
     pub fn client_url(&self) -> Result<Url, HostError> {
+        if let Some(text) = &self.port_text {
+            let port = text.parse::<u32>().ok();
+            let reason = match port {
+                None if text.is_empty() => Some("the port after `:` is missing".to_owned()),
+                None => Some(format!("the port `{text}` is not a number")),
+                Some(0) => Some("port 0 cannot be dialled".to_owned()),
+                Some(65_536..) => Some(format!("the port {text} is out of range (1 to 65535)")),
+                Some(_) => None,
+            };
+            if let Some(reason) = reason {
+                return Err(HostError {
+                    value: self.to_string(),
+                    reason,
+                });
+            }
+        }
         let host = self.dial_host();
         let host = if host.contains(':') {
             format!("[{host}]")
@@ -146,7 +212,27 @@ impl fmt::Display for HostAddr {
 
 /// Reads an address by Ollama's rules and returns the URL to dial.
 pub fn client_url(raw: &str, default_port: u16) -> Result<Url, HostError> {
-    parse_host(raw, default_port).client_url()
+    client_address(raw, default_port).map(|(url, _)| url)
+}
+
+/// Reads an address by Ollama's rules and returns the URL to dial, and any user and password it carried apart.
+pub fn client_address(
+    raw: &str,
+    default_port: u16,
+) -> Result<(Url, Option<Credentials>), HostError> {
+    let value = raw.trim();
+    if value.contains('[') && !value.contains(']') {
+        return Err(HostError {
+            value: redact(value),
+            reason: "the `[` of an IPv6 address is not closed".to_owned(),
+        });
+    }
+    let addr = parse_host(raw, default_port);
+    let url = addr.client_url().map_err(|err| HostError {
+        value: redact(value),
+        reason: err.reason,
+    })?;
+    Ok((url, addr.credentials))
 }
 
 #[cfg(test)]
@@ -241,6 +327,41 @@ mod tests {
             base.join("api/tags").map(|url| url.to_string()),
             Ok("https://example.com/ollama/api/tags".to_owned())
         );
+    }
+
+    #[test]
+    fn a_client_refuses_a_port_it_cannot_read() {
+        for value in [
+            "http://127.0.0.1:65536",
+            ":abc",
+            "http://[::1",
+            "box:",
+            "127.0.0.1:0",
+        ] {
+            let err = client_url(value, 11434).expect_err(value);
+            assert!(!err.reason.is_empty(), "{value}: {err}");
+        }
+        assert_eq!(
+            client_url("127.0.0.1:65535", 11434).map(|url| url.to_string()),
+            Ok("http://127.0.0.1:65535/".to_owned())
+        );
+    }
+
+    #[test]
+    fn credentials_are_kept_apart_and_never_shown() {
+        let (url, credentials) =
+            client_address("http://user:s3cret@gpu-box:8080", 11434).expect("an address");
+        assert_eq!(url.as_str(), "http://gpu-box:8080/");
+        let credentials = credentials.expect("credentials");
+        assert_eq!(credentials.user, "user");
+        assert_eq!(credentials.password.as_deref(), Some("s3cret"));
+        assert!(!format!("{credentials:?}").contains("s3cret"));
+        assert_eq!(
+            redact("http://user:s3cret@gpu-box:8080/x"),
+            "http://user:***@gpu-box:8080/x"
+        );
+        let err = client_url("http://user:s3cret@gpu-box:99999", 11434).expect_err("port");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 
     #[test]

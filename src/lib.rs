@@ -9,8 +9,10 @@ mod codex;
 mod commands;
 mod env_vars;
 mod facts;
+mod faults;
 mod gather;
 mod host;
+mod interrupt;
 mod plan;
 mod report;
 mod runtime;
@@ -19,5 +21,5 @@ mod size;
 mod steps;
 mod text;
 
-pub use commands::{report as report_failure, run};
+pub use commands::{report as report_failure, run, usage_error};
 pub use report::Printer;

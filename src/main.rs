@@ -3,10 +3,20 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use codex_local::{Printer, cli::Cli, report_failure, run};
+use codex_local::{Printer, cli::Cli, report_failure, run, usage_error};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Under `--json` even a usage error is one JSON document.
+            let json = std::env::args_os()
+                .skip(1)
+                .take_while(|arg| arg != "--")
+                .any(|arg| arg == "--json");
+            return usage_error(&err, json);
+        }
+    };
     let printer = Printer::from_cli(&cli);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

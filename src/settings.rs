@@ -13,19 +13,27 @@ use crate::cli::GlobalArgs;
 use crate::env_vars;
 use crate::facts::described::{DescribeError, Described};
 use crate::facts::runtime::RuntimeKind;
-use crate::host::{self, HostError};
+use crate::host::{self, Credentials, HostError};
 
 /// How long a runtime probe may take unless `CODEX_LOCAL_PROBE_TIMEOUT_MS` says otherwise.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 
 /// How long verification waits for the model unless `CODEX_LOCAL_VERIFY_TIMEOUT_S` says otherwise.
 pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_mins(5);
+/// How long a pull may go without progress unless `CODEX_LOCAL_STALL_TIMEOUT_S` says otherwise.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_mins(2);
+/// How long to wait for another codex-local unless `CODEX_LOCAL_LOCK_TIMEOUT_S` says otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A runtime's address and where it was set.
 #[derive(Debug, Clone)]
 pub struct Address {
     pub url: Url,
     pub source: Source,
+    /// A user and password the address carried, kept apart from the URL so that no message shows them.
+    pub credentials: Option<Credentials>,
+    /// Why the environment's address cannot be used; the default address stands in until a command needs it.
+    pub error: Option<HostError>,
 }
 
 /// Where a value came from, so that messages can name it.
@@ -49,10 +57,18 @@ pub enum SettingsError {
         #[source]
         source: HostError,
     },
-    #[error("`{0}` is not a number of milliseconds")]
+    #[error(
+        "`CODEX_LOCAL_PROBE_TIMEOUT_MS` is `{0}`, not a number of milliseconds from 1 to 600000"
+    )]
     ProbeTimeout(String),
-    #[error("`{0}` is not a number of seconds")]
+    #[error("`CODEX_LOCAL_VERIFY_TIMEOUT_S` is `{0}`, not a number of seconds from 1 to 86400")]
     VerifyTimeout(String),
+    #[error("`{var}` is `{value}`, not {expected}")]
+    Invalid {
+        var: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     #[error(transparent)]
     Described(#[from] DescribeError),
 }
@@ -72,6 +88,9 @@ impl SettingsError {
                 "set `{}` to a whole number of seconds such as 600, or unset it",
                 env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S
             ),
+            Self::Invalid { var, .. } => {
+                format!("set `{var}` to a value as described, or unset it")
+            }
             Self::Described(err) => err.hint().to_owned(),
         }
     }
@@ -102,6 +121,10 @@ pub struct Settings {
     pub codex_oss_port: Option<u16>,
     /// How often to ask LM Studio about a download.
     pub poll_interval: Duration,
+    /// How long a pull or download may go without progress before it stops.
+    pub stall_timeout: Duration,
+    /// How long to wait for another codex-local that is changing the same Codex home.
+    pub lock_timeout: Duration,
 }
 
 /// A way to read the environment: the real one, or a table in tests.
@@ -160,40 +183,42 @@ impl Settings {
             };
             address(flag, kind, env)
         });
+        let timeouts = Timeouts::read(env)?;
+        crate::faults::arm(env.var(env_vars::CODEX_LOCAL_TEST_CRASH_AT));
         Ok(Self {
             codex_home,
             codex_home_source,
             ollama: ollama?,
             lmstudio: lmstudio?,
             lm_api_token: env.var(env_vars::LM_API_TOKEN),
-            probe_timeout: duration(
-                env,
-                env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS,
-                Duration::from_millis,
-            )
-            .map_err(SettingsError::ProbeTimeout)?
-            .unwrap_or(DEFAULT_PROBE_TIMEOUT),
+            probe_timeout: timeouts.probe,
             catalog: args.catalog.clone(),
             described: Described::from_args(args.ram.as_deref(), &args.gpu, args.unified)?,
             cwd: std::env::current_dir().ok(),
             home_dir,
             path_var: env.var_os(env_vars::PATH),
-            verify_timeout: duration(
-                env,
-                env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S,
-                Duration::from_secs,
-            )
-            .map_err(SettingsError::VerifyTimeout)?
-            .unwrap_or(DEFAULT_VERIFY_TIMEOUT),
+            verify_timeout: timeouts.verify,
             codex_oss_base_url: env.var(env_vars::CODEX_OSS_BASE_URL),
             codex_oss_port: env
                 .var(env_vars::CODEX_OSS_PORT)
                 .and_then(|p| p.trim().parse().ok()),
-            poll_interval: env
-                .var(env_vars::CODEX_LOCAL_POLL_INTERVAL_MS)
-                .and_then(|ms| ms.trim().parse().ok())
-                .map_or(Duration::from_millis(500), Duration::from_millis),
+            poll_interval: timeouts.poll,
+            stall_timeout: timeouts.stall,
+            lock_timeout: timeouts.lock,
         })
+    }
+
+    /// Fails when a runtime's address from the environment cannot be used: for commands that talk to runtimes.
+    pub fn check_addresses(&self) -> Result<(), SettingsError> {
+        for kind in RuntimeKind::ALL {
+            if let Some(error) = &self.runtime_address(kind).error {
+                return Err(SettingsError::Address {
+                    origin: kind.info().address_var,
+                    source: error.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The address of a runtime, and where it was set.
@@ -253,36 +278,104 @@ impl Settings {
     }
 }
 
-/// A positive whole number from `var`, in the unit `unit` makes of it; the text itself when it is not one.
-fn duration(
+/// The limits read from the environment.
+struct Timeouts {
+    probe: Duration,
+    verify: Duration,
+    poll: Duration,
+    stall: Duration,
+    lock: Duration,
+}
+
+impl Timeouts {
+    fn read(env: &dyn Env) -> Result<Self, SettingsError> {
+        let invalid = |var, expected| {
+            move |value| SettingsError::Invalid {
+                var,
+                value,
+                expected,
+            }
+        };
+        Ok(Self {
+            probe: number(env, env_vars::CODEX_LOCAL_PROBE_TIMEOUT_MS, 1..=600_000)
+                .map_err(SettingsError::ProbeTimeout)?
+                .map_or(DEFAULT_PROBE_TIMEOUT, Duration::from_millis),
+            verify: number(env, env_vars::CODEX_LOCAL_VERIFY_TIMEOUT_S, 1..=86_400)
+                .map_err(SettingsError::VerifyTimeout)?
+                .map_or(DEFAULT_VERIFY_TIMEOUT, Duration::from_secs),
+            poll: number(env, env_vars::CODEX_LOCAL_POLL_INTERVAL_MS, 1..=60_000)
+                .map_err(invalid(
+                    env_vars::CODEX_LOCAL_POLL_INTERVAL_MS,
+                    "a number of milliseconds from 1 to 60000",
+                ))?
+                .map_or(Duration::from_millis(500), Duration::from_millis),
+            stall: number(env, env_vars::CODEX_LOCAL_STALL_TIMEOUT_S, 1..=86_400)
+                .map_err(invalid(
+                    env_vars::CODEX_LOCAL_STALL_TIMEOUT_S,
+                    "a number of seconds from 1 to 86400",
+                ))?
+                .map_or(DEFAULT_STALL_TIMEOUT, Duration::from_secs),
+            lock: number(env, env_vars::CODEX_LOCAL_LOCK_TIMEOUT_S, 0..=86_400)
+                .map_err(invalid(
+                    env_vars::CODEX_LOCAL_LOCK_TIMEOUT_S,
+                    "a number of seconds from 0 to 86400",
+                ))?
+                .map_or(DEFAULT_LOCK_TIMEOUT, Duration::from_secs),
+        })
+    }
+}
+
+/// A whole number from `var` within `range`; the text itself when it is not one.
+fn number(
     env: &dyn Env,
     var: &str,
-    unit: fn(u64) -> Duration,
-) -> Result<Option<Duration>, String> {
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Option<u64>, String> {
     match env.var(var) {
         None => Ok(None),
         Some(text) => text
             .trim()
             .parse::<u64>()
             .ok()
-            .filter(|n| *n > 0)
-            .map(|n| Some(unit(n)))
+            .filter(|n| range.contains(n))
+            .map(Some)
             .ok_or(text),
     }
 }
 
-/// A runtime's address: its command-line option, else its environment variable, else its default.
+/// A runtime's address: its command-line option (which must be usable), else its environment variable (whose
+/// error waits until a command talks to the runtime), else its default.
 fn address(flag: Option<&str>, kind: RuntimeKind, env: &dyn Env) -> Result<Address, SettingsError> {
     let info = kind.info();
     let var = info.address_var;
-    let (raw, source, origin) = match (flag, env.var_os(var)) {
-        (Some(value), _) => (value.to_owned(), Source::Flag, info.address_flag),
-        (None, Some(value)) => (value.to_string_lossy().into_owned(), Source::Env, var),
-        (None, None) => (String::new(), Source::Default, var),
+    let (raw, source) = match (flag, env.var_os(var)) {
+        (Some(value), _) => (value.to_owned(), Source::Flag),
+        (None, Some(value)) => (value.to_string_lossy().into_owned(), Source::Env),
+        (None, None) => (String::new(), Source::Default),
     };
-    let url = host::client_url(&raw, info.default_port)
-        .map_err(|source| SettingsError::Address { origin, source })?;
-    Ok(Address { url, source })
+    match host::client_address(&raw, info.default_port) {
+        Ok((url, credentials)) => Ok(Address {
+            url,
+            source,
+            credentials,
+            error: None,
+        }),
+        Err(source) if flag.is_some() => Err(SettingsError::Address {
+            origin: info.address_flag,
+            source,
+        }),
+        Err(error) => Ok(Address {
+            url: host::client_url("", info.default_port).map_err(|source| {
+                SettingsError::Address {
+                    origin: var,
+                    source,
+                }
+            })?,
+            source: Source::Default,
+            credentials: None,
+            error: Some(error),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -234,7 +234,11 @@ fn ctrl_c_stops_following_a_download_and_says_lm_studio_goes_on() {
     assert!(killed.success());
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).expect("read");
-    assert_eq!(child.wait().expect("wait").code(), Some(1), "{seen}{rest}");
+    assert_eq!(
+        child.wait().expect("wait").code(),
+        Some(130),
+        "{seen}{rest}"
+    );
     assert!(
         rest.contains("Stopped following the download of `openai/gpt-oss-20b`"),
         "{rest}"

@@ -3,15 +3,17 @@
 //! [`CodexConfigMut`] owns a file's path, its text as read and the parsed document. Edits are a list of
 //! [`Op`]s applied to the document; only the keys named change, and every comment, unknown key and the order stay.
 //! A file that does not parse is refused. Saving skips a write that changes nothing, keeps a backup of the
-//! previous file, writes a temporary file next to it and renames it over (keeping permissions, following a
-//! symlink), and re-applies the edits if the file changed on disk meanwhile.
+//! previous file, and writes through `file::write_atomic` (owner, mode, byte-order mark and line endings kept, a
+//! symlink followed); the edits are applied again if the file changed on disk meanwhile. `prepare` gives the
+//! write before it happens, so that it can be journaled first.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use thiserror::Error;
 use toml_edit::{DocumentMut, Item, Table, Value};
+
+use super::file::{self, Format, Text};
+use crate::faults;
 
 /// A value codex-local writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +77,8 @@ pub enum Op {
     Set(Vec<String>, Scalar),
     Remove(Vec<String>),
     RemoveIfEmpty(Vec<String>),
+    /// Puts back an entry that was removed: the text of a TOML document that holds it at that path.
+    Put(Vec<String>, String),
 }
 
 impl Op {
@@ -95,54 +99,7 @@ fn split(path: &str) -> Vec<String> {
     path.split('.').map(str::to_owned).collect()
 }
 
-/// A configuration file that cannot be changed safely.
-#[derive(Debug, Error)]
-pub enum ConfigError {
-    #[error("`{}` is not valid TOML (line {line}, column {column}): {message}", path.display())]
-    Unparsable {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("Cannot read `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("Cannot write `{}`", path.display())]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("`{key}` in `{}` is not a table, so `{key}.{child}` cannot be set", path.display())]
-    NotATable {
-        path: PathBuf,
-        key: String,
-        child: String,
-    },
-}
-
-impl ConfigError {
-    /// The next thing to try.
-    #[must_use]
-    pub fn hint(&self) -> String {
-        match self {
-            Self::Unparsable { .. } => {
-                "fix the file by hand (Codex cannot load it either) and run the command again; codex-local never \
-                 rewrites a file it cannot parse"
-                    .to_owned()
-            }
-            Self::Read { .. } => "check the file's permissions".to_owned(),
-            Self::Write { .. } => {
-                "check free disk space and the folder's permissions; the file was left as it was".to_owned()
-            }
-            Self::NotATable { key, .. } => format!("turn `{key}` into a table, or remove it, then run again"),
-        }
-    }
-}
+pub use super::file::ConfigError;
 
 /// What saving did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,31 +110,62 @@ pub struct Saved {
     pub backup: Option<PathBuf>,
 }
 
+/// A write that is ready: the file's text now and the text that will replace it. Journal it, then commit it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub path: PathBuf,
+    /// The file as it is on disk now, byte for byte; `None` when it does not exist.
+    pub before: Option<String>,
+    /// What will be written.
+    pub after: String,
+}
+
+impl Pending {
+    /// Backs the old file up into `backups` (with its mode), then writes the new text atomically.
+    pub fn commit(&self, backups: &Path) -> Result<Saved, ConfigError> {
+        let backup = match &self.before {
+            Some(previous) => Some(backup(&self.path, previous, backups)?),
+            None => None,
+        };
+        faults::point("before-write");
+        file::write_atomic(&self.path, &self.after, NEW_FILE_MODE)?;
+        Ok(Saved {
+            path: self.path.clone(),
+            changed: true,
+            backup,
+        })
+    }
+}
+
+/// A new Codex configuration file is readable by its owner and others, as Codex's own are.
+pub const NEW_FILE_MODE: u32 = 0o644;
+
 /// A Codex configuration file opened for editing.
 #[derive(Debug, Clone)]
 pub struct CodexConfigMut {
     path: PathBuf,
+    /// The file as read, byte for byte; `None` when it did not exist.
     raw: Option<String>,
+    format: Format,
     document: DocumentMut,
 }
 
 impl CodexConfigMut {
-    /// Opens `path`; a missing file is an empty document, an unparsable one an error.
+    /// Opens `path`; a missing file is an empty document. Anything but a regular file of UTF-8 TOML is refused.
     pub fn open(path: &Path) -> Result<Self, ConfigError> {
-        let raw = match fs_err::read_to_string(path) {
-            Ok(text) => Some(text),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        let text = file::read_text(path)?;
+        Self::from_text(path, text)
+    }
+
+    fn from_text(path: &Path, text: Option<Text>) -> Result<Self, ConfigError> {
+        let (raw, format, document) = match text {
+            Some(text) => (Some(text.raw), text.format, parse(path, &text.plain)?),
+            None => (None, Format::default(), DocumentMut::new()),
         };
-        let document = parse(path, raw.as_deref().unwrap_or(""))?;
         Ok(Self {
             path: path.to_path_buf(),
             raw,
+            format,
             document,
         })
     }
@@ -211,10 +199,10 @@ impl CodexConfigMut {
         apply(&self.path, &mut self.document, ops)
     }
 
-    /// The text that would be written.
+    /// The text that would be written, in the file's own format (byte-order mark, line endings).
     #[must_use]
     pub fn render(&self) -> String {
-        self.document.to_string()
+        self.format.encode(&self.document.to_string())
     }
 
     /// Whether saving would change the file.
@@ -223,55 +211,41 @@ impl CodexConfigMut {
         self.raw.as_deref() != Some(self.render().as_str())
     }
 
+    /// The write that saving means, or `None` when the file would not change. Codex may have written the file since
+    /// it was opened: then `ops` are applied again to what is on disk now.
+    pub fn prepare(&mut self, ops: &[Op]) -> Result<Option<Pending>, ConfigError> {
+        if !self.is_changed() {
+            return Ok(None);
+        }
+        let now = file::read_text(&self.path)?;
+        if now.as_ref().map(|t| &t.raw) != self.raw.as_ref() {
+            let mut fresh = Self::from_text(&self.path, now)?;
+            fresh.apply(ops)?;
+            *self = fresh;
+            if !self.is_changed() {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Pending {
+            path: self.path.clone(),
+            before: self.raw.clone(),
+            after: self.render(),
+        }))
+    }
+
     /// Writes the document if it differs from the file: backup first (into `backups`), then an atomic rename.
     /// `ops` are applied again if the file changed on disk since it was opened.
     pub fn save(&mut self, ops: &[Op], backups: &Path) -> Result<Saved, ConfigError> {
-        if !self.is_changed() {
+        let Some(pending) = self.prepare(ops)? else {
             return Ok(Saved {
                 path: self.path.clone(),
                 changed: false,
                 backup: None,
             });
-        }
-        let target = fs_err::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
-        // Codex may have written the file since it was read: start again from what is there now.
-        let now = match fs_err::read_to_string(&target) {
-            Ok(text) => Some(text),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: target,
-                    source,
-                });
-            }
         };
-        if now != self.raw {
-            let mut fresh = Self {
-                path: self.path.clone(),
-                raw: now.clone(),
-                document: parse(&self.path, now.as_deref().unwrap_or(""))?,
-            };
-            fresh.apply(ops)?;
-            *self = fresh;
-            if !self.is_changed() {
-                return Ok(Saved {
-                    path: self.path.clone(),
-                    changed: false,
-                    backup: None,
-                });
-            }
-        }
-        let backup = match &self.raw {
-            Some(previous) => Some(backup(&target, previous, backups)?),
-            None => None,
-        };
-        write_atomic(&target, &self.render())?;
-        self.raw = Some(self.render());
-        Ok(Saved {
-            path: self.path.clone(),
-            changed: true,
-            backup,
-        })
+        let saved = pending.commit(backups)?;
+        self.raw = Some(pending.after);
+        Ok(saved)
     }
 }
 
@@ -294,6 +268,7 @@ fn apply(path: &Path, document: &mut DocumentMut, ops: &[Op]) -> Result<Vec<Op>,
         let did = match op {
             Op::Set(keys, value) => set(path, document, keys, value)?,
             Op::Remove(keys) => remove(document, keys),
+            Op::Put(keys, text) => put(path, document, keys, text)?,
             Op::RemoveIfEmpty(keys) => {
                 lookup(document, keys)
                     .and_then(Item::as_table_like)
@@ -348,6 +323,43 @@ fn set(
     Ok(true)
 }
 
+/// Puts the item at `keys` of the document `text` into `document`, unless something is there already.
+fn put(
+    path: &Path,
+    document: &mut DocumentMut,
+    keys: &[String],
+    text: &str,
+) -> Result<bool, ConfigError> {
+    let Some((last, parents)) = keys.split_last() else {
+        return Ok(false);
+    };
+    if lookup(document, keys).is_some() {
+        return Ok(false);
+    }
+    let held = parse(path, text)?;
+    let Some(item) = lookup(&held, keys) else {
+        return Ok(false);
+    };
+    let mut table: &mut dyn toml_edit::TableLike = document.as_table_mut();
+    for (depth, key) in parents.iter().enumerate() {
+        if !table.contains_key(key) {
+            let mut new = Table::new();
+            new.set_implicit(true);
+            table.insert(key, Item::Table(new));
+        }
+        table = table
+            .get_mut(key)
+            .and_then(Item::as_table_like_mut)
+            .ok_or_else(|| ConfigError::NotATable {
+                path: path.to_path_buf(),
+                key: keys[..=depth].join("."),
+                child: last.clone(),
+            })?;
+    }
+    table.insert(last, item.clone());
+    Ok(true)
+}
+
 fn remove(document: &mut DocumentMut, keys: &[String]) -> bool {
     let Some((last, parents)) = keys.split_last() else {
         return false;
@@ -390,13 +402,14 @@ pub fn utc_stamp(seconds: u64) -> String {
     )
 }
 
-/// Copies the previous text to `backups/<file name>.<UTC time>[-n].bak`.
+/// Copies the previous text to `backups/<file name>.<UTC time>[-n].bak`, readable by no more people than the
+/// original (the folder itself is private).
 pub fn backup(target: &Path, previous: &str, backups: &Path) -> Result<PathBuf, ConfigError> {
-    let write_error = |source| ConfigError::Write {
-        path: backups.to_path_buf(),
-        source,
-    };
-    fs_err::create_dir_all(backups).map_err(write_error)?;
+    file::private_dir(backups)?;
+    let mode = file::check(target)
+        .ok()
+        .flatten()
+        .map_or(0o600, |metadata| file::mode_of(&metadata));
     let name = target.file_name().map_or_else(
         || "config.toml".into(),
         |n| n.to_string_lossy().into_owned(),
@@ -412,50 +425,9 @@ pub fn backup(target: &Path, previous: &str, backups: &Path) -> Result<PathBuf, 
         candidate = backups.join(format!("{name}.{stamp}-{n}.bak"));
         n += 1;
     }
-    write_atomic(&candidate, previous)?;
+    file::write_atomic(&candidate, previous, mode)?;
     Ok(candidate)
 }
-
-/// Writes `text` to a temporary file beside `target`, copies the old file's permissions, and renames it over.
-pub fn write_atomic(target: &Path, text: &str) -> Result<(), ConfigError> {
-    let error = |source| ConfigError::Write {
-        path: target.to_path_buf(),
-        source,
-    };
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir).map_err(error)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".codex-local-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(error)?;
-    temp.write_all(text.as_bytes()).map_err(error)?;
-    temp.as_file().sync_all().map_err(error)?;
-    match fs_err::metadata(target) {
-        Ok(metadata) => {
-            fs_err::set_permissions(temp.path(), metadata.permissions()).map_err(error)?;
-        }
-        Err(_) => set_default_permissions(temp.path()).map_err(error)?,
-    }
-    temp.persist(target).map_err(|err| error(err.error))?;
-    Ok(())
-}
-
-/// A new file gets the usual 0644 rather than the temporary file's 0600.
-#[cfg(unix)]
-fn set_default_permissions(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn set_default_permissions(_path: &Path) -> std::io::Result<()> {
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

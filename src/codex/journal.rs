@@ -1,19 +1,57 @@
 //! The journal of what codex-local changed in Codex's files, so that `restore` can undo exactly that.
 //!
-//! For every key init sets, the journal keeps what was there before the first change (or that nothing was) and
-//! what codex-local wrote; it also lists the tables and files codex-local created and the model variants it made.
-//! It lives in `<codex home>/codex-local/journal.json`.
+//! It is written, and synced, before the first change to any file. For every file it keeps the whole text before
+//! codex-local first changed it (or that there was none) and a fingerprint of every text codex-local wrote: while
+//! the file still holds one of those, `restore` puts the original back byte for byte. When someone changed the file
+//! since, `restore` undoes key by key instead, from what each key held before, and keeps (and names) what was
+//! changed. It also lists the entries codex-local removed and the model variants it made. It lives in
+//! `<codex home>/codex-local/journal.json`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
-use super::edit::{self, CodexConfigMut, ConfigError, Op, value_text};
+use super::edit::{self, CodexConfigMut, ConfigError, Op, Pending, value_text};
 use super::state;
 
 /// The journal's file name inside `<codex home>/codex-local/`.
 pub const FILE: &str = "journal.json";
+/// The journal's format: 2 adds the original text and the fingerprints of what was written.
+const VERSION: u32 = 2;
+
+/// The SHA-256 of a text, in hex.
+#[must_use]
+pub fn fingerprint(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut out, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
+}
+
+/// A TOML document that holds only the item at `keys`.
+fn snippet(keys: &[String], item: &toml_edit::Item) -> String {
+    let mut document = toml_edit::DocumentMut::new();
+    let mut table = document.as_table_mut();
+    for (depth, key) in keys.iter().enumerate() {
+        if depth + 1 == keys.len() {
+            table.insert(key, item.clone());
+        } else {
+            let mut child = toml_edit::Table::new();
+            child.set_implicit(true);
+            table.insert(key, toml_edit::Item::Table(child));
+            let Some(next) = table.get_mut(key).and_then(toml_edit::Item::as_table_mut) else {
+                break;
+            };
+            table = next;
+        }
+    }
+    document.to_string()
+}
 
 /// One key codex-local set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,10 +67,19 @@ pub struct KeyRecord {
 pub struct FileRecord {
     /// The file did not exist before codex-local wrote it.
     pub created: bool,
+    /// The whole file before codex-local first changed it; `None` when it did not exist (or in an older journal).
+    #[serde(default)]
+    pub original: Option<String>,
+    /// SHA-256 of every text codex-local wrote to the file, or was about to write.
+    #[serde(default)]
+    pub written: Vec<String>,
     /// Dotted key → its record.
     pub keys: BTreeMap<String, KeyRecord>,
     /// Tables codex-local created, as dotted paths.
     pub tables: Vec<String>,
+    /// Entries codex-local removed, by dotted path, each as the text of a TOML document holding only it.
+    #[serde(default)]
+    pub removed: BTreeMap<String, String>,
 }
 
 /// A model variant codex-local created in a runtime.
@@ -64,6 +111,22 @@ impl Journal {
         state::load(&path(home))
     }
 
+    /// Moves a damaged journal aside (`journal.json.damaged-<UTC time>`) and returns where it went.
+    pub fn set_aside(home: &Path) -> Result<PathBuf, ConfigError> {
+        let from = path(home);
+        let stamp = edit::utc_stamp(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        );
+        let to = from.with_file_name(format!("{FILE}.damaged-{stamp}"));
+        fs_err::rename(&from, &to).map_err(|source| ConfigError::Write {
+            path: from.clone(),
+            source,
+        })?;
+        Ok(to)
+    }
+
     /// Writes the journal, or removes it when it holds nothing.
     pub fn save(&self, home: &Path) -> Result<(), ConfigError> {
         let path = path(home);
@@ -78,10 +141,24 @@ impl Journal {
         state::save(
             &path,
             &Journal {
-                version: 1,
+                version: VERSION,
                 ..self.clone()
             },
         )
+    }
+
+    /// Notes a write before it happens: the file's text before codex-local's first change, and the fingerprint of
+    /// the text about to be written.
+    pub fn record_write(&mut self, name: &str, pending: &Pending) {
+        let record = self.files.entry(name.to_owned()).or_default();
+        if record.written.is_empty() {
+            record.created = pending.before.is_none();
+            record.original.clone_from(&pending.before);
+        }
+        let print = fingerprint(&pending.after);
+        if !record.written.contains(&print) {
+            record.written.push(print);
+        }
     }
 
     /// Notes, before `ops` are applied to `config`, what each key and table held, keeping the first "before".
@@ -95,6 +172,15 @@ impl Journal {
                 ..FileRecord::default()
             });
         for op in ops {
+            if let Op::Remove(keys) = op {
+                let dotted = keys.join(".");
+                if let Some(item) = edit::lookup(document, keys)
+                    && !record.removed.contains_key(&dotted)
+                {
+                    record.removed.insert(dotted, snippet(keys, item));
+                }
+                continue;
+            }
             let Op::Set(keys, value) = op else { continue };
             for depth in 1..keys.len() {
                 let table = keys[..depth].join(".");
@@ -115,6 +201,38 @@ impl Journal {
                 });
                 record.keys.insert(dotted, KeyRecord { before, written });
             }
+        }
+    }
+}
+
+/// What restoring one file means, given what it holds now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restore {
+    /// It holds what it held before codex-local changed it (or is absent, as it was): nothing to do.
+    AsItWas,
+    /// It existed before, and is gone now: nothing to restore it from but the original, which stays untouched.
+    Missing,
+    /// It holds what codex-local wrote: put the original back byte for byte (`None`: remove the file).
+    Exact(Option<String>),
+    /// Someone changed it since: undo key by key, keeping what they changed.
+    Keys,
+}
+
+impl FileRecord {
+    /// How to restore the file, given its text now (`None` when it does not exist).
+    #[must_use]
+    pub fn restore(&self, now: Option<&str>) -> Restore {
+        let knows_original = !self.written.is_empty();
+        match now {
+            None if self.created => Restore::AsItWas,
+            None => Restore::Missing,
+            Some(text) if knows_original && self.original.as_deref() == Some(text) => {
+                Restore::AsItWas
+            }
+            Some(text) if knows_original && self.written.contains(&fingerprint(text)) => {
+                Restore::Exact(self.original.clone())
+            }
+            Some(_) => Restore::Keys,
         }
     }
 }
@@ -157,6 +275,19 @@ pub fn undo_ops(record: &FileRecord, document: &toml_edit::DocumentMut) -> (Vec<
             key: dotted.clone(),
             action,
             value: key.before.clone(),
+        });
+    }
+    // What codex-local removed goes back where nothing took its place.
+    for (dotted, text) in &record.removed {
+        let keys: Vec<String> = dotted.split('.').map(str::to_owned).collect();
+        if edit::lookup(document, &keys).is_some() {
+            continue;
+        }
+        ops.push(Op::Put(keys, text.clone()));
+        undone.push(Undo {
+            key: dotted.clone(),
+            action: "restored",
+            value: None,
         });
     }
     // Deepest tables first, so that a parent empties after its children.

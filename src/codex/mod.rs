@@ -2,7 +2,9 @@
 //! journal that `restore` undoes, and codex-local's own state files (the local-mode list).
 
 pub mod edit;
+pub mod file;
 pub mod journal;
+pub mod lock;
 pub mod repo;
 pub mod setup;
 pub mod state;

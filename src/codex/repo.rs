@@ -33,6 +33,8 @@ pub struct RepoList {
 pub enum RepoError {
     #[error("`{}` is not inside a git repository", .0.display())]
     NotARepo(PathBuf),
+    #[error("`{}` does not exist", .0.display())]
+    Missing(PathBuf),
     #[error("The `{profile}` profile does not exist yet (`{}`)", path.display())]
     NoProfile { profile: String, path: PathBuf },
     #[error(transparent)]
@@ -46,6 +48,9 @@ impl RepoError {
         match self {
             Self::NotARepo(_) => {
                 "run it inside the repository, or name it: `codex-local repo on PATH`".to_owned()
+            }
+            Self::Missing(_) => {
+                "check the path, or run it inside the repository without one".to_owned()
             }
             Self::NoProfile { profile, .. } => format!(
                 "run `codex-local init --profile {profile}` first (add `--profile-only` to leave Codex's default \

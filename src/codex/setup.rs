@@ -130,9 +130,20 @@ pub fn problems(document: &DocumentMut) -> Vec<Problem> {
     found
 }
 
-/// The `[profiles.<name>]` tables of an old configuration, each as the text of a profile file.
+/// One value of an old `[profiles.<name>]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaf {
+    /// Its dotted path inside the profile.
+    pub keys: Vec<String>,
+    /// Its value as TOML text, to compare.
+    pub value: String,
+    /// A TOML document that holds it at `keys`, comments and all, to put it into a profile file.
+    pub snippet: String,
+}
+
+/// The `[profiles.<name>]` tables of an old configuration, each as the values a profile file must get.
 #[must_use]
-pub fn old_profiles(document: &DocumentMut) -> Vec<(String, String)> {
+pub fn old_profiles(document: &DocumentMut) -> Vec<(String, Vec<Leaf>)> {
     let Some(profiles) = document.get("profiles").and_then(Item::as_table_like) else {
         return Vec::new();
     };
@@ -141,13 +152,46 @@ pub fn old_profiles(document: &DocumentMut) -> Vec<(String, String)> {
         .filter(|(name, _)| is_profile_name(name))
         .filter_map(|(name, item)| {
             let table = item.as_table_like()?;
-            let mut file = DocumentMut::new();
-            for (key, value) in table.iter() {
-                file.insert(key, value.clone());
-            }
-            Some((name.to_owned(), file.to_string()))
+            let mut leaves = Vec::new();
+            collect(table, &mut Vec::new(), &mut leaves);
+            Some((name.to_owned(), leaves))
         })
         .collect()
+}
+
+fn collect(table: &dyn toml_edit::TableLike, prefix: &mut Vec<String>, leaves: &mut Vec<Leaf>) {
+    for (key, item) in table.iter() {
+        prefix.push(key.to_owned());
+        if let Some(child) = item.as_table_like().filter(|_| !item.is_inline_table()) {
+            collect(child, prefix, leaves);
+        } else {
+            let value = match item {
+                Item::Value(value) => super::edit::value_text(value),
+                other => other.to_string().trim().to_owned(),
+            };
+            let mut holder = DocumentMut::new();
+            let mut at = holder.as_table_mut();
+            for (depth, part) in prefix.iter().enumerate() {
+                if depth + 1 == prefix.len() {
+                    at.insert(part, item.clone());
+                } else {
+                    let mut parent = toml_edit::Table::new();
+                    parent.set_implicit(true);
+                    at.insert(part, Item::Table(parent));
+                    match at.get_mut(part).and_then(Item::as_table_mut) {
+                        Some(next) => at = next,
+                        None => break,
+                    }
+                }
+            }
+            leaves.push(Leaf {
+                keys: prefix.clone(),
+                value,
+                snippet: holder.to_string(),
+            });
+        }
+        prefix.pop();
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +233,13 @@ mod tests {
         let files = old_profiles(&document);
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].0, "fast");
-        let file: DocumentMut = files[0].1.parse().expect("valid");
+        let mut file = DocumentMut::new();
+        for leaf in &files[0].1 {
+            let held: DocumentMut = leaf.snippet.parse().expect("valid");
+            let mut path = super::super::edit::lookup(&held, &leaf.keys);
+            assert!(path.take().is_some(), "{leaf:?}");
+            file = format!("{file}{}", leaf.snippet).parse().expect("valid");
+        }
         assert_eq!(file["model"].as_str(), Some("m"));
         assert_eq!(file["features"]["apps"].as_bool(), Some(false));
         assert_eq!(problems(&document).len(), 1);

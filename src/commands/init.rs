@@ -29,7 +29,7 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         repo: false,
         ..Want::ALL
     };
-    let facts = gather::gather(settings, want).await;
+    let facts = gather::gather(settings, want).await?;
     let hardware = facts.hardware()?;
     let plan = plan::make(
         &Inputs {
@@ -54,7 +54,8 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The steps, in order: checks first (nothing changes before they pass), then fetch, serve, configure, verify.
+/// The steps, in order: checks first (nothing changes before they pass), then fetch, serve and verify; Codex's
+/// files are written last, only for a configuration that was proven to work, while holding the Codex home's lock.
 async fn carry_out(
     args: &InitArgs,
     ctx: &Ctx<'_>,
@@ -64,10 +65,10 @@ async fn carry_out(
     report: &mut InitReport,
 ) -> anyhow::Result<()> {
     let (settings, printer) = (&ctx.settings, ctx.printer);
-    let preflight = steps::preflight(plan, paths, args.yes, printer)?;
+    let preflight = steps::preflight(plan, paths, args.yes, printer).await?;
     warn_about_codex(report, printer);
     let hardware = facts.hardware()?;
-    let runtime = runtime::for_status(facts.runtime(plan.runtime)?, settings);
+    let runtime = runtime::for_status(facts.runtime(plan.runtime)?, settings)?;
     steps::fetch(plan, runtime.as_ref(), printer, report).await?;
     let has_gpu = !hardware.gpus.is_empty();
     let serving = steps::serve(
@@ -79,6 +80,22 @@ async fn carry_out(
         report,
     )
     .await?;
+    let verified = steps::verify(runtime.as_ref(), settings.verify_timeout, printer, report).await;
+    if let Err(err) = verified {
+        if report.created_variant.is_some() {
+            // The variant stays in the runtime: note it, so that `restore` can name it.
+            let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
+            let mut journal = steps::open_journal(paths, printer, report)?;
+            steps::remember_variant(&mut journal, report);
+            journal.save(&paths.home)?;
+        }
+        printer
+            .warn("Codex's configuration was not changed: codex-local writes only one that works");
+        return Err(err);
+    }
+    let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
+    steps::tidy(paths);
+    let mut journal = steps::open_journal(paths, printer, report)?;
     let target = Target {
         provider: plan.provider.id.clone(),
         base_url: plan.provider.base_url.clone(),
@@ -87,10 +104,17 @@ async fn carry_out(
         model: report.model.clone(),
         context: serving.context,
     };
-    let changed = steps::configure(preflight, &target, args.offline, paths, report)?;
+    let changed = steps::configure(
+        preflight,
+        &target,
+        args.offline,
+        paths,
+        &mut journal,
+        report,
+    )?;
     let home_dir = settings.home_dir.as_deref();
     steps::report_configured(&changed, &target, home_dir, printer, report);
-    steps::verify(runtime.as_ref(), settings.verify_timeout, printer, report).await
+    Ok(())
 }
 
 fn options(args: &InitArgs) -> InitOptions {

@@ -16,13 +16,14 @@ use crate::codex::edit::ConfigError;
 use crate::codex::repo::RepoError;
 use crate::facts::described::DescribeError;
 use crate::host::HostError;
+use crate::interrupt::{self, Interrupted};
 use crate::plan::PlanError;
 use crate::plan::catalog::CatalogError;
 use crate::report::Printer;
 use crate::runtime::error::RuntimeError;
 use crate::settings::{ProcessEnv, Settings, SettingsError};
 use crate::size::SizeError;
-use crate::steps::InitError;
+use crate::steps::{Busy, InitError, PartlyWritten};
 
 /// Exit code for a failure the user can fix.
 pub const EXIT_FAILURE: u8 = 1;
@@ -35,17 +36,33 @@ pub struct Ctx<'a> {
     pub printer: &'a Printer,
 }
 
-/// Resolves the settings and runs the command.
+/// Resolves the settings and runs the command; Ctrl-C stops it at the next wait.
 pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
+    interrupt::listen();
+    tokio::select! {
+        biased;
+        outcome = dispatch(cli, printer) => outcome,
+        () = interrupt::wait() => Err(Interrupted.into()),
+    }
+}
+
+async fn dispatch(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(&cli.global, &ProcessEnv)?;
+    if matches!(
+        cli.command,
+        Command::Status(_) | Command::Init(_) | Command::Models(_)
+    ) {
+        // These talk to the runtimes at their configured addresses; other commands never fail because of them.
+        settings.check_addresses()?;
+    }
     let ctx = Ctx { settings, printer };
     match cli.command {
         Command::Status(args) => status::run(&args, &ctx).await,
         Command::Init(args) => init::run(&args, &ctx).await,
         Command::Models(args) => models::run(&args, &ctx).await,
         Command::Verify(args) => verify::run(&args, &ctx).await,
-        Command::Restore(args) => restore::run(&args, &ctx),
-        Command::Repo(args) => repo::run(&args, &ctx),
+        Command::Restore(args) => restore::run(&args, &ctx).await,
+        Command::Repo(args) => repo::run(&args, &ctx).await,
         Command::ShellInit(args) => shell_init::run(&args, &ctx),
         Command::Run(args) => run::run(&args, &ctx).await,
     }
@@ -58,10 +75,49 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitCode {
     printer.report_failure(err, hint.as_deref(), code)
 }
 
+/// Reports a command line that does not parse: clap's own text, or under `--json` one JSON error document. Help
+/// and version requests print as usual and succeed.
+#[must_use]
+pub fn usage_error(err: &clap::Error, printer_json: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        return if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(EXIT_USAGE)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    Printer::usage_failure(err, printer_json, EXIT_USAGE)
+}
+
+/// The exit code after Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
 /// The hint and exit code for an error, found by looking through its chain for an error that knows its next step.
 #[must_use]
 pub fn diagnose(err: &anyhow::Error) -> (Option<String>, u8) {
     for cause in err.chain() {
+        if cause.downcast_ref::<Interrupted>().is_some() {
+            return (None, EXIT_INTERRUPTED);
+        }
+        if let Some(err) = cause.downcast_ref::<Busy>() {
+            return (Some(err.hint()), EXIT_FAILURE);
+        }
+        if let Some(err) = cause.downcast_ref::<PartlyWritten>() {
+            return (Some(err.hint()), EXIT_FAILURE);
+        }
+        if let Some(
+            err @ (RuntimeError::Interrupted { .. } | RuntimeError::StoppedFollowing { .. }),
+        ) = cause.downcast_ref::<RuntimeError>()
+        {
+            return (Some(err.hint()), EXIT_INTERRUPTED);
+        }
         if let Some(settings) = cause.downcast_ref::<SettingsError>() {
             let code = match settings {
                 SettingsError::NoCodexHome => EXIT_FAILURE,

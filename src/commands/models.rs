@@ -61,7 +61,7 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         runtimes: true,
         ..Want::default()
     };
-    let facts = gather::gather(settings, want).await;
+    let facts = gather::gather(settings, want).await?;
     let hardware = facts.hardware()?.clone();
     let runtimes = facts.runtimes;
     let budget = Budget::from_hardware(&hardware);

@@ -8,13 +8,15 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::{RepoAction, RepoArgs};
-use crate::codex::edit::{self, CodexConfigMut, Op, Scalar};
+use crate::codex::edit::{self, CodexConfigMut, NEW_FILE_MODE, Op, Scalar};
+use crate::codex::file;
 use crate::codex::journal::Journal;
 use crate::codex::repo::{RepoError, RepoList};
 use crate::facts::codex::PROFILE_SUFFIX;
 use crate::facts::repo::{DEFAULT_PROFILE, MARKER, RepoStatus};
 use crate::gather;
 use crate::report::Style;
+use crate::steps;
 
 /// The `repo` document.
 #[derive(Debug, Serialize)]
@@ -26,7 +28,7 @@ struct RepoReport {
 }
 
 /// Runs `repo`.
-pub fn run(args: &RepoArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &RepoArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let home = &ctx.settings.codex_home;
     let cwd = ctx
         .settings
@@ -39,14 +41,20 @@ pub fn run(args: &RepoArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         RepoAction::Status { path } => (path, "status"),
     };
     let dir = path.as_deref().map_or_else(|| cwd.clone(), |p| cwd.join(p));
+    if !dir.exists() {
+        return Err(RepoError::Missing(dir).into());
+    }
     let root = gather::find_root(&dir).ok_or_else(|| RepoError::NotARepo(dir.clone()))?;
     let mut changes = Vec::new();
-    match &args.action {
-        RepoAction::On {
-            profile, marker, ..
-        } => turn_on(&root, home, profile, *marker, &mut changes)?,
-        RepoAction::Off { .. } => turn_off(&root, home, &mut changes)?,
-        RepoAction::Status { .. } => {}
+    if !matches!(args.action, RepoAction::Status { .. }) {
+        let _lock = steps::lock_home(home, ctx.settings.lock_timeout, ctx.printer).await?;
+        match &args.action {
+            RepoAction::On {
+                profile, marker, ..
+            } => turn_on(&root, home, profile, *marker, &mut changes)?,
+            RepoAction::Off { .. } => turn_off(&root, home, &mut changes)?,
+            RepoAction::Status { .. } => {}
+        }
     }
     let status =
         gather::repo_status(&root, home).ok_or_else(|| RepoError::NotARepo(root.clone()))?;
@@ -84,8 +92,8 @@ fn turn_on(
              profile.\nlocal_mode = true\nprofile = \"{profile}\"\n"
         );
         let path = root.join(MARKER);
-        if fs_err::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            edit::write_atomic(&path, &text)?;
+        if file::read_text(&path)?.map(|t| t.raw).as_deref() != Some(text.as_str()) {
+            file::write_atomic(&path, &text, NEW_FILE_MODE)?;
             changes.push(format!("wrote {MARKER}, which the team can commit"));
         }
     }
@@ -94,15 +102,15 @@ fn turn_on(
     let config_path = root.join(".codex").join("config.toml");
     let ops = [Op::set("web_search", Scalar::Str("disabled".to_owned()))];
     let mut config = CodexConfigMut::open(&config_path)?;
-    // Journaled like init's edits, so that `restore` undoes it too.
+    // Journaled like init's edits, before the write, so that `restore` undoes it too.
+    let name = config_path.display().to_string();
     let mut journal = Journal::load(home)?;
-    journal.record(&config_path.display().to_string(), &config, &ops);
+    journal.record(&name, &config, &ops);
     config.apply(&ops)?;
-    if config
-        .save(&ops, &home.join("codex-local").join("backups"))?
-        .changed
-    {
+    if let Some(pending) = config.prepare(&ops)? {
+        journal.record_write(&name, &pending);
         journal.save(home)?;
+        pending.commit(&home.join("codex-local").join("backups"))?;
         changes.push("set web_search = \"disabled\" in .codex/config.toml".to_owned());
     }
     Ok(())

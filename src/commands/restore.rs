@@ -8,10 +8,12 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::RestoreArgs;
-use crate::codex::edit::{self, CodexConfigMut};
-use crate::codex::journal::{self, CreatedModel, FileRecord, Journal, Undo};
+use crate::codex::edit::{self, CodexConfigMut, NEW_FILE_MODE};
+use crate::codex::file;
+use crate::codex::journal::{self, CreatedModel, FileRecord, Journal, Restore, Undo};
 use crate::codex::repo::RepoList;
 use crate::report::Style;
+use crate::steps;
 
 /// What restore did to one file.
 #[derive(Debug, Serialize)]
@@ -34,16 +36,20 @@ struct RestoreReport {
     local_mode_repos: Vec<PathBuf>,
 }
 
-/// Runs `restore`.
-pub fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
+/// Runs `restore`, holding the Codex home's lock; the journal forgets each file once it is restored.
+pub async fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let home = &ctx.settings.codex_home;
-    let mut journal = Journal::load(home)?;
+    let _lock = steps::lock_home(home, ctx.settings.lock_timeout, ctx.printer).await?;
     let backups = home.join("codex-local").join("backups");
+    file::remove_stale_temps(home);
+    file::remove_stale_temps(&backups);
+    let mut journal = Journal::load(home)?;
     let mut files = Vec::new();
     for (name, record) in journal.files.clone() {
         // Files in Codex's home are journaled by name, a repository's `.codex/config.toml` by its full path.
         files.push(undo_file(&home.join(&name), &record, &backups)?);
         journal.files.remove(&name);
+        journal.save(home)?;
     }
     let models = std::mem::take(&mut journal.models);
     journal.save(home)?;
@@ -63,25 +69,47 @@ pub fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Undoes one file's record: puts keys back, or deletes a file codex-local created and nothing else filled.
+/// Undoes one file's record: the original back byte for byte while the file holds what codex-local wrote, else
+/// key by key; a file codex-local created goes.
 fn undo_file(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result<FileResult> {
-    let mut config = CodexConfigMut::open(path)?;
-    if !config.exists() {
-        return Ok(FileResult {
-            file: path.to_path_buf(),
-            action: "missing",
-            keys: Vec::new(),
-            backup: None,
-        });
+    let now = file::read_text(path)?;
+    let result = |action, keys, backup| FileResult {
+        file: path.to_path_buf(),
+        action,
+        keys,
+        backup,
+    };
+    match record.restore(now.as_ref().map(|t| t.raw.as_str())) {
+        Restore::AsItWas => Ok(result("unchanged", Vec::new(), None)),
+        Restore::Missing => Ok(result("missing", Vec::new(), None)),
+        Restore::Exact(original) => {
+            let config = CodexConfigMut::open(path)?;
+            let (_, keys) = journal::undo_ops(record, config.document());
+            let current = now.map(|t| t.raw).unwrap_or_default();
+            let backup = edit::backup(path, &current, backups)?;
+            match original {
+                Some(original) => {
+                    file::write_atomic(path, &original, NEW_FILE_MODE)?;
+                    Ok(result("restored", keys, Some(backup)))
+                }
+                None => {
+                    remove(path)?;
+                    Ok(result("deleted", keys, Some(backup)))
+                }
+            }
+        }
+        Restore::Keys => undo_keys(path, record, backups),
     }
+}
+
+/// Undoes a file someone changed since codex-local wrote it: only the keys that still hold what codex-local wrote.
+fn undo_keys(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result<FileResult> {
+    let mut config = CodexConfigMut::open(path)?;
     let (ops, keys) = journal::undo_ops(record, config.document());
     config.apply(&ops)?;
     if record.created && config.render().trim().is_empty() {
         let backup = edit::backup(path, config.raw().unwrap_or_default(), backups)?;
-        fs_err::remove_file(path).map_err(|source| edit::ConfigError::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        remove(path)?;
         return Ok(FileResult {
             file: path.to_path_buf(),
             action: "deleted",
@@ -99,6 +127,13 @@ fn undo_file(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result
         },
         keys,
         backup: saved.backup,
+    })
+}
+
+fn remove(path: &Path) -> Result<(), edit::ConfigError> {
+    fs_err::remove_file(path).map_err(|source| edit::ConfigError::Write {
+        path: path.to_path_buf(),
+        source,
     })
 }
 

@@ -105,6 +105,7 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let (facts, codex) = tokio::join!(gather::gather(settings, want), async {
         gather::locate_codex(settings.path_var.as_ref(), settings.cwd.as_deref())
     });
+    let facts = facts?;
     let codex = codex.ok_or(RunError::NoCodex)?;
     let mut codex_args: Vec<OsString> = Vec::new();
     if let Some(status) = facts.repo.clone().filter(|s| s.local_mode) {
@@ -151,7 +152,7 @@ async fn check_local(
         .and_then(|p| p.selection.model_provider.clone())
         .unwrap_or_default();
     let kind = RuntimeKind::from_provider(&provider);
-    let (_, status) = runtime::identify(kind, &runtime_root, settings).await;
+    let (_, status) = runtime::identify(kind, &runtime_root, settings).await?;
     if status.running {
         return Ok(());
     }

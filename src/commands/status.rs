@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::StatusArgs;
+use crate::facts::Want;
 use crate::facts::codex::{CodexBinary, CodexStatus, INSTALL_COMMAND};
 use crate::facts::hardware::{Gpu, Hardware, HardwareSource};
 use crate::facts::repo::RepoStatus;
 use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
-use crate::facts::{NotGathered, Want};
 use crate::gather;
 use crate::report::Style;
 use crate::settings::{Settings, Source};
@@ -37,8 +37,8 @@ struct CodexWithBinary {
 }
 
 /// Gathers every fact at once: hardware, every runtime, Codex's files and program, the repository.
-async fn gather(settings: &Settings) -> Result<StatusReport, NotGathered> {
-    let facts = gather::gather(settings, Want::ALL).await;
+async fn gather(settings: &Settings) -> anyhow::Result<StatusReport> {
+    let facts = gather::gather(settings, Want::ALL).await?;
     Ok(StatusReport {
         hardware: facts.hardware()?.clone(),
         codex: CodexWithBinary {

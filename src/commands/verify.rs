@@ -62,7 +62,7 @@ pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         codex: true,
         ..Want::default()
     };
-    let facts = gather::gather(settings, want).await;
+    let facts = gather::gather(settings, want).await?;
     let mut report = VerifyReport {
         ok: true,
         file: file.display().to_string(),
@@ -224,7 +224,13 @@ async fn verify(
         .provider
         .as_deref()
         .and_then(RuntimeKind::from_provider);
-    let (runtime, status) = runtime::identify(kind, &root, settings).await;
+    let (runtime, status) = match runtime::identify(kind, &root, settings).await {
+        Ok(found) => found,
+        Err(err) => {
+            report.check("runtime", false, err.to_string());
+            return;
+        }
+    };
     let url = runtime.url();
     if !status.running {
         let error = status.error.unwrap_or_default();

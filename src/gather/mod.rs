@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::facts::hardware::Hardware;
 use crate::facts::{Facts, Want};
 use crate::plan::catalog::{self, Catalog, CatalogError};
-use crate::runtime;
+use crate::runtime::{self, error::RuntimeError};
 use crate::settings::Settings;
 pub use program::locate as locate_codex;
 pub use repo::{find_root, status as repo_status};
@@ -20,7 +20,7 @@ pub use repo::{find_root, status as repo_status};
 pub const HARDWARE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Gathers the facts `want` names, at once.
-pub async fn gather(settings: &Settings, want: Want) -> Facts {
+pub async fn gather(settings: &Settings, want: Want) -> Result<Facts, RuntimeError> {
     let hardware = async {
         if want.hardware {
             Some(probe_hardware(settings).await)
@@ -32,7 +32,7 @@ pub async fn gather(settings: &Settings, want: Want) -> Facts {
         if want.runtimes {
             runtime::probe_all(settings).await
         } else {
-            Vec::new()
+            Ok(Vec::new())
         }
     };
     let codex = async {
@@ -52,6 +52,7 @@ pub async fn gather(settings: &Settings, want: Want) -> Facts {
         }
     };
     let (hardware, runtimes, codex, program) = tokio::join!(hardware, runtimes, codex, program);
+    let runtimes = runtimes?;
     let repo = if want.repo {
         settings
             .cwd
@@ -60,13 +61,13 @@ pub async fn gather(settings: &Settings, want: Want) -> Facts {
     } else {
         None
     };
-    Facts {
+    Ok(Facts {
         hardware,
         runtimes,
         codex,
         program,
         repo,
-    }
+    })
 }
 
 /// The hardware: described on the command line, else probed.

@@ -147,6 +147,34 @@ impl Printer {
         progress::start(what, self.bars, self.quiet > 0)
     }
 
+    /// Reports a command line that does not parse: clap's text on stderr, and under `--json` one error document on
+    /// stdout as well.
+    #[must_use]
+    pub fn usage_failure(err: &clap::Error, json: bool, code: u8) -> ExitCode {
+        let text = err.to_string();
+        if json {
+            let message = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_owned();
+            let document = serde_json::json!({
+                "schema_version": SCHEMA_VERSION,
+                "error": {
+                    "message": message,
+                    "causes": [],
+                    "hint": "see `codex-local --help`",
+                    "exit_code": code,
+                },
+            });
+            let text = serde_json::to_string_pretty(&document).unwrap_or_default();
+            let _ = write_ignoring_broken_pipe(&mut io::stdout().lock(), &format!("{text}\n"));
+        }
+        stderr(&text);
+        ExitCode::from(code)
+    }
+
     /// Reports a failure and returns the exit code: a JSON error document under `--json`, else `error:` lines.
     pub fn report_failure(&self, err: &anyhow::Error, hint: Option<&str>, code: u8) -> ExitCode {
         let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();

@@ -23,8 +23,18 @@ pub enum RuntimeError {
     PullFailed { model: String, message: String },
     #[error("The connection to `{url}` dropped before {what} finished")]
     Dropped { url: String, what: String },
+    #[error("The connection to `{url}` dropped before pulling `{model}` finished")]
+    PullDropped { url: String, model: String },
     #[error("Interrupted while pulling `{model}`")]
     Interrupted { model: String },
+    #[error("`{model}` made no progress for {seconds} s")]
+    Stalled { model: String, seconds: u64 },
+    #[error("`{url}` sent more than {} MiB", limit >> 20)]
+    TooLarge { url: String, limit: usize },
+    #[error("`{url}` sent a line of more than 1 MiB")]
+    LineTooLong { url: String },
+    #[error("Cannot set up the HTTP client: {0}")]
+    Client(String),
     #[error("Bad data from `{path}`: {detail}")]
     BadData { path: String, detail: String },
     #[error("LM Studio could not download `{model}`: {message}")]
@@ -56,16 +66,33 @@ impl RuntimeError {
     pub fn hint(&self) -> String {
         match self {
             Self::Unreachable { .. } => "check that the runtime is still running (`codex-local status`)".to_owned(),
-            Self::Status { .. } | Self::BadData { .. } | Self::Failed { .. } => {
+            Self::Status { status: 401, .. } => format!(
+                "the runtime asks for an API token (HTTP 401): set `{}` to a token from LM Studio's server \
+                 settings, or turn its authentication off",
+                crate::env_vars::LM_API_TOKEN
+            ),
+            Self::Status { .. }
+            | Self::BadData { .. }
+            | Self::Failed { .. }
+            | Self::TooLarge { .. }
+            | Self::LineTooLong { .. } => {
                 "check the runtime's log; `codex-local status` shows what it serves".to_owned()
             }
+            Self::Dropped { .. } => {
+                "check that the runtime is still running (`codex-local status`) and its log, then try again".to_owned()
+            }
+            Self::Stalled { seconds, .. } => format!(
+                "no progress for {seconds} s; run init again to resume (raise `{}` for a slow network)",
+                crate::env_vars::CODEX_LOCAL_STALL_TIMEOUT_S
+            ),
+            Self::Client(_) => "this is a bug in codex-local; please report it".to_owned(),
             Self::PullFailed { message, .. } if message.contains("412") => {
                 "this model needs a newer Ollama: update it from https://ollama.com/download".to_owned()
             }
             Self::PullFailed { message, .. } if message.contains("file does not exist") => {
                 "check the model's name at https://ollama.com/library, or pick one with `codex-local models`".to_owned()
             }
-            Self::PullFailed { .. } | Self::Dropped { .. } | Self::Interrupted { .. } => {
+            Self::PullFailed { .. } | Self::PullDropped { .. } | Self::Interrupted { .. } => {
                 "run `codex-local init` again: Ollama resumes the download where it stopped".to_owned()
             }
             Self::DownloadFailed { .. } => {

@@ -1,15 +1,21 @@
-//! HTTP to the runtimes: a client for probes and one for long operations, and errors that say what went wrong in
-//! plain words.
+//! HTTP to the runtimes: a client for probes (a total deadline) and one for long operations (an idle deadline),
+//! bodies read within a size limit whatever a server sends, and errors in plain words that name the limit that
+//! applied.
 
 use std::error::Error as _;
 use std::io;
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode, Url};
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use super::error::RuntimeError;
+
+/// The most a whole JSON answer may hold.
+pub const MAX_BODY: usize = 16 << 20;
+/// How long connecting may take for a long operation.
+const CONNECT: Duration = Duration::from_secs(3);
 
 /// Why a request to a runtime gave nothing usable.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -28,6 +34,8 @@ pub enum ProbeError {
     Reported { path: String, message: String },
     #[error("bad JSON from `{path}`: {detail}")]
     BadJson { path: String, detail: String },
+    #[error("`{path}` sent more than {} MiB", limit >> 20)]
+    TooLarge { path: String, limit: usize },
     #[error("not {expected}: {detail}")]
     NotRuntime {
         expected: &'static str,
@@ -35,30 +43,169 @@ pub enum ProbeError {
     },
 }
 
-/// A client for short probes of local servers: no proxy (reqwest would send even loopback traffic through one),
-/// a short connect timeout and a total timeout per request.
-#[must_use]
-pub fn probe_client(timeout: Duration) -> Client {
-    Client::builder()
-        .no_proxy()
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .user_agent(concat!("codex-local/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
+/// How a request proves who sends it, when the runtime asks.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Auth {
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>` (LM Studio's API tokens).
+    Bearer(String),
+    /// A user and password from the runtime's address (a proxy in front of it).
+    Basic {
+        user: String,
+        password: Option<String>,
+    },
 }
 
-/// A client for operations that may take long: a short connect timeout and an idle (read) timeout, never a total
-/// one, so a 20 GB download is not cut off while bytes still flow.
-#[must_use]
-pub fn ops_client(idle: Duration) -> Client {
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "none",
+            Self::Bearer(_) => "bearer ***",
+            Self::Basic { .. } => "basic ***",
+        })
+    }
+}
+
+impl Auth {
+    fn apply(&self, request: RequestBuilder) -> RequestBuilder {
+        match self {
+            Self::None => request,
+            Self::Bearer(token) => request.bearer_auth(token),
+            Self::Basic { user, password } => request.basic_auth(user, password.as_deref()),
+        }
+    }
+}
+
+/// A client and the limits it was built with, so that a timeout can name the one that applied.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: Client,
+    connect: Duration,
+    /// The total deadline of a probe, or the idle deadline of a long operation.
+    limit: Duration,
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    // reqwest would send even loopback traffic through a system proxy.
     Client::builder()
         .no_proxy()
-        .connect_timeout(Duration::from_secs(3))
-        .read_timeout(idle)
         .user_agent(concat!("codex-local/", env!("CARGO_PKG_VERSION")))
+}
+
+fn built(builder: reqwest::ClientBuilder) -> Result<Client, RuntimeError> {
+    builder
         .build()
-        .unwrap_or_default()
+        .map_err(|err| RuntimeError::Client(err.to_string()))
+}
+
+impl Http {
+    /// A client for short probes of local servers: `timeout` to connect and for the whole request.
+    pub fn probe(timeout: Duration) -> Result<Self, RuntimeError> {
+        Ok(Self {
+            client: built(builder().connect_timeout(timeout).timeout(timeout))?,
+            connect: timeout,
+            limit: timeout,
+        })
+    }
+
+    /// A client for operations that may take long: a short connect deadline and an idle (read) deadline, never a
+    /// total one, so a 20 GB download is not cut off while bytes still flow.
+    pub fn ops(idle: Duration) -> Result<Self, RuntimeError> {
+        Ok(Self {
+            client: built(builder().connect_timeout(CONNECT).read_timeout(idle))?,
+            connect: CONNECT.min(idle),
+            limit: idle,
+        })
+    }
+
+    /// The deadline that applied to a failed request.
+    fn limit_for(&self, err: &reqwest::Error) -> Duration {
+        if err.is_connect() {
+            self.connect
+        } else {
+            self.limit
+        }
+    }
+
+    /// Plain words for a failed request: refused, timed out (after the limit that applied), or what the transport
+    /// said.
+    #[must_use]
+    pub fn describe(&self, err: &reqwest::Error) -> ProbeError {
+        describe(err, self.limit_for(err))
+    }
+
+    /// `GET base/path`, its body read whole within [`MAX_BODY`].
+    pub async fn get(&self, base: &Url, path: &str, auth: &Auth) -> Result<Answer, ProbeError> {
+        let url = base.join(path).map_err(|err| {
+            ProbeError::Unreachable(format!("cannot join `{path}` to `{base}`: {err}"))
+        })?;
+        let response = auth
+            .apply(self.client.get(url))
+            .send()
+            .await
+            .map_err(|err| self.describe(&err))?;
+        let status = response.status();
+        let body = read_capped(response, MAX_BODY)
+            .await
+            .map_err(|err| match err {
+                Capped::TooLarge => ProbeError::TooLarge {
+                    path: format!("/{path}"),
+                    limit: MAX_BODY,
+                },
+                Capped::Failed(err) => self.describe(&err),
+            })?;
+        Ok(Answer {
+            path: format!("/{path}"),
+            status,
+            body,
+        })
+    }
+
+    /// `POST base/path` with a JSON body; the answer is left to read.
+    pub async fn post_json(
+        &self,
+        base: &Url,
+        path: &str,
+        body: &serde_json::Value,
+        auth: &Auth,
+    ) -> Result<Response, RuntimeError> {
+        let target = endpoint(base, path);
+        self.send(self.client.post(&target).json(body), target, auth)
+            .await
+    }
+
+    /// `GET base/path` for an operation (not a probe); the answer is left to read.
+    pub async fn get_for(
+        &self,
+        base: &Url,
+        path: &str,
+        auth: &Auth,
+    ) -> Result<Response, RuntimeError> {
+        let target = endpoint(base, path);
+        self.send(self.client.get(&target), target, auth).await
+    }
+
+    /// A request built on this client, for callers that need more than GET and POST.
+    #[must_use]
+    pub fn post(&self, url: &str, auth: &Auth) -> RequestBuilder {
+        auth.apply(self.client.post(url))
+    }
+
+    async fn send(
+        &self,
+        request: RequestBuilder,
+        target: String,
+        auth: &Auth,
+    ) -> Result<Response, RuntimeError> {
+        auth.apply(request)
+            .send()
+            .await
+            .map_err(|err| RuntimeError::Unreachable {
+                url: target,
+                source: self.describe(&err),
+            })
+    }
 }
 
 /// An answer: its status and body.
@@ -93,35 +240,24 @@ impl Answer {
     }
 }
 
-/// `GET base/path`, with a bearer token when one is given.
-pub async fn get(
-    client: &Client,
-    base: &Url,
-    path: &str,
-    token: Option<&str>,
-    timeout: Duration,
-) -> Result<Answer, ProbeError> {
-    let url = base.join(path).map_err(|err| {
-        ProbeError::Unreachable(format!("cannot join `{path}` to `{base}`: {err}"))
-    })?;
-    let mut request = client.get(url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
+/// Why a bounded read stopped.
+pub enum Capped {
+    /// The server sent more than the limit.
+    TooLarge,
+    /// The transport failed.
+    Failed(reqwest::Error),
+}
+
+/// Reads a whole body, but never more than `limit` bytes of it.
+pub async fn read_capped(mut response: Response, limit: usize) -> Result<Vec<u8>, Capped> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Capped::Failed)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Capped::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|err| describe(&err, timeout))?;
-    let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|err| describe(&err, timeout))?;
-    Ok(Answer {
-        path: format!("/{path}"),
-        status,
-        body: body.to_vec(),
-    })
+    Ok(body)
 }
 
 /// Plain words for a failed request: refused, timed out, or what the transport said.
@@ -153,77 +289,49 @@ pub fn endpoint(base: &Url, path: &str) -> String {
         .map_or_else(|_| format!("{base}{path}"), |u| u.to_string())
 }
 
-/// `POST base/path` with a JSON body, and a bearer token when one is given.
-pub async fn post_json(
-    client: &Client,
-    base: &Url,
-    path: &str,
-    body: &serde_json::Value,
-    token: Option<&str>,
-) -> Result<reqwest::Response, RuntimeError> {
-    let target = endpoint(base, path);
-    send(client.post(&target).json(body), target, token).await
-}
-
-/// `GET base/path` for an operation (not a probe), with a bearer token when one is given.
-pub async fn get_for(
-    client: &Client,
-    base: &Url,
-    path: &str,
-    token: Option<&str>,
-) -> Result<reqwest::Response, RuntimeError> {
-    let target = endpoint(base, path);
-    send(client.get(&target), target, token).await
-}
-
-async fn send(
-    request: reqwest::RequestBuilder,
-    target: String,
-    token: Option<&str>,
-) -> Result<reqwest::Response, RuntimeError> {
-    let request = match token {
-        Some(token) => request.bearer_auth(token),
-        None => request,
-    };
-    request
-        .send()
-        .await
-        .map_err(|err| RuntimeError::Unreachable {
-            url: target,
-            source: describe(&err, Duration::from_secs(3)),
-        })
-}
-
-/// Reads a whole answer as JSON of type `T`. LM Studio says "no" with HTTP 200 and an `error` key, so any answer
-/// with one, or with a non-2xx status, becomes [`RuntimeError::Status`].
+/// Reads a whole answer (within [`MAX_BODY`]) as JSON of type `T`. LM Studio says "no" with HTTP 200 and an
+/// `error` key, so any answer with one, or with a non-2xx status, becomes [`RuntimeError::Status`].
 pub async fn read_json<T: DeserializeOwned>(
-    response: reqwest::Response,
+    response: Response,
     path: &str,
 ) -> Result<T, RuntimeError> {
-    let status = response.status();
-    let target = response.url().to_string();
-    let body = response.bytes().await.map_err(|_| RuntimeError::Dropped {
-        url: target,
-        what: format!("the answer to `/{path}`"),
-    })?;
-    let answer = Answer {
-        path: format!("/{path}"),
-        status,
-        body: body.to_vec(),
-    };
+    let answer = read_answer(response, path).await?;
     if let Some(message) = answer.error_message() {
         return Err(RuntimeError::Status {
             path: answer.path,
-            status: status.as_u16(),
+            status: answer.status.as_u16(),
             message: crate::text::sanitize(&message),
         });
     }
-    if !status.is_success() {
+    if !answer.status.is_success() {
         return Err(status_error(&answer));
     }
     serde_json::from_slice(&answer.body).map_err(|err| RuntimeError::BadData {
         path: answer.path,
         detail: err.to_string(),
+    })
+}
+
+/// Reads a whole answer within [`MAX_BODY`].
+pub async fn read_answer(response: Response, path: &str) -> Result<Answer, RuntimeError> {
+    let status = response.status();
+    let target = response.url().to_string();
+    let body = read_capped(response, MAX_BODY)
+        .await
+        .map_err(|err| match err {
+            Capped::TooLarge => RuntimeError::TooLarge {
+                url: target,
+                limit: MAX_BODY,
+            },
+            Capped::Failed(_) => RuntimeError::Dropped {
+                url: target,
+                what: format!("the answer to `/{path}`"),
+            },
+        })?;
+    Ok(Answer {
+        path: format!("/{path}"),
+        status,
+        body,
     })
 }
 
@@ -242,13 +350,10 @@ fn status_error(answer: &Answer) -> RuntimeError {
     }
 }
 
-/// Turns a non-2xx answer into an error carrying the body's `error` text.
-pub async fn refusal(response: reqwest::Response, path: &str) -> RuntimeError {
-    let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
-    status_error(&Answer {
-        path: format!("/{path}"),
-        status,
-        body: body.to_vec(),
-    })
+/// Turns a non-2xx answer into an error carrying the body's `error` text (the body read within [`MAX_BODY`]).
+pub async fn refusal(response: Response, path: &str) -> RuntimeError {
+    match read_answer(response, path).await {
+        Ok(answer) => status_error(&answer),
+        Err(err) => err,
+    }
 }

@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::{Client, StatusCode, Url};
+use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use super::error::RuntimeError;
-use super::http::{self, Answer, ProbeError};
+use super::http::{self, Answer, Auth, Http, ProbeError};
 use super::{
     Endpoint, Fetched, Observer, Progress, Runtime, ServeRequest, Served, Serves, Serving, Verified,
 };
@@ -37,8 +37,17 @@ impl LmStudio {
         &self.endpoint.url
     }
 
-    fn token(&self) -> Option<&str> {
-        self.endpoint.token.as_deref()
+    fn auth(&self) -> &Auth {
+        &self.endpoint.auth
+    }
+
+    /// The API with a client whose idle deadline is `idle`.
+    fn api(&self, idle: Duration) -> Result<Api<'_>, RuntimeError> {
+        Ok(Api {
+            http: Http::ops(idle)?,
+            base: &self.endpoint.url,
+            auth: &self.endpoint.auth,
+        })
     }
 }
 
@@ -54,13 +63,13 @@ impl Runtime for LmStudio {
 
     async fn probe(&self) -> RuntimeStatus {
         let (client, base, timeout) = (
-            &self.endpoint.probe_client,
+            &self.endpoint.probe,
             self.base(),
             self.endpoint.probe_timeout,
         );
         super::within(KIND, base, timeout * 2 + timeout / 4, async {
             let (greeting, (api, listed)) = tokio::join!(
-                http::get(client, base, "lmstudio-greeting", None, timeout),
+                client.get(base, "lmstudio-greeting", &Auth::None),
                 self.list(),
             );
             match greeting.and_then(|answer| read_greeting(&answer)) {
@@ -80,12 +89,12 @@ impl Runtime for LmStudio {
         model: &str,
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError> {
-        let client = http::ops_client(QUICK_IDLE);
-        let start = download(&client, self.base(), self.token(), model).await?;
+        let api = self.api(QUICK_IDLE)?;
+        let start = api.download(model).await?;
         let DownloadStart::Job { id, total } = start else {
             return Ok(Fetched::AlreadyThere);
         };
-        self.follow_download(&client, &id, total, observer)
+        self.follow_download(&api, model, &id, total, observer)
             .await
             .map_err(|err| match err {
                 RuntimeError::Failed { message, .. } => RuntimeError::DownloadFailed {
@@ -108,10 +117,10 @@ impl Runtime for LmStudio {
         request: &ServeRequest<'_>,
         observer: &mut dyn Observer,
     ) -> Result<Serving, RuntimeError> {
-        let client = http::ops_client(LOAD_IDLE);
-        let (base, token, key) = (self.base(), self.token(), request.model);
+        let api = self.api(LOAD_IDLE)?;
+        let key = request.model;
         let wanted = request.context;
-        let loaded = instances(&client, base, token, key).await?;
+        let loaded = api.instances(key).await?;
         if let Some(instance) = loaded
             .iter()
             .find(|i| i.context_length.is_some_and(|c| c >= wanted))
@@ -123,9 +132,9 @@ impl Runtime for LmStudio {
         }
         // A second load would make a second instance (`key:2`): unload the short ones first.
         for instance in &loaded {
-            unload(&client, base, token, &instance.id).await?;
+            api.unload(&instance.id).await?;
         }
-        let instance = load(&client, base, token, key, wanted).await?;
+        let instance = api.load(key, wanted).await?;
         let served = instance.context_length.unwrap_or(wanted);
         let unloaded = if loaded.is_empty() {
             String::new()
@@ -147,12 +156,10 @@ impl Runtime for LmStudio {
     }
 
     async fn served(&self, model: &str) -> Result<Served, RuntimeError> {
-        let client = http::ops_client(QUICK_IDLE);
-        let path = "api/v1/models";
-        let response = http::get_for(&client, self.base(), path, self.token()).await?;
-        let body: InstancesBody = http::read_json(response, path)
-            .await
-            .map_err(|err| too_old(err, model))?;
+        let body = match self.api(QUICK_IDLE)?.listing(model).await {
+            Err(RuntimeError::LmStudioTooOld { .. }) => return self.served_v0(model).await,
+            other => other?,
+        };
         let found = body.models.iter().find(|m| {
             m.key == model
                 || m.loaded_instances
@@ -194,8 +201,8 @@ impl Runtime for LmStudio {
                 path: self.base().to_string(),
                 detail: err.to_string(),
             })?;
-        let client = http::ops_client(timeout);
-        super::responses::verify(&client, &api, model, self.token(), timeout, None).await
+        let http = Http::ops(timeout)?;
+        super::responses::verify(&http, &api, model, self.auth(), timeout, None).await
     }
 }
 
@@ -213,11 +220,12 @@ impl LmStudio {
     /// The models, from `/api/v1/models`, else `/api/v0/models` (LM Studio before 0.4), with the API that answered.
     async fn list(&self) -> (&'static str, Result<Vec<InstalledModel>, ProbeError>) {
         let endpoint = &self.endpoint;
-        let (client, timeout) = (&endpoint.probe_client, endpoint.probe_timeout);
-        let answer = http::get(client, self.base(), "api/v1/models", self.token(), timeout).await;
+        let client = &endpoint.probe;
+        let answer = client.get(self.base(), "api/v1/models", self.auth()).await;
         match answer.and_then(|answer| read_v1(&answer)) {
             Err(err) if !matches!(err, ProbeError::Unauthorized { .. }) => {
-                let v0 = http::get(client, self.base(), "api/v0/models", self.token(), timeout)
+                let v0 = client
+                    .get(self.base(), "api/v0/models", self.auth())
                     .await
                     .and_then(|answer| read_v0(&answer));
                 ("v0", v0)
@@ -226,16 +234,59 @@ impl LmStudio {
         }
     }
 
-    /// Polls a download job until it completes or fails.
+    /// What a listing from LM Studio before 0.4 (`/api/v0/models`) says: whether the model is there and loaded;
+    /// that API does not say with which context.
+    async fn served_v0(&self, model: &str) -> Result<Served, RuntimeError> {
+        let found = self
+            .models()
+            .await
+            .map_err(|source| RuntimeError::Unreachable {
+                url: self.base().to_string(),
+                source,
+            })?;
+        Ok(match found.iter().find(|m| m.name == model) {
+            None => Served {
+                serves: Serves::Missing,
+                detail: format!("`{model}` is not in LM Studio: run `codex-local init`"),
+            },
+            Some(found) if found.loaded == Some(true) => Served {
+                serves: Serves::Unknown,
+                detail: format!(
+                    "`{model}` is loaded (this LM Studio does not say with which context)"
+                ),
+            },
+            Some(_) => Served {
+                serves: Serves::NotLoaded,
+                detail: format!(
+                    "`{model}` is not loaded: LM Studio would load it on the first request with its default \
+                     context; load it with `lms load {model} -c <context>`"
+                ),
+            },
+        })
+    }
+
+    /// Polls a download job until it completes or fails; stops when no bytes arrive for the stall limit.
     async fn follow_download(
         &self,
-        client: &Client,
+        api: &Api<'_>,
+        model: &str,
         job: &str,
         total: Option<u64>,
         observer: &mut dyn Observer,
     ) -> Result<(), RuntimeError> {
+        let stall = self.endpoint.stall;
+        let mut last = (0, tokio::time::Instant::now());
         loop {
-            let status = download_status(client, self.base(), self.token(), job).await?;
+            let status = api.download_status(job).await?;
+            let downloaded = status.downloaded_bytes.unwrap_or(0);
+            if downloaded > last.0 {
+                last = (downloaded, tokio::time::Instant::now());
+            } else if last.1.elapsed() >= stall {
+                return Err(RuntimeError::Stalled {
+                    model: model.to_owned(),
+                    seconds: stall.as_secs(),
+                });
+            }
             let total = status.total_size_bytes.or(total);
             observer.progress(&Progress {
                 status: "downloading",
@@ -253,7 +304,7 @@ impl LmStudio {
                             .unwrap_or_else(|| "the download failed".to_owned()),
                     });
                 }
-                _ => tokio::time::sleep(self.endpoint.poll).await,
+                _ => tokio::time::sleep(self.endpoint.poll.min(stall)).await,
             }
         }
     }
@@ -531,106 +582,104 @@ fn too_old(err: RuntimeError, model: &str) -> RuntimeError {
     }
 }
 
-/// `POST /api/v1/models/download`: starts a download, or says the model is there already.
-async fn download(
-    client: &Client,
-    base: &Url,
-    token: Option<&str>,
-    model: &str,
-) -> Result<DownloadStart, RuntimeError> {
-    let path = "api/v1/models/download";
-    let response = http::post_json(
-        client,
-        base,
-        path,
-        &serde_json::json!({ "model": model }),
-        token,
-    )
-    .await?;
-    let answer: DownloadAnswer = http::read_json(response, path)
-        .await
-        .map_err(|err| too_old(err, model))?;
-    match (answer.status.as_str(), answer.job_id) {
-        ("already_downloaded" | "completed", _) => Ok(DownloadStart::AlreadyDownloaded),
-        (_, Some(id)) => Ok(DownloadStart::Job {
-            id,
-            total: answer.total_size_bytes,
-        }),
-        (status, None) => Err(RuntimeError::DownloadFailed {
-            model: model.to_owned(),
-            message: format!("LM Studio answered `{status}` without a job"),
-        }),
+/// LM Studio's operations, on one client.
+struct Api<'a> {
+    http: Http,
+    base: &'a Url,
+    auth: &'a Auth,
+}
+
+impl Api<'_> {
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, RuntimeError> {
+        let response = self.http.get_for(self.base, path, self.auth).await?;
+        http::read_json(response, path).await
     }
-}
 
-/// `GET /api/v1/models/download/status/{job}`.
-async fn download_status(
-    client: &Client,
-    base: &Url,
-    token: Option<&str>,
-    job: &str,
-) -> Result<DownloadStatus, RuntimeError> {
-    let path = format!("api/v1/models/download/status/{job}");
-    let response = http::get_for(client, base, &path, token).await?;
-    http::read_json(response, &path).await
-}
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, RuntimeError> {
+        let response = self
+            .http
+            .post_json(self.base, path, body, self.auth)
+            .await?;
+        http::read_json(response, path).await
+    }
 
-/// The loaded instances of `model`, from `/api/v1/models`.
-async fn instances(
-    client: &Client,
-    base: &Url,
-    token: Option<&str>,
-    model: &str,
-) -> Result<Vec<Instance>, RuntimeError> {
-    let path = "api/v1/models";
-    let response = http::get_for(client, base, path, token).await?;
-    let body: InstancesBody = http::read_json(response, path)
-        .await
-        .map_err(|err| too_old(err, model))?;
-    Ok(body
-        .models
-        .into_iter()
-        .filter(|m| m.key == model)
-        .flat_map(|m| m.loaded_instances)
-        .map(|instance| Instance {
-            id: instance.id,
-            context_length: instance.config.and_then(|c| c.context_length),
+    /// `POST /api/v1/models/download`: starts a download, or says the model is there already.
+    async fn download(&self, model: &str) -> Result<DownloadStart, RuntimeError> {
+        let answer: DownloadAnswer = self
+            .post(
+                "api/v1/models/download",
+                &serde_json::json!({ "model": model }),
+            )
+            .await
+            .map_err(|err| too_old(err, model))?;
+        match (answer.status.as_str(), answer.job_id) {
+            ("already_downloaded" | "completed", _) => Ok(DownloadStart::AlreadyDownloaded),
+            (_, Some(id)) => Ok(DownloadStart::Job {
+                id,
+                total: answer.total_size_bytes,
+            }),
+            (status, None) => Err(RuntimeError::DownloadFailed {
+                model: model.to_owned(),
+                message: format!(
+                    "LM Studio answered `{}` without a job",
+                    crate::text::sanitize(status)
+                ),
+            }),
+        }
+    }
+
+    /// `GET /api/v1/models/download/status/{job}`.
+    async fn download_status(&self, job: &str) -> Result<DownloadStatus, RuntimeError> {
+        self.get(&format!("api/v1/models/download/status/{job}"))
+            .await
+    }
+
+    /// Every model with its loaded instances, from `/api/v1/models`.
+    async fn listing(&self, model: &str) -> Result<InstancesBody, RuntimeError> {
+        self.get("api/v1/models")
+            .await
+            .map_err(|err| too_old(err, model))
+    }
+
+    /// The loaded instances of `model`.
+    async fn instances(&self, model: &str) -> Result<Vec<Instance>, RuntimeError> {
+        Ok(self
+            .listing(model)
+            .await?
+            .models
+            .into_iter()
+            .filter(|m| m.key == model)
+            .flat_map(|m| m.loaded_instances)
+            .map(|instance| Instance {
+                id: instance.id,
+                context_length: instance.config.and_then(|c| c.context_length),
+            })
+            .collect())
+    }
+
+    /// `POST /api/v1/models/unload`.
+    async fn unload(&self, instance: &str) -> Result<(), RuntimeError> {
+        let body = serde_json::json!({ "instance_id": instance });
+        self.post::<serde_json::Value>("api/v1/models/unload", &body)
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /api/v1/models/load` with a context length; blocks until loaded and returns the instance and the
+    /// context LM Studio really gave it.
+    async fn load(&self, model: &str, context: u64) -> Result<Instance, RuntimeError> {
+        let body = serde_json::json!({ "model": model, "context_length": context, "echo_load_config": true });
+        let answer: LoadAnswer = self
+            .post("api/v1/models/load", &body)
+            .await
+            .map_err(|err| too_old(err, model))?;
+        Ok(Instance {
+            id: answer.instance_id,
+            context_length: answer.load_config.and_then(|c| c.context_length),
         })
-        .collect())
-}
-
-/// `POST /api/v1/models/unload`.
-async fn unload(
-    client: &Client,
-    base: &Url,
-    token: Option<&str>,
-    instance: &str,
-) -> Result<(), RuntimeError> {
-    let path = "api/v1/models/unload";
-    let body = serde_json::json!({ "instance_id": instance });
-    let response = http::post_json(client, base, path, &body, token).await?;
-    http::read_json::<serde_json::Value>(response, path).await?;
-    Ok(())
-}
-
-/// `POST /api/v1/models/load` with a context length; blocks until loaded and returns the instance and the context
-/// LM Studio really gave it.
-async fn load(
-    client: &Client,
-    base: &Url,
-    token: Option<&str>,
-    model: &str,
-    context: u64,
-) -> Result<Instance, RuntimeError> {
-    let path = "api/v1/models/load";
-    let body =
-        serde_json::json!({ "model": model, "context_length": context, "echo_load_config": true });
-    let response = http::post_json(client, base, path, &body, token).await?;
-    let answer: LoadAnswer = http::read_json(response, path)
-        .await
-        .map_err(|err| too_old(err, model))?;
-    Ok(Instance {
-        id: answer.instance_id,
-        context_length: answer.load_config.and_then(|c| c.context_length),
-    })
+    }
 }

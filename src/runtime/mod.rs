@@ -21,21 +21,23 @@ use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
 use crate::plan::steps::{StepName, StepStatus};
 use crate::settings::Settings;
 use error::RuntimeError;
-use http::ProbeError;
+use http::{Auth, Http, ProbeError};
 pub use responses::Verified;
 
 /// How to reach one runtime.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     pub url: Url,
-    /// A bearer token for its API, when it has authentication and one is set.
-    pub token: Option<String>,
+    /// How requests prove who sends them: a bearer token, or the user and password of the address.
+    pub auth: Auth,
     /// How long a probe may take.
     pub probe_timeout: Duration,
     /// The client for probes (short timeouts, no proxy).
-    pub probe_client: reqwest::Client,
+    pub probe: Http,
     /// How often to ask about a download job.
     pub poll: Duration,
+    /// How long a download may go without progress.
+    pub stall: Duration,
     /// The version a probe found, when one already ran.
     pub version: Option<String>,
 }
@@ -189,25 +191,50 @@ pub fn connect(kind: RuntimeKind, endpoint: Endpoint) -> Box<dyn Runtime> {
 }
 
 /// An endpoint of `kind` at `url` (the configured address, or one read from Codex's configuration).
-#[must_use]
-pub fn endpoint_at(kind: RuntimeKind, url: Url, settings: &Settings) -> Endpoint {
-    Endpoint {
+pub fn endpoint_at(
+    kind: RuntimeKind,
+    url: Url,
+    settings: &Settings,
+) -> Result<Endpoint, RuntimeError> {
+    endpoint_with(kind, url, settings, Http::probe(settings.probe_timeout)?)
+}
+
+fn endpoint_with(
+    kind: RuntimeKind,
+    url: Url,
+    settings: &Settings,
+    probe: Http,
+) -> Result<Endpoint, RuntimeError> {
+    let address = settings.runtime_address(kind);
+    let token = kind.info().token_var.and(settings.lm_api_token.clone());
+    let auth = match (token, &address.credentials) {
+        (Some(token), _) => Auth::Bearer(token),
+        (None, Some(credentials)) if address.url == url => Auth::Basic {
+            user: credentials.user.clone(),
+            password: credentials.password.clone(),
+        },
+        _ => Auth::None,
+    };
+    Ok(Endpoint {
         url,
-        token: kind.info().token_var.and(settings.lm_api_token.clone()),
+        auth,
         probe_timeout: settings.probe_timeout,
-        probe_client: http::probe_client(settings.probe_timeout),
+        probe,
         poll: settings.poll_interval,
+        stall: settings.stall_timeout,
         version: None,
-    }
+    })
 }
 
 /// The runtime a probe found, carrying what the probe learned (its version).
-#[must_use]
-pub fn for_status(status: &RuntimeStatus, settings: &Settings) -> Box<dyn Runtime> {
+pub fn for_status(
+    status: &RuntimeStatus,
+    settings: &Settings,
+) -> Result<Box<dyn Runtime>, RuntimeError> {
     let url = Url::parse(&status.url).unwrap_or_else(|_| settings.runtime_url(status.name).clone());
-    let mut endpoint = endpoint_at(status.name, url, settings);
+    let mut endpoint = endpoint_at(status.name, url, settings)?;
     endpoint.version.clone_from(&status.version);
-    connect(status.name, endpoint)
+    Ok(connect(status.name, endpoint))
 }
 
 /// The runtime at `url`: the kind given, else the first kind that answers there (else the first kind), with what
@@ -216,36 +243,37 @@ pub async fn identify(
     kind: Option<RuntimeKind>,
     url: &Url,
     settings: &Settings,
-) -> (Box<dyn Runtime>, RuntimeStatus) {
+) -> Result<(Box<dyn Runtime>, RuntimeStatus), RuntimeError> {
     let kinds: Vec<RuntimeKind> = kind.map_or_else(|| RuntimeKind::ALL.to_vec(), |kind| vec![kind]);
+    let timeout = settings.probe_timeout.max(Duration::from_secs(2));
     let mut first = None;
     for kind in kinds {
-        let mut endpoint = endpoint_at(kind, url.clone(), settings);
-        endpoint.probe_timeout = endpoint.probe_timeout.max(Duration::from_secs(2));
-        endpoint.probe_client = http::probe_client(endpoint.probe_timeout);
+        let mut endpoint = endpoint_with(kind, url.clone(), settings, Http::probe(timeout)?)?;
+        endpoint.probe_timeout = timeout;
         let runtime = connect(kind, endpoint);
         let status = runtime.probe().await;
         if status.running {
-            return (runtime, status);
+            return Ok((runtime, status));
         }
         first.get_or_insert((runtime, status));
     }
-    first.unwrap_or_else(|| {
-        let kind = RuntimeKind::ALL[0];
-        let runtime = connect(kind, endpoint_at(kind, url.clone(), settings));
-        let status = down(kind, url, &ProbeError::Refused);
-        (runtime, status)
-    })
+    match first {
+        Some(found) => Ok(found),
+        None => {
+            let kind = RuntimeKind::ALL[0];
+            let runtime = connect(kind, endpoint_at(kind, url.clone(), settings)?);
+            Ok((runtime, down(kind, url, &ProbeError::Refused)))
+        }
+    }
 }
 
 /// Probes every runtime at its configured address, side by side; each probe ends within its own deadline.
-pub async fn probe_all(settings: &Settings) -> Vec<RuntimeStatus> {
-    let client = http::probe_client(settings.probe_timeout);
+pub async fn probe_all(settings: &Settings) -> Result<Vec<RuntimeStatus>, RuntimeError> {
+    let client = Http::probe(settings.probe_timeout)?;
     let mut set = tokio::task::JoinSet::new();
     for (index, kind) in RuntimeKind::ALL.into_iter().enumerate() {
-        let mut endpoint = endpoint_at(kind, settings.runtime_url(kind).clone(), settings);
-        endpoint.probe_client = client.clone();
-        let runtime = connect(kind, endpoint);
+        let url = settings.runtime_url(kind).clone();
+        let runtime = connect(kind, endpoint_with(kind, url, settings, client.clone())?);
         set.spawn(async move { (index, runtime.probe().await) });
     }
     let mut found: Vec<(usize, RuntimeStatus)> = Vec::new();
@@ -255,7 +283,7 @@ pub async fn probe_all(settings: &Settings) -> Vec<RuntimeStatus> {
         }
     }
     found.sort_by_key(|(index, _)| *index);
-    found.into_iter().map(|(_, status)| status).collect()
+    Ok(found.into_iter().map(|(_, status)| status).collect())
 }
 
 /// The status of a runtime that did not answer as one, with what to do about it.

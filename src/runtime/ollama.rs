@@ -5,11 +5,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::{Client, StatusCode, Url};
+use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use super::error::RuntimeError;
-use super::http::{self, Answer, ProbeError};
+use super::http::{self, Answer, Auth, Http, ProbeError};
+use super::stream::{self, Stop};
 use super::{
     Endpoint, Fetched, Observer, Placement, Progress, Runtime, ServeRequest, Served, Serves,
     Serving, Verified,
@@ -20,8 +21,6 @@ use crate::plan::steps::{StepName, StepStatus};
 
 const KIND: RuntimeKind = RuntimeKind::Ollama;
 
-/// How long a download may sit without a byte before it counts as stalled.
-const PULL_IDLE: Duration = Duration::from_mins(2);
 /// How long loading a model may take (a large model from a slow disk takes minutes).
 const LOAD_IDLE: Duration = Duration::from_mins(15);
 /// How long a quick request (show, create, ps) may stay silent.
@@ -46,6 +45,15 @@ impl Ollama {
     fn base(&self) -> &Url {
         &self.endpoint.url
     }
+
+    /// The API with a client whose idle deadline is `idle`.
+    fn api(&self, idle: Duration) -> Result<Api<'_>, RuntimeError> {
+        Ok(Api {
+            http: Http::ops(idle)?,
+            base: &self.endpoint.url,
+            auth: &self.endpoint.auth,
+        })
+    }
 }
 
 #[async_trait]
@@ -60,15 +68,14 @@ impl Runtime for Ollama {
 
     async fn probe(&self) -> RuntimeStatus {
         let (client, base, timeout) = (
-            &self.endpoint.probe_client,
+            &self.endpoint.probe,
             self.base(),
             self.endpoint.probe_timeout,
         );
+        let auth = &self.endpoint.auth;
         let status = super::within(KIND, base, timeout + timeout / 4, async {
-            let (version, models) = tokio::join!(
-                http::get(client, base, "api/version", None, timeout),
-                self.models(),
-            );
+            let (version, models) =
+                tokio::join!(client.get(base, "api/version", auth), self.models());
             match version.and_then(|answer| read_version(&answer)) {
                 Ok(version) => up(base, version, models),
                 Err(err) => super::down(KIND, base, &err),
@@ -82,15 +89,11 @@ impl Runtime for Ollama {
     }
 
     async fn models(&self) -> Result<Vec<InstalledModel>, ProbeError> {
-        let timeout = self.endpoint.probe_timeout;
-        let answer = http::get(
-            &self.endpoint.probe_client,
-            self.base(),
-            "api/tags",
-            None,
-            timeout,
-        )
-        .await?;
+        let answer = self
+            .endpoint
+            .probe
+            .get(self.base(), "api/tags", &self.endpoint.auth)
+            .await?;
         read_tags(&answer)
     }
 
@@ -99,16 +102,8 @@ impl Runtime for Ollama {
         model: &str,
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError> {
-        let client = http::ops_client(PULL_IDLE);
-        pull(&client, self.base(), model, |event| {
-            observer.progress(&Progress {
-                status: &event.status,
-                digest: event.digest.as_deref(),
-                total: event.total,
-                completed: event.completed,
-            });
-        })
-        .await?;
+        let api = self.api(self.endpoint.stall)?;
+        api.pull(model, self.endpoint.stall, observer).await?;
         Ok(Fetched::Downloaded)
     }
 
@@ -131,8 +126,8 @@ impl Runtime for Ollama {
     }
 
     async fn served(&self, model: &str) -> Result<Served, RuntimeError> {
-        let client = http::ops_client(Duration::from_secs(30));
-        Ok(match show(&client, self.base(), model).await? {
+        let api = self.api(Duration::from_secs(30))?;
+        Ok(match api.show(model).await? {
             Some(show) => match show.num_ctx {
                 Some(served) => Served {
                     serves: Serves::At(served),
@@ -158,9 +153,9 @@ impl Runtime for Ollama {
                 path: self.base().to_string(),
                 detail: err.to_string(),
             })?;
-        let client = http::ops_client(timeout);
         let version = self.version.get().map(String::as_str);
-        super::responses::verify(&client, &api, model, None, timeout, version).await
+        let http = Http::ops(timeout)?;
+        super::responses::verify(&http, &api, model, &self.endpoint.auth, timeout, version).await
     }
 }
 
@@ -172,9 +167,8 @@ impl Ollama {
         request: &ServeRequest<'_>,
         observer: &mut dyn Observer,
     ) -> Result<(String, Option<String>), RuntimeError> {
-        let client = http::ops_client(SHOW_IDLE);
-        let base = self.base();
-        let Some(show) = show(&client, base, request.model).await? else {
+        let api = self.api(SHOW_IDLE)?;
+        let Some(show) = api.show(request.model).await? else {
             return Err(RuntimeError::Failed {
                 model: request.model.to_owned(),
                 message: "Ollama does not list the model it just pulled".to_owned(),
@@ -203,13 +197,12 @@ impl Ollama {
             return Ok((request.model.to_owned(), None));
         }
         let variant = request.variant;
-        let existing = show_variant(&client, base, variant).await?;
-        if existing == Some(wanted) {
+        if api.show(variant).await?.and_then(|s| s.num_ctx) == Some(wanted) {
             let detail = format!("`{variant}` already carries num_ctx {wanted}");
             observer.step(StepName::Context, StepStatus::Skipped, detail);
             return Ok((variant.to_owned(), None));
         }
-        create(&client, base, variant, request.model, wanted).await?;
+        api.create(variant, request.model, wanted).await?;
         let why = if would_serve < wanted {
             format!("Ollama would serve only {would_serve} tokens")
         } else {
@@ -228,9 +221,8 @@ impl Ollama {
         observer: &mut dyn Observer,
     ) -> Result<Serving, RuntimeError> {
         let wanted = request.context;
-        let base = self.base();
-        load(&http::ops_client(LOAD_IDLE), base, model).await?;
-        let running = ps(&http::ops_client(SHOW_IDLE), base).await?;
+        self.api(LOAD_IDLE)?.load(model).await?;
+        let running = self.api(SHOW_IDLE)?.ps().await?;
         let full = full_name(model);
         let mut serving = Serving {
             model: model.to_owned(),
@@ -272,13 +264,26 @@ impl Ollama {
     }
 }
 
-/// The `num_ctx` a variant carries; `None` when it does not exist or carries none.
-async fn show_variant(
-    client: &Client,
+/// The status of a server that answered with its version.
+fn up(
     base: &Url,
-    variant: &str,
-) -> Result<Option<u64>, RuntimeError> {
-    Ok(show(client, base, variant).await?.and_then(|s| s.num_ctx))
+    version: String,
+    models: Result<Vec<InstalledModel>, ProbeError>,
+) -> RuntimeStatus {
+    let (models, error) = match models {
+        Ok(models) => (models, None),
+        Err(err) => (Vec::new(), Some(err.to_string())),
+    };
+    RuntimeStatus {
+        name: KIND,
+        url: base.to_string(),
+        running: true,
+        version: Some(version),
+        api: None,
+        models,
+        error,
+        hint: None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -308,28 +313,6 @@ struct Details {
     parameter_size: Option<String>,
     quantization_level: Option<String>,
     context_length: Option<u64>,
-}
-
-/// The status of a server that answered with its version.
-fn up(
-    base: &Url,
-    version: String,
-    models: Result<Vec<InstalledModel>, ProbeError>,
-) -> RuntimeStatus {
-    let (models, error) = match models {
-        Ok(models) => (models, None),
-        Err(err) => (Vec::new(), Some(err.to_string())),
-    };
-    RuntimeStatus {
-        name: KIND,
-        url: base.to_string(),
-        running: true,
-        version: Some(version),
-        api: None,
-        models,
-        error,
-        hint: None,
-    }
 }
 
 fn read_version(answer: &Answer) -> Result<String, ProbeError> {
@@ -388,11 +371,11 @@ fn read_tags(answer: &Answer) -> Result<Vec<InstalledModel>, ProbeError> {
 /// What `/api/show` says about a model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct ShowInfo {
-    pub capabilities: Vec<String>,
+    capabilities: Vec<String>,
     /// `num_ctx` from the model's parameters, when it sets one.
-    pub num_ctx: Option<u64>,
+    num_ctx: Option<u64>,
     /// `<arch>.context_length` from the model's metadata: the trained maximum.
-    pub context_length: Option<u64>,
+    context_length: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -414,211 +397,246 @@ fn num_ctx(parameters: &str) -> Option<u64> {
     })
 }
 
-fn url(base: &Url, path: &str) -> String {
-    http::endpoint(base, path)
+/// Ollama's operations, on one client.
+struct Api<'a> {
+    http: Http,
+    base: &'a Url,
+    auth: &'a Auth,
 }
 
-async fn post(
-    client: &Client,
-    base: &Url,
-    path: &str,
-    body: &serde_json::Value,
-) -> Result<reqwest::Response, RuntimeError> {
-    http::post_json(client, base, path, body, None).await
-}
-
-async fn refuse(response: reqwest::Response, path: &str) -> RuntimeError {
-    http::refusal(response, path).await
-}
-
-/// `POST /api/show`: `None` when the server does not have the model.
-async fn show(client: &Client, base: &Url, model: &str) -> Result<Option<ShowInfo>, RuntimeError> {
-    let response = post(
-        client,
-        base,
-        "api/show",
-        &serde_json::json!({ "model": model }),
-    )
-    .await?;
-    if response.status() == StatusCode::NOT_FOUND {
-        return Ok(None);
+impl Api<'_> {
+    fn url(&self, path: &str) -> String {
+        http::endpoint(self.base, path)
     }
-    if !response.status().is_success() {
-        return Err(refuse(response, "api/show").await);
+
+    async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<reqwest::Response, RuntimeError> {
+        self.http.post_json(self.base, path, body, self.auth).await
     }
-    let body = response.bytes().await.map_err(|_| RuntimeError::Dropped {
-        url: url(base, "api/show"),
-        what: format!("showing `{model}`"),
-    })?;
-    let show: ShowBody = serde_json::from_slice(&body).map_err(|err| RuntimeError::BadData {
-        path: "/api/show".to_owned(),
-        detail: err.to_string(),
-    })?;
-    let context_length = show.model_info.as_ref().and_then(|info| {
-        info.iter()
-            .find(|(key, _)| key.ends_with(".context_length"))
-            .and_then(|(_, value)| value.as_u64())
-    });
-    Ok(Some(ShowInfo {
-        capabilities: show.capabilities,
-        num_ctx: show.parameters.as_deref().and_then(num_ctx),
-        context_length,
-    }))
+
+    /// `POST /api/show`: `None` when the server does not have the model.
+    async fn show(&self, model: &str) -> Result<Option<ShowInfo>, RuntimeError> {
+        let response = self
+            .post("api/show", &serde_json::json!({ "model": model }))
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(http::refusal(response, "api/show").await);
+        }
+        let answer = http::read_answer(response, "api/show").await?;
+        let show: ShowBody =
+            serde_json::from_slice(&answer.body).map_err(|err| RuntimeError::BadData {
+                path: "/api/show".to_owned(),
+                detail: err.to_string(),
+            })?;
+        let context_length = show.model_info.as_ref().and_then(|info| {
+            info.iter()
+                .find(|(key, _)| key.ends_with(".context_length"))
+                .and_then(|(_, value)| value.as_u64())
+        });
+        Ok(Some(ShowInfo {
+            capabilities: show.capabilities,
+            num_ctx: show.parameters.as_deref().and_then(num_ctx),
+            context_length,
+        }))
+    }
+
+    /// `POST /api/pull` with streaming, reporting every progress line until `success`; stops after `stall` without
+    /// progress.
+    async fn pull(
+        &self,
+        model: &str,
+        stall: Duration,
+        observer: &mut dyn Observer,
+    ) -> Result<(), RuntimeError> {
+        let body = serde_json::json!({ "model": model, "stream": true });
+        let response = self.post("api/pull", &body).await?;
+        let failed = |message| RuntimeError::PullFailed {
+            model: model.to_owned(),
+            message,
+        };
+        if !response.status().is_success() {
+            return Err(match http::refusal(response, "api/pull").await {
+                RuntimeError::Status { message, .. } => failed(message),
+                other => other,
+            });
+        }
+        let mut seen = Seen::default();
+        let stopped = |stalled: Option<Duration>| match stalled {
+            Some(after) => RuntimeError::Stalled {
+                model: model.to_owned(),
+                seconds: after.as_secs(),
+            },
+            None => RuntimeError::PullDropped {
+                url: self.url("api/pull"),
+                model: model.to_owned(),
+            },
+        };
+        follow(
+            response,
+            &self.url("api/pull"),
+            Some(stall),
+            failed,
+            stopped,
+            |event| {
+                observer.progress(&Progress {
+                    status: &event.status,
+                    digest: event.digest.as_deref(),
+                    total: event.total,
+                    completed: event.completed,
+                });
+                seen.progress(event)
+            },
+        )
+        .await
+    }
+
+    /// `POST /api/create`: a variant of `from` that carries its own `num_ctx` (it shares the base's blobs).
+    async fn create(&self, name: &str, from: &str, num_ctx: u64) -> Result<(), RuntimeError> {
+        let body = serde_json::json!({ "model": name, "from": from, "parameters": { "num_ctx": num_ctx }, "stream": true });
+        let response = self.post("api/create", &body).await?;
+        let failed = |message| RuntimeError::CreateFailed {
+            model: name.to_owned(),
+            message,
+        };
+        if !response.status().is_success() {
+            return Err(match http::refusal(response, "api/create").await {
+                RuntimeError::Status { message, .. } => failed(message),
+                other => other,
+            });
+        }
+        let target = self.url("api/create");
+        let stopped = |_: Option<Duration>| RuntimeError::Dropped {
+            url: target.clone(),
+            what: format!("creating `{name}`"),
+        };
+        follow(response, &target, None, failed, stopped, |_| true).await
+    }
+
+    /// `POST /api/generate` with no prompt: loads the model and keeps it loaded for a while.
+    async fn load(&self, model: &str) -> Result<(), RuntimeError> {
+        let body = serde_json::json!({ "model": model, "stream": false, "keep_alive": "10m" });
+        let response = self.post("api/generate", &body).await?;
+        if !response.status().is_success() {
+            return Err(http::refusal(response, "api/generate").await);
+        }
+        http::read_answer(response, "api/generate")
+            .await
+            .map_err(|err| match err {
+                RuntimeError::Dropped { url, .. } => RuntimeError::Dropped {
+                    url,
+                    what: format!("loading `{model}`"),
+                },
+                other => other,
+            })?;
+        Ok(())
+    }
+
+    /// `GET /api/ps`: what is loaded, with the context really allocated (Ollama 0.10 and later).
+    async fn ps(&self) -> Result<Vec<Loaded>, RuntimeError> {
+        let response = self.http.get_for(self.base, "api/ps", self.auth).await?;
+        if !response.status().is_success() {
+            return Err(http::refusal(response, "api/ps").await);
+        }
+        let answer = http::read_answer(response, "api/ps").await?;
+        let ps: PsBody =
+            serde_json::from_slice(&answer.body).map_err(|err| RuntimeError::BadData {
+                path: "/api/ps".to_owned(),
+                detail: err.to_string(),
+            })?;
+        Ok(ps.models)
+    }
+}
+
+/// What a pull reported so far, to tell progress from a line that only repeats.
+#[derive(Default)]
+struct Seen {
+    status: String,
+    completed: u64,
+}
+
+impl Seen {
+    /// Whether `event` moved the pull on: a new phase, or more bytes.
+    fn progress(&mut self, event: &StreamEvent) -> bool {
+        let completed = event.completed.unwrap_or(0);
+        let moved = event.status != self.status || completed > self.completed;
+        if moved {
+            self.status.clone_from(&event.status);
+            self.completed = self.completed.max(completed);
+        }
+        moved
+    }
 }
 
 /// One line of a pull or create stream.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 struct StreamEvent {
     #[serde(default)]
-    pub status: String,
-    pub digest: Option<String>,
-    pub total: Option<u64>,
-    pub completed: Option<u64>,
-    pub error: Option<String>,
+    status: String,
+    digest: Option<String>,
+    total: Option<u64>,
+    completed: Option<u64>,
+    error: Option<String>,
 }
 
-/// Follows a streamed NDJSON answer to `success`, calling `on_event` for each line; an `error` line (sent with
-/// HTTP 200 once streaming has begun) fails with `failed(message)`.
+/// Follows a streamed NDJSON answer to `success`, calling `on_event` for each line (which says whether it was
+/// progress); an `error` line (sent with HTTP 200 once streaming has begun) fails with `failed(message)`, and a
+/// stream that breaks before `success` fails with `stopped(None)`, one that stalls with `stopped(Some(after))`.
 async fn follow(
     mut response: reqwest::Response,
     target: &str,
-    what: &str,
-    mut on_event: impl FnMut(&StreamEvent),
+    stall: Option<Duration>,
     failed: impl Fn(String) -> RuntimeError,
+    stopped: impl Fn(Option<Duration>) -> RuntimeError,
+    mut on_event: impl FnMut(&StreamEvent) -> bool,
 ) -> Result<(), RuntimeError> {
     let mut succeeded = false;
-    super::stream::each_line(
-        &mut response,
-        |line| {
-            if line.trim().is_empty() {
-                return Ok(());
-            }
-            let event: StreamEvent =
-                serde_json::from_str(line).map_err(|err| RuntimeError::BadData {
-                    path: target.to_owned(),
-                    detail: format!(
-                        "{err} in `{}`",
-                        crate::text::sanitize(&line.chars().take(120).collect::<String>())
-                    ),
-                })?;
-            if let Some(message) = &event.error {
-                return Err(failed(crate::text::sanitize(message)));
-            }
-            if event.status == "success" {
-                succeeded = true;
-            }
-            on_event(&event);
-            Ok(())
-        },
-        |_| RuntimeError::Dropped {
+    let read = stream::each_line(&mut response, stall, |line| {
+        if line.trim().is_empty() {
+            return Ok(false);
+        }
+        let event: StreamEvent =
+            serde_json::from_str(line).map_err(|err| RuntimeError::BadData {
+                path: target.to_owned(),
+                detail: format!(
+                    "{err} in `{}`",
+                    crate::text::sanitize(&line.chars().take(120).collect::<String>())
+                ),
+            })?;
+        if let Some(message) = &event.error {
+            return Err(failed(crate::text::sanitize(message)));
+        }
+        if event.status == "success" {
+            succeeded = true;
+        }
+        Ok(on_event(&event))
+    })
+    .await;
+    match read {
+        Ok(()) if succeeded => Ok(()),
+        Ok(()) | Err(Stop::Transport(_)) => Err(stopped(None)),
+        Err(Stop::Stalled(after)) => Err(stopped(Some(after))),
+        Err(Stop::Handler(err)) => Err(err),
+        Err(Stop::LineTooLong) => Err(RuntimeError::LineTooLong {
             url: target.to_owned(),
-            what: what.to_owned(),
-        },
-    )
-    .await?;
-    if succeeded {
-        Ok(())
-    } else {
-        Err(RuntimeError::Dropped {
-            url: target.to_owned(),
-            what: what.to_owned(),
-        })
+        }),
     }
-}
-
-/// `POST /api/pull` with streaming: calls `on_event` for every progress line until `success`.
-async fn pull(
-    client: &Client,
-    base: &Url,
-    model: &str,
-    on_event: impl FnMut(&StreamEvent),
-) -> Result<(), RuntimeError> {
-    let response = post(
-        client,
-        base,
-        "api/pull",
-        &serde_json::json!({ "model": model, "stream": true }),
-    )
-    .await?;
-    if !response.status().is_success() {
-        return Err(match refuse(response, "api/pull").await {
-            RuntimeError::Status { message, .. } => RuntimeError::PullFailed {
-                model: model.to_owned(),
-                message,
-            },
-            other => other,
-        });
-    }
-    let target = url(base, "api/pull");
-    follow(
-        response,
-        &target,
-        &format!("pulling `{model}`"),
-        on_event,
-        |message| RuntimeError::PullFailed {
-            model: model.to_owned(),
-            message,
-        },
-    )
-    .await
-}
-
-/// `POST /api/create`: a variant of `from` that carries its own `num_ctx` (it shares the base's blobs).
-async fn create(
-    client: &Client,
-    base: &Url,
-    name: &str,
-    from: &str,
-    num_ctx: u64,
-) -> Result<(), RuntimeError> {
-    let body = serde_json::json!({ "model": name, "from": from, "parameters": { "num_ctx": num_ctx }, "stream": true });
-    let response = post(client, base, "api/create", &body).await?;
-    if !response.status().is_success() {
-        return Err(match refuse(response, "api/create").await {
-            RuntimeError::Status { message, .. } => RuntimeError::CreateFailed {
-                model: name.to_owned(),
-                message,
-            },
-            other => other,
-        });
-    }
-    let target = url(base, "api/create");
-    follow(
-        response,
-        &target,
-        &format!("creating `{name}`"),
-        |_| {},
-        |message| RuntimeError::CreateFailed {
-            model: name.to_owned(),
-            message,
-        },
-    )
-    .await
-}
-
-/// `POST /api/generate` with no prompt: loads the model and keeps it loaded for a while.
-async fn load(client: &Client, base: &Url, model: &str) -> Result<(), RuntimeError> {
-    let body = serde_json::json!({ "model": model, "stream": false, "keep_alive": "10m" });
-    let response = post(client, base, "api/generate", &body).await?;
-    if !response.status().is_success() {
-        return Err(refuse(response, "api/generate").await);
-    }
-    response.bytes().await.map_err(|_| RuntimeError::Dropped {
-        url: url(base, "api/generate"),
-        what: format!("loading `{model}`"),
-    })?;
-    Ok(())
 }
 
 /// A model loaded in memory, from `/api/ps`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 struct Loaded {
-    pub name: String,
+    name: String,
     #[serde(default)]
-    pub size: u64,
+    size: u64,
     #[serde(default)]
-    pub size_vram: u64,
-    pub context_length: Option<u64>,
+    size_vram: u64,
+    context_length: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -628,30 +646,6 @@ struct PsBody {
 }
 
 /// `GET /api/ps`: what is loaded, with the context really allocated (Ollama 0.10 and later).
-async fn ps(client: &Client, base: &Url) -> Result<Vec<Loaded>, RuntimeError> {
-    let target = url(base, "api/ps");
-    let response = client
-        .get(&target)
-        .send()
-        .await
-        .map_err(|err| RuntimeError::Unreachable {
-            url: target.clone(),
-            source: http::describe(&err, Duration::from_secs(3)),
-        })?;
-    if !response.status().is_success() {
-        return Err(refuse(response, "api/ps").await);
-    }
-    let body = response.bytes().await.map_err(|_| RuntimeError::Dropped {
-        url: target.clone(),
-        what: "listing loaded models".to_owned(),
-    })?;
-    let ps: PsBody = serde_json::from_slice(&body).map_err(|err| RuntimeError::BadData {
-        path: "/api/ps".to_owned(),
-        detail: err.to_string(),
-    })?;
-    Ok(ps.models)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

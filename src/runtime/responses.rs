@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode, Url};
+use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
 use super::error::RuntimeError;
-use super::http;
+use super::http::{self, Auth, Http};
+use super::stream::Stop;
 
 /// The tool offered, shaped like Codex's own `exec_command`.
 const TOOL_NAME: &str = "exec_command";
@@ -17,8 +18,6 @@ const PROMPT: &str = "This is a connection check from codex-local. Call the exec
 /// What the model did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// Text the model wrote, if any.
-    pub text: String,
     /// The tool it called, if it called one.
     pub tool_call: Option<String>,
     pub elapsed_ms: u128,
@@ -59,7 +58,6 @@ pub fn request_body(model: &str) -> Value {
 /// Reads the events of a Responses stream.
 #[derive(Debug, Default)]
 struct Collector {
-    text: String,
     tool_call: Option<String>,
     completed: bool,
 }
@@ -74,21 +72,12 @@ impl Collector {
             return Ok(());
         };
         match event["type"].as_str().unwrap_or("") {
-            "response.output_text.delta" => {
-                self.text.push_str(event["delta"].as_str().unwrap_or(""));
-            }
             "response.output_item.done" => {
                 let item = &event["item"];
-                match item["type"].as_str() {
-                    Some("function_call") => {
-                        self.tool_call = item["name"].as_str().map(str::to_owned);
-                    }
-                    Some("message") if self.text.is_empty() => {
-                        for part in item["content"].as_array().into_iter().flatten() {
-                            self.text.push_str(part["text"].as_str().unwrap_or(""));
-                        }
-                    }
-                    _ => {}
+                if item["type"].as_str() == Some("function_call") {
+                    self.tool_call = item["name"].as_str().map(|name| {
+                        crate::text::sanitize(&name.chars().take(200).collect::<String>())
+                    });
                 }
             }
             "response.completed" => self.completed = true,
@@ -147,12 +136,13 @@ fn refused(
     }
 }
 
-/// Sends the check to `{api_base}/responses` (`api_base` ends in `/v1/`) and reads the event stream.
+/// Sends the check to `{api_base}/responses` (`api_base` ends in `/v1/`) and reads the event stream, within
+/// `timeout` in all.
 pub async fn verify(
-    client: &Client,
+    http: &Http,
     api_base: &Url,
     model: &str,
-    token: Option<&str>,
+    auth: &Auth,
     timeout: Duration,
     server_version: Option<&str>,
 ) -> Result<Verified, RuntimeError> {
@@ -160,36 +150,34 @@ pub async fn verify(
     let target = api_base
         .join("responses")
         .map_or_else(|_| format!("{api_base}responses"), |u| u.to_string());
-    let mut request = client
-        .post(&target)
-        .json(&request_body(model))
-        .timeout(timeout);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
     let failure = Failure {
         target: &target,
         model,
         timeout,
     };
+    let request = http
+        .post(&target, auth)
+        .json(&request_body(model))
+        .timeout(timeout);
     let mut response = request.send().await.map_err(|err| {
         if err.is_timeout() {
             failure.timed_out()
         } else {
             RuntimeError::Unreachable {
                 url: target.clone(),
-                source: http::describe(&err, timeout),
+                source: http.describe(&err),
             }
         }
     })?;
     let status = response.status();
     if !status.is_success() {
-        let body = response.bytes().await.unwrap_or_default();
+        let body = http::read_capped(response, http::MAX_BODY)
+            .await
+            .unwrap_or_default();
         return Err(refused(status, &body, target, model, server_version));
     }
     let collector = read(&mut response, &failure).await?;
     Ok(Verified {
-        text: collector.text,
         tool_call: collector.tool_call,
         elapsed_ms: started.elapsed().as_millis(),
     })
@@ -218,24 +206,27 @@ impl Failure<'_> {
     }
 }
 
-/// Reads the event stream to `response.completed`.
+/// Reads the event stream to `response.completed`, each event line within the stream's limit.
 async fn read(
     response: &mut reqwest::Response,
     failure: &Failure<'_>,
 ) -> Result<Collector, RuntimeError> {
     let mut collector = Collector::default();
-    super::stream::each_line(
-        response,
-        |line| collector.line(line, failure.model),
-        |err| {
-            if err.is_timeout() {
-                failure.timed_out()
-            } else {
-                failure.dropped()
-            }
-        },
-    )
-    .await?;
+    let read = super::stream::each_line(response, None, |line| {
+        collector.line(line, failure.model).map(|()| true)
+    })
+    .await;
+    match read {
+        Ok(()) => {}
+        Err(Stop::Handler(err)) => return Err(err),
+        Err(Stop::LineTooLong) => {
+            return Err(RuntimeError::LineTooLong {
+                url: failure.target.to_owned(),
+            });
+        }
+        Err(Stop::Transport(err)) if err.is_timeout() => return Err(failure.timed_out()),
+        Err(Stop::Transport(_) | Stop::Stalled(_)) => return Err(failure.dropped()),
+    }
     if !collector.completed {
         return Err(failure.dropped());
     }

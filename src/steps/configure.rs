@@ -1,15 +1,16 @@
-//! Configuring Codex: config.toml (unless `--profile-only`) and the profile file, old `[profiles.*]` tables moved
-//! into their own files, every change journaled for `restore`. A second run writes nothing.
+//! Configuring Codex: config.toml (unless `--profile-only`) and the profile file, old `[profiles.*]` tables merged
+//! into their own files. Every write is computed first, then journaled (and synced), and only then made, so that an
+//! interruption at any point leaves files that `restore` can put back. A second run writes nothing.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use super::{InitReport, Preflight};
-use crate::codex::edit::{self, CodexConfigMut, Op};
+use crate::codex::edit::{CodexConfigMut, Op, Pending, Saved};
+use crate::codex::file::{self, ConfigError};
 use crate::codex::journal::{CreatedModel, Journal};
 use crate::codex::setup::{self, Target};
 use crate::facts::codex::{CONFIG_FILE, PROFILE_SUFFIX};
+use crate::faults;
 use crate::plan::steps::{StepName, StepStatus};
 use crate::report::Printer;
 use crate::text::display_path;
@@ -35,55 +36,129 @@ impl Paths {
     }
 
     /// `<codex home>/codex-local/backups`.
-    fn backups(&self) -> PathBuf {
+    #[must_use]
+    pub fn backups(&self) -> PathBuf {
         self.home.join("codex-local").join("backups")
     }
 }
 
-/// Writes the files; `offline` adds the privacy keys to config.toml as well.
+/// One file's write, and which of init's files it is.
+struct Write {
+    pending: Pending,
+    is_config: bool,
+    is_profile: bool,
+}
+
+/// A write failed after others were made.
+#[derive(Debug, thiserror::Error)]
+#[error("Stopped after writing {}", written.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(" and "))]
+pub struct PartlyWritten {
+    pub written: Vec<PathBuf>,
+}
+
+impl PartlyWritten {
+    /// The next thing to try.
+    #[must_use]
+    pub fn hint(&self) -> String {
+        "`codex-local restore` puts those files back as they were; then fix what failed and run init again".to_owned()
+    }
+}
+
+/// Writes the files; `offline` adds the privacy keys to config.toml as well. The caller holds the Codex home's
+/// lock. Returns the files that changed.
 pub fn configure(
     preflight: Preflight,
     target: &Target,
     offline: bool,
     paths: &Paths,
+    journal: &mut Journal,
     report: &mut InitReport,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    fs_err::create_dir_all(&paths.home)
-        .with_context(|| format!("Cannot create Codex's folder `{}`", paths.home.display()))?;
     let Preflight {
         config,
         profile,
         fixes,
         migrations,
     } = preflight;
-    let mut journal = Journal::load(&paths.home)?;
-    let mut changed = Vec::new();
-    for (path, text) in &migrations {
-        edit::write_atomic(path, text)?;
-        changed.push(path.clone());
+    let mut writes = Vec::new();
+    for migration in migrations {
+        let name = file_name(migration.file.path());
+        writes.extend(prepare(journal, &name, migration.file, &migration.ops)?);
     }
     if let Some(config) = config {
         let mut ops = fixes;
         ops.extend(setup::ops(target, offline));
-        let saved = write(&mut journal, CONFIG_FILE, config, &ops, paths)?;
-        report.codex.default_changed = saved.changed;
-        report.codex.backup = saved.backup;
-        changed.extend(saved.changed.then_some(saved.path));
+        let mut write = prepare(journal, CONFIG_FILE, config, &ops)?;
+        if let Some(write) = &mut write {
+            write.is_config = true;
+        }
+        writes.extend(write);
     }
-    let profile_name = paths
-        .profile
-        .file_name()
+    let profile_name = file_name(&paths.profile);
+    let mut write = prepare(journal, &profile_name, profile, &setup::ops(target, true))?;
+    if let Some(write) = &mut write {
+        write.is_profile = true;
+    }
+    writes.extend(write);
+    remember_variant(journal, report);
+    if !writes.is_empty() || report.created_variant.is_some() {
+        // The journal holds every change before the first is made.
+        journal.save(&paths.home)?;
+    }
+    faults::point("after-journal");
+    let mut changed = Vec::new();
+    for write in writes {
+        let saved = match write.pending.commit(&paths.backups()) {
+            Ok(saved) => saved,
+            Err(err) if changed.is_empty() => return Err(err.into()),
+            Err(err) => {
+                return Err(anyhow::Error::new(err).context(PartlyWritten { written: changed }));
+            }
+        };
+        note(report, &write, &saved);
+        changed.push(saved.path);
+    }
+    report.changed = report.changed || !changed.is_empty();
+    Ok(changed)
+}
+
+/// Applies `ops` and, when the file would change, journals the write it means (not yet saved).
+fn prepare(
+    journal: &mut Journal,
+    name: &str,
+    mut config: CodexConfigMut,
+    ops: &[Op],
+) -> anyhow::Result<Option<Write>> {
+    journal.record(name, &config, ops);
+    config.apply(ops)?;
+    let Some(pending) = config.prepare(ops)? else {
+        return Ok(None);
+    };
+    journal.record_write(name, &pending);
+    Ok(Some(Write {
+        pending,
+        is_config: false,
+        is_profile: false,
+    }))
+}
+
+fn note(report: &mut InitReport, write: &Write, saved: &Saved) {
+    if write.is_config {
+        report.codex.default_changed = saved.changed;
+        report.codex.backup.clone_from(&saved.backup);
+    } else if write.is_profile {
+        report.codex.profile_backup.clone_from(&saved.backup);
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let saved = write(
-        &mut journal,
-        &profile_name,
-        profile,
-        &setup::ops(target, true),
-        paths,
-    )?;
-    report.codex.profile_backup = saved.backup;
-    changed.extend(saved.changed.then_some(saved.path));
+        .unwrap_or_default()
+}
+
+/// Notes the variant this run created, so that `restore` can name it.
+pub fn remember_variant(journal: &mut Journal, report: &InitReport) {
     if let Some(variant) = &report.created_variant
         && !journal.models.iter().any(|m| &m.name == variant)
     {
@@ -93,24 +168,37 @@ pub fn configure(
             name: variant.clone(),
         });
     }
-    if !changed.is_empty() || report.created_variant.is_some() {
-        journal.save(&paths.home)?;
-    }
-    report.changed = report.changed || !changed.is_empty();
-    Ok(changed)
 }
 
-/// Journals, applies and saves one file's edits.
-fn write(
-    journal: &mut Journal,
-    name: &str,
-    mut config: CodexConfigMut,
-    ops: &[Op],
+/// The journal, or an empty one when it is damaged: the damaged file is kept aside, and the user told.
+pub fn open_journal(
     paths: &Paths,
-) -> anyhow::Result<edit::Saved> {
-    journal.record(name, &config, ops);
-    config.apply(ops)?;
-    Ok(config.save(ops, &paths.backups())?)
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<Journal> {
+    match Journal::load(&paths.home) {
+        Ok(journal) => Ok(journal),
+        Err(err @ (ConfigError::Damaged { .. } | ConfigError::NotUtf8 { .. })) => {
+            let kept = Journal::set_aside(&paths.home)?;
+            report.warn(
+                printer,
+                format!(
+                    "{err}; it is kept as `{}`, and `codex-local restore` can undo only what codex-local changes \
+                     from now on",
+                    kept.display()
+                ),
+            );
+            Ok(Journal::default())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Removes temporary files a killed codex-local left where init writes. The caller holds the lock.
+pub fn tidy(paths: &Paths) {
+    file::remove_stale_temps(&paths.home);
+    file::remove_stale_temps(&paths.backups());
+    file::remove_stale_temps(&paths.home.join("codex-local"));
 }
 
 /// Reports the configure step: what was written, or that nothing changed.

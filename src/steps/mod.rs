@@ -4,20 +4,24 @@
 mod configure;
 mod preflight;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::codex::lock::{self, Attempt, HomeLock};
 use crate::facts::codex::CodexBinary;
 use crate::facts::runtime::RuntimeKind;
+use crate::interrupt;
 use crate::plan::Plan;
 use crate::plan::fit::{Fit, PassedOver};
 use crate::plan::steps::{Step, StepName, StepStatus};
 use crate::report::{Download, Printer};
 use crate::runtime::{Fetched, Observer, Progress, Runtime, ServeRequest, Serving};
-pub use configure::{Paths, configure, report_configured};
+pub use configure::{
+    PartlyWritten, Paths, configure, open_journal, remember_variant, report_configured, tidy,
+};
 pub use preflight::{Preflight, preflight};
 
 /// Why init stopped before changing anything, or why its last step failed.
@@ -33,6 +37,17 @@ pub enum InitError {
     ConfigProblems { path: PathBuf, problems: String },
     #[error("`{model}` answered but did not call the tool it was offered")]
     NoToolCall { model: String },
+    #[error(
+        "`[profiles.{profile}]` in config.toml sets `{key} = {table}`, but `{}` already sets `{key} = {file}`",
+        path.display()
+    )]
+    ProfileConflict {
+        profile: String,
+        key: String,
+        table: String,
+        file: String,
+        path: PathBuf,
+    },
 }
 
 impl InitError {
@@ -47,6 +62,10 @@ impl InitError {
                  these entries (a backup is kept), or remove them by hand"
                     .to_owned()
             }
+            Self::ProfileConflict { profile, .. } => format!(
+                "decide which value `{profile}` should have: change it in one place so both agree (or remove the \
+                 `[profiles.{profile}]` table), then run init again; nothing was changed"
+            ),
             Self::NoToolCall { .. } => {
                 "Codex needs a model that calls tools reliably: try `codex-local verify` again, or choose another \
                  model with `--model` (see `codex-local models`)"
@@ -54,6 +73,70 @@ impl InitError {
             }
         }
     }
+}
+
+/// Another codex-local kept the Codex home too long.
+#[derive(Debug, Error)]
+#[error(
+    "Another codex-local{} is still changing `{}` after {seconds} s",
+    pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default(),
+    home.display()
+)]
+pub struct Busy {
+    pub home: PathBuf,
+    pub pid: Option<u32>,
+    pub seconds: u64,
+}
+
+impl Busy {
+    /// The next thing to try.
+    #[must_use]
+    pub fn hint(&self) -> String {
+        format!(
+            "run the command again when the other one has finished, or raise `{}`",
+            crate::env_vars::CODEX_LOCAL_LOCK_TIMEOUT_S
+        )
+    }
+}
+
+/// Takes the Codex home's lock: at once when it is free, else after saying who holds it and waiting up to
+/// `timeout` for them.
+pub async fn lock_home(
+    home: &Path,
+    timeout: Duration,
+    printer: &Printer,
+) -> anyhow::Result<HomeLock> {
+    let pid = match lock::try_lock(home)? {
+        Attempt::Held(lock) => return Ok(lock),
+        Attempt::Busy(pid) => pid,
+    };
+    let holder = pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default();
+    printer.info(&format!(
+        "Waiting for another codex-local{holder} to finish changing `{}`…",
+        home.display()
+    ));
+    let owned = home.to_path_buf();
+    let waiting = tokio::task::spawn_blocking(move || lock::lock(&owned));
+    match tokio::time::timeout(timeout, waiting).await {
+        Ok(Ok(held)) => Ok(held?),
+        Ok(Err(err)) => Err(anyhow::Error::new(err).context("Waiting for the lock failed")),
+        Err(_) => Err(Busy {
+            home: home.to_path_buf(),
+            pid,
+            seconds: timeout.as_secs(),
+        }
+        .into()),
+    }
+}
+
+/// Asks a yes/no question on the terminal without blocking Ctrl-C; `None` when there is no terminal.
+pub async fn ask(printer: &Printer, question: &str) -> anyhow::Result<Option<bool>> {
+    if !printer.interactive {
+        return Ok(None);
+    }
+    let (printer, question) = (printer.clone(), question.to_owned());
+    let answer = tokio::task::spawn_blocking(move || printer.confirm(&question));
+    Ok(answer.await?)
 }
 
 /// The `codex` part of the init document.
@@ -190,7 +273,7 @@ pub async fn fetch(
     };
     let fetched = tokio::select! {
         result = runtime.fetch(model, &mut reporter) => result,
-        _ = tokio::signal::ctrl_c() => Err(runtime.interrupted(model)),
+        () = interrupt::wait() => Err(runtime.interrupted(model)),
     };
     if let Some(download) = reporter.download.take() {
         download.finish();
