@@ -44,6 +44,18 @@ fn codex() -> Option<PathBuf> {
     }
 }
 
+/// Keys that keep Codex from looking anything up on the network (its update check, analytics, the daemon): init
+/// writes them into the profile, and into config.toml only with `--offline`, so the tests of config.toml give them
+/// on the command line. No test reaches a network.
+const OFFLINE: [&str; 6] = [
+    "-c",
+    "check_for_update_on_startup=false",
+    "-c",
+    "analytics.enabled=false",
+    "-c",
+    "features.daemon_auto_start=false",
+];
+
 /// Runs `codex exec` as a user would after init, in the context's homes, with at most two minutes to finish.
 fn codex_exec(
     ctx: &TestContext,
@@ -56,6 +68,7 @@ fn codex_exec(
         .arg("120")
         .arg(codex)
         .args(["exec", "--skip-git-repo-check", "--strict-config"])
+        .args(OFFLINE)
         .args(args)
         .arg("say hi")
         .env_clear()

@@ -41,6 +41,13 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         &catalog,
         &options(args),
     )?;
+    let credentials = CredentialsInAddress::check(settings, &plan);
+    if let Some(refusal) = credentials {
+        if !args.dry_run {
+            return Err(refusal.into());
+        }
+        printer.warn(&refusal.to_string());
+    }
     let paths = Paths::new(&settings.codex_home, &args.profile, args.profile_only);
     let mut report = InitReport::new(&plan, args.dry_run, codex_report(&plan, &paths, &facts));
     if args.dry_run {
@@ -115,6 +122,43 @@ async fn carry_out(
     let home_dir = settings.home_dir.as_deref();
     steps::report_configured(&changed, &target, home_dir, printer, report);
     Ok(())
+}
+
+/// The runtime's address carries a user and password, which Codex's configuration must never hold.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "The address of {runtime} carries a user and password (`{url}` with `{user}:***@`), and codex-local never writes \
+     credentials into Codex's configuration"
+)]
+pub struct CredentialsInAddress {
+    runtime: &'static str,
+    url: String,
+    user: String,
+    var: String,
+}
+
+impl CredentialsInAddress {
+    fn check(settings: &crate::settings::Settings, plan: &Plan) -> Option<Self> {
+        let address = settings.runtime_address(plan.runtime);
+        let credentials = address.credentials.as_ref()?;
+        Some(Self {
+            runtime: plan.runtime.display_name(),
+            url: address.url.to_string(),
+            user: credentials.user.clone(),
+            var: format!("{}_AUTHORIZATION", plan.runtime.id().to_uppercase()),
+        })
+    }
+
+    /// The next thing to try.
+    #[must_use]
+    pub fn hint(&self) -> String {
+        format!(
+            "take the user and password out of the address; to let Codex through a proxy that asks for them, put \
+             `Basic <base64 of user:password>` in an environment variable such as `{var}` and add \
+             `env_http_headers = {{ Authorization = \"{var}\" }}` to the provider's table after init",
+            var = self.var
+        )
+    }
 }
 
 fn options(args: &InitArgs) -> InitOptions {

@@ -106,6 +106,9 @@ pub fn diagnose(err: &anyhow::Error) -> (Option<String>, u8) {
         if cause.downcast_ref::<Interrupted>().is_some() {
             return (None, EXIT_INTERRUPTED);
         }
+        if let Some(err) = cause.downcast_ref::<init::CredentialsInAddress>() {
+            return (Some(err.hint()), EXIT_FAILURE);
+        }
         if let Some(err) = cause.downcast_ref::<Busy>() {
             return (Some(err.hint()), EXIT_FAILURE);
         }

@@ -87,15 +87,12 @@ fn undo_file(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result
             let (_, keys) = journal::undo_ops(record, config.document());
             let current = now.map(|t| t.raw).unwrap_or_default();
             let backup = edit::backup(path, &current, backups)?;
-            match original {
-                Some(original) => {
-                    file::write_atomic(path, &original, NEW_FILE_MODE)?;
-                    Ok(result("restored", keys, Some(backup)))
-                }
-                None => {
-                    remove(path)?;
-                    Ok(result("deleted", keys, Some(backup)))
-                }
+            if let Some(original) = original {
+                file::write_atomic(path, &original, NEW_FILE_MODE)?;
+                Ok(result("restored", keys, Some(backup)))
+            } else {
+                remove(path)?;
+                Ok(result("deleted", keys, Some(backup)))
             }
         }
         Restore::Keys => undo_keys(path, record, backups),

@@ -11,12 +11,13 @@ use thiserror::Error;
 use super::Ctx;
 use crate::cli::RunArgs;
 use crate::codex::repo::RepoError;
+use crate::env_vars;
 use crate::facts::codex::{
     CodexStatus, DEFAULT_PROVIDER, INSTALL_COMMAND, PROFILE_SUFFIX, is_loopback_url,
 };
 use crate::facts::repo::DEFAULT_PROFILE;
 use crate::facts::runtime::RuntimeKind;
-use crate::facts::{Facts, Want};
+use crate::facts::{Facts, Want, codex_args};
 use crate::gather;
 use crate::runtime;
 use crate::settings::Settings;
@@ -26,8 +27,12 @@ use crate::settings::Settings;
 pub enum RunError {
     #[error("Codex is not installed (no `codex` on PATH)")]
     NoCodex,
-    #[error("`{}` is in local mode, and Codex's arguments choose a profile or provider themselves (`{arg}`)", root.display())]
-    ChoosesItself { root: PathBuf, arg: String },
+    #[error("`{}` is in local mode, and Codex's argument `{arg}` could send prompts elsewhere: {why}", root.display())]
+    ChoosesItself {
+        root: PathBuf,
+        arg: String,
+        why: String,
+    },
     #[error("`{}` is in local mode, but the `{profile}` profile does not point at a runtime on this machine ({base})", root.display())]
     NotLocal {
         root: PathBuf,
@@ -59,9 +64,9 @@ impl RunError {
         match self {
             Self::NoCodex => format!("install it with `{INSTALL_COMMAND}`"),
             Self::ChoosesItself { .. } => {
-                "leave out `--profile`, `--oss` and `-c` overrides: local mode chooses the local profile; \
-                 `codex-local repo off` turns it off"
-                .to_owned()
+                "leave it out: local mode chooses the local profile and keeps Codex on this machine; \
+                 `codex-local repo off` turns local mode off"
+                    .to_owned()
             }
             Self::NotLocal { profile, .. } => {
                 format!("run `codex-local init --profile {profile}` to point the profile at a local runtime")
@@ -79,21 +84,6 @@ impl RunError {
     }
 }
 
-/// Arguments that would let Codex pick something other than the local profile.
-fn chooses_itself(args: &[OsString]) -> Option<String> {
-    args.iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .find(|arg| {
-            matches!(
-                arg.as_str(),
-                "-p" | "--profile" | "--oss" | "--local-provider"
-            ) || arg.starts_with("--profile=")
-                || arg.starts_with("--local-provider=")
-                || arg.starts_with("-c")
-                || arg == "--config"
-        })
-}
-
 /// Runs `run`.
 pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let settings = &ctx.settings;
@@ -107,13 +97,14 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     });
     let facts = facts?;
     let codex = codex.ok_or(RunError::NoCodex)?;
-    let mut codex_args: Vec<OsString> = Vec::new();
+    let mut forwarded: Vec<OsString> = Vec::new();
     if let Some(status) = facts.repo.clone().filter(|s| s.local_mode) {
         let profile = status.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
-        if let Some(arg) = chooses_itself(&args.args) {
+        if let Err(refused) = codex_args::check(&args.args) {
             return Err(RunError::ChoosesItself {
                 root: status.path,
-                arg,
+                arg: refused.arg,
+                why: refused.why,
             }
             .into());
         }
@@ -121,11 +112,11 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         ctx.printer.debug(&format!(
             "local mode: starting Codex with the `{profile}` profile"
         ));
-        codex_args.push("--profile".into());
-        codex_args.push(profile.into());
+        forwarded.push("--profile".into());
+        forwarded.push(profile.into());
     }
-    codex_args.extend(args.args.iter().cloned());
-    start(&codex, &codex_args)
+    forwarded.extend(args.args.iter().cloned());
+    start(&codex, &forwarded, &settings.codex_home)
 }
 
 /// The profile exists, points at this machine, and its runtime answers.
@@ -201,10 +192,14 @@ fn local_base(
 }
 
 /// Replaces this process with Codex (on Unix), so that Codex owns the terminal and its exit code is the result.
+/// Codex is always started on the Codex home that was checked.
 #[cfg(unix)]
-fn start(codex: &Path, args: &[OsString]) -> anyhow::Result<ExitCode> {
+fn start(codex: &Path, args: &[OsString], home: &Path) -> anyhow::Result<ExitCode> {
     use std::os::unix::process::CommandExt as _;
-    let err = std::process::Command::new(codex).args(args).exec();
+    let err = std::process::Command::new(codex)
+        .args(args)
+        .env(env_vars::CODEX_HOME, home)
+        .exec();
     Err(RunError::Start {
         path: codex.to_path_buf(),
         source: err,
@@ -214,9 +209,10 @@ fn start(codex: &Path, args: &[OsString]) -> anyhow::Result<ExitCode> {
 
 /// Starts Codex and passes its exit code on.
 #[cfg(not(unix))]
-fn start(codex: &Path, args: &[OsString]) -> anyhow::Result<ExitCode> {
+fn start(codex: &Path, args: &[OsString], home: &Path) -> anyhow::Result<ExitCode> {
     let status = std::process::Command::new(codex)
         .args(args)
+        .env(env_vars::CODEX_HOME, home)
         .status()
         .map_err(|source| RunError::Start {
             path: codex.to_path_buf(),

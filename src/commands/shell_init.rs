@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use serde::Serialize;
+
 use super::Ctx;
 use crate::cli::{Shell, ShellInitArgs};
 
@@ -31,14 +33,35 @@ pub fn script(shell: Shell, program: &str) -> String {
     }
 }
 
-/// Prints the script, and nothing else, on stdout.
+/// The `shell-init --json` document: the script, as a string.
+#[derive(Serialize)]
+struct ScriptReport {
+    shell: &'static str,
+    program: String,
+    script: String,
+}
+
+/// Prints the script, and nothing else, on stdout (under `--json`, a document holding it).
 pub fn run(args: &ShellInitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let program = std::env::current_exe().map_or_else(
         |_| "codex-local".to_owned(),
         |path| path.display().to_string(),
     );
     let text = script(args.shell, &program);
-    ctx.printer.raw(&text)?;
+    if ctx.printer.json {
+        let report = ScriptReport {
+            shell: match args.shell {
+                Shell::Bash => "bash",
+                Shell::Zsh => "zsh",
+                Shell::Fish => "fish",
+            },
+            program,
+            script: text,
+        };
+        ctx.printer.result(&report, |_| String::new())?;
+    } else {
+        ctx.printer.raw(&text)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::cli::StatusArgs;
 use crate::facts::Want;
 use crate::facts::codex::{CodexBinary, CodexStatus, INSTALL_COMMAND};
-use crate::facts::hardware::{Gpu, Hardware, HardwareSource};
+use crate::facts::hardware::{Gpu, Hardware, HardwareSource, NoteStatus};
 use crate::facts::repo::RepoStatus;
 use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
 use crate::gather;
@@ -175,7 +175,7 @@ fn render_hardware(out: &mut String, hardware: &Hardware, style: Style) {
     for note in hardware
         .sources
         .iter()
-        .filter(|note| note.status == "failed")
+        .filter(|note| note.status == NoteStatus::Failed)
     {
         let detail = note.detail.as_deref().unwrap_or("");
         row(

@@ -97,14 +97,7 @@ fn configured(
     profile: Option<&str>,
 ) -> Option<Selection> {
     let (exists, error, selection) = match profile {
-        None => {
-            let error = codex
-                .warnings
-                .iter()
-                .find(|w| w.file == codex.config && !codex.parsed)
-                .map(|w| w.message.clone());
-            (codex.config_exists, error, &codex.selection)
-        }
+        None => (codex.config_exists, codex.error.clone(), &codex.selection),
         Some(name) => match codex.profiles.iter().find(|p| p.name == name) {
             Some(found) => (true, found.error.clone(), &found.selection),
             None => (false, None, &codex.selection),

@@ -78,6 +78,9 @@ pub struct CodexStatus {
     /// The keys of config.toml that pick the model, with every other value.
     #[serde(skip)]
     pub selection: Selection,
+    /// Why config.toml could not be read or parsed, as an editing command would say it.
+    #[serde(skip)]
+    pub error: Option<String>,
     /// Whether the configuration could be parsed at all.
     pub parsed: bool,
     pub profiles: Vec<Profile>,

@@ -73,12 +73,22 @@ pub struct Cpu {
     pub cores: usize,
 }
 
+/// What one hardware source found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NoteStatus {
+    #[serde(rename = "found")]
+    Found,
+    #[serde(rename = "not found")]
+    NotFound,
+    #[serde(rename = "failed")]
+    Failed,
+}
+
 /// What one hardware source said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceNote {
     pub source: &'static str,
-    /// `found`, `not found` or `failed`.
-    pub status: &'static str,
+    pub status: NoteStatus,
     pub detail: Option<String>,
 }
 
@@ -87,7 +97,7 @@ impl SourceNote {
     pub fn found(source: &'static str) -> Self {
         Self {
             source,
-            status: "found",
+            status: NoteStatus::Found,
             detail: None,
         }
     }
@@ -96,7 +106,7 @@ impl SourceNote {
     pub fn not_found(source: &'static str, detail: impl Into<String>) -> Self {
         Self {
             source,
-            status: "not found",
+            status: NoteStatus::NotFound,
             detail: Some(detail.into()),
         }
     }
@@ -105,7 +115,7 @@ impl SourceNote {
     pub fn failed(source: &'static str, detail: impl Into<String>) -> Self {
         Self {
             source,
-            status: "failed",
+            status: NoteStatus::Failed,
             detail: Some(detail.into()),
         }
     }

@@ -4,6 +4,7 @@
 //! Only types and rules live here, no I/O: `gather` reads the facts, `plan` decides from them.
 
 pub mod codex;
+pub mod codex_args;
 pub mod described;
 pub mod hardware;
 pub mod ollama;

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, Item};
 
+use crate::codex::file::{self, ConfigError};
+
 use crate::facts::codex::{
     CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, LOCAL_PROVIDERS, PROFILE_SUFFIX, Profile,
     RESERVED_PROVIDERS, Selection, Warning, is_loopback_url, is_profile_name,
@@ -23,6 +25,7 @@ pub fn read_status(home: &Path) -> CodexStatus {
         warnings.extend(check_selection(&config, &selection));
     }
     CodexStatus {
+        error: file.error,
         home: home.to_path_buf(),
         home_exists: home.is_dir(),
         config,
@@ -52,7 +55,8 @@ struct FileRead {
     error: Option<String>,
 }
 
-/// Reads and checks one file; `is_main` marks config.toml, where a top-level `profile` is a problem.
+/// Reads and checks one file; `is_main` marks config.toml, where a top-level `profile` is a problem. Only a regular
+/// file is opened (a FIFO would never answer), and a file that cannot be used is a warning that says why.
 fn read_file(path: &Path, is_main: bool, warnings: &mut Vec<Warning>) -> FileRead {
     let failed = |exists, error| FileRead {
         exists,
@@ -60,55 +64,60 @@ fn read_file(path: &Path, is_main: bool, warnings: &mut Vec<Warning>) -> FileRea
         selection: Selection::default(),
         error,
     };
-    match fs_err::read_to_string(path) {
-        Ok(text) => match parse(path, &text) {
-            Ok(document) => {
-                warnings.extend(check(path, &document, is_main));
-                FileRead {
-                    exists: true,
-                    parsed: true,
-                    selection: select(&document),
-                    error: None,
-                }
-            }
-            Err(warning) => {
-                let message = warning.message.clone();
-                warnings.push(warning);
-                failed(true, Some(message))
-            }
-        },
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => failed(false, None),
+    let text = match file::read_text(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return failed(false, None),
         Err(err) => {
-            let message = format!("Cannot read `{}`: {}", path.display(), err.kind());
+            let message = err.to_string();
             warnings.push(Warning {
                 file: path.to_path_buf(),
                 message: message.clone(),
-                hint: "check the file's permissions; Codex cannot read it either".to_owned(),
+                hint: err.hint(),
             });
-            failed(true, Some(message))
+            return failed(true, Some(message));
+        }
+    };
+    match parse(path, &text.plain) {
+        Ok(document) => {
+            warnings.extend(check(path, &document, is_main));
+            FileRead {
+                exists: true,
+                parsed: true,
+                selection: select(&document),
+                error: None,
+            }
+        }
+        Err((warning, error)) => {
+            warnings.push(warning);
+            failed(true, Some(error))
         }
     }
 }
 
-/// Parses a configuration file, turning a syntax error into a warning with its line and column.
-fn parse(path: &Path, text: &str) -> Result<DocumentMut, Warning> {
+/// Parses a configuration file, turning a syntax error into a warning with its line and column, and the error
+/// text an editing command would give.
+fn parse(path: &Path, text: &str) -> Result<DocumentMut, (Warning, String)> {
     text.parse::<DocumentMut>().map_err(|err| {
-        let place = err
-            .span()
-            .map(|span| {
-                let before = &text[..span.start.min(text.len())];
-                let line = before.matches('\n').count() + 1;
-                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                format!(" at line {line}, column {column}")
-            })
-            .unwrap_or_default();
+        let before = &text[..err.span().map_or(0, |span| span.start).min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         let reason = err.message().trim().to_owned();
-        Warning {
+        let warning = Warning {
             file: path.to_path_buf(),
-            message: format!("`{}` is not valid TOML{place}: {reason}", path.display()),
+            message: format!(
+                "`{}` is not valid TOML at line {line}, column {column}: {reason}",
+                path.display()
+            ),
             hint: "Codex will not start until it is fixed; codex-local will not edit a file it cannot parse"
                 .to_owned(),
-        }
+        };
+        let error = ConfigError::Unparsable {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: reason,
+        };
+        (warning, error.to_string())
     })
 }
 
@@ -290,7 +299,7 @@ mod tests {
 
     #[test]
     fn reports_the_place_of_a_syntax_error() {
-        let warning =
+        let (warning, _) =
             parse(Path::new("c.toml"), "model = \"a\"\nmodel_provider = \n").expect_err("invalid");
         assert!(
             warning.message.contains("line 2, column"),

@@ -83,9 +83,14 @@ pub fn catalog(settings: &Settings) -> Result<Catalog, CatalogError> {
     let Some(path) = settings.catalog.as_deref() else {
         return catalog::builtin();
     };
-    let text = fs_err::read_to_string(path).map_err(|source| CatalogError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    catalog::parse(&text, &path.display().to_string())
+    let text = crate::codex::file::read_text(path)
+        .map_err(|err| CatalogError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(err.to_string()),
+        })?
+        .ok_or_else(|| CatalogError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })?;
+    catalog::parse(&text.plain, &path.display().to_string())
 }

@@ -16,8 +16,8 @@ pub fn find_root(dir: &Path) -> Option<PathBuf> {
 /// The marker's `local_mode` and `profile`, when the repository has one.
 #[must_use]
 pub fn marker(root: &Path) -> Option<(bool, String)> {
-    let text = fs_err::read_to_string(root.join(MARKER)).ok()?;
-    let document: toml_edit::DocumentMut = text.parse().ok()?;
+    let text = crate::codex::file::read_text(&root.join(MARKER)).ok()??;
+    let document: toml_edit::DocumentMut = text.plain.parse().ok()?;
     let on = document
         .get("local_mode")
         .and_then(toml_edit::Item::as_bool)

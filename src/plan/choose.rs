@@ -51,14 +51,28 @@ fn named_runtime<'r>(
     Ok(status)
 }
 
+/// None answers: name each, with what its probe found, and what to do about each.
 fn no_runtime(inputs: &Inputs<'_>) -> PlanError {
     let places: Vec<String> = inputs
         .runtimes
         .iter()
-        .map(|r| format!("{} at `{}`", r.name.display_name(), r.url))
+        .map(|r| match &r.error {
+            Some(error) => format!("{} at `{}` ({error})", r.name.display_name(), r.url),
+            None => format!("{} at `{}`", r.name.display_name(), r.url),
+        })
+        .collect();
+    let hints = inputs
+        .runtimes
+        .iter()
+        .map(|r| {
+            r.hint
+                .clone()
+                .unwrap_or_else(|| r.name.start_hint().to_owned())
+        })
         .collect();
     PlanError::NoRuntime {
         places: places.join(" nor "),
+        hints,
     }
 }
 

@@ -431,10 +431,11 @@ mod tests {
     #[test]
     fn verdicts_follow_the_memory() {
         let qwen = model("qwen3-coder-30b");
+        // (machine, verdict at 32k, verdict at 64k)
         let table = [
             (
                 budget("64GiB", &["nvidia:24GiB"], false),
-                Fit::No,
+                Fit::Gpu,
                 Fit::Split,
             ),
             (
@@ -452,8 +453,17 @@ mod tests {
             (budget("64GiB", &[], true), Fit::Gpu, Fit::Gpu),
             (budget("32GiB", &[], true), Fit::Split, Fit::Split),
         ];
-        for (budget, _, expected) in &table {
-            assert_eq!(estimate(&qwen, 65_536, budget).fit, *expected, "{budget:?}");
+        for (budget, at_32k, at_64k) in &table {
+            assert_eq!(
+                estimate(&qwen, 32_768, budget).fit,
+                *at_32k,
+                "32k on {budget:?}"
+            );
+            assert_eq!(
+                estimate(&qwen, 65_536, budget).fit,
+                *at_64k,
+                "64k on {budget:?}"
+            );
         }
         let two = estimate(&qwen, 65_536, &table[2].0);
         assert_eq!(two.gpu_count, 2);

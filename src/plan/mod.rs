@@ -85,7 +85,7 @@ impl Plan {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PlanError {
     #[error("No model runtime is running: neither {places} answers")]
-    NoRuntime { places: String },
+    NoRuntime { places: String, hints: Vec<String> },
     #[error("{name} is not running at `{url}`: {error}")]
     RuntimeDown {
         name: &'static str,
@@ -108,6 +108,8 @@ pub enum PlanError {
         budget: String,
         reason: String,
     },
+    #[error("No model here is trained for {requested} tokens: the longest context is {longest}")]
+    ContextTooLong { requested: u64, longest: u64 },
     #[error("No catalog model fits this machine ({budget})")]
     NothingFits {
         budget: String,
@@ -130,16 +132,16 @@ impl PlanError {
     #[must_use]
     pub fn hint(&self) -> String {
         match self {
-            Self::NoRuntime { .. } => {
-                let starts: Vec<&str> = RuntimeKind::ALL.iter().map(|kind| kind.start_hint()).collect();
-                format!(
-                    "{}. `codex-local init --dry-run` shows the plan without a runtime",
-                    starts.join("; or ")
-                )
-            }
+            Self::NoRuntime { hints, .. } => format!(
+                "{}. `codex-local init --dry-run` shows the plan without a runtime",
+                hints.join("; or ")
+            ),
             Self::RuntimeDown { hint, .. } => hint.clone(),
             Self::UnknownModel(_) | Self::NotOnRuntime { .. } | Self::NoTools { .. } => {
                 "`codex-local models` lists the catalog; pass a catalog id, an Ollama tag or an LM Studio key".to_owned()
+            }
+            Self::ContextTooLong { longest, .. } => {
+                format!("ask for `--context {longest}` or less (65536 is what Codex works best with)")
             }
             Self::DoesNotFit { .. } => {
                 "pick a smaller model (`codex-local models`), or a smaller `--context`".to_owned()
@@ -265,6 +267,16 @@ fn choose<'r>(
     let mut warnings = Vec::new();
     let mut owned = None;
     let candidates = choose::candidates(catalog, status, options, &mut owned, &mut warnings)?;
+    if let Some(requested) = options.context {
+        let longest = candidates
+            .iter()
+            .map(|m| m.context_trained)
+            .max()
+            .unwrap_or(0);
+        if longest < requested {
+            return Err(PlanError::ContextTooLong { requested, longest });
+        }
+    }
     let choice = fit::choose(&candidates, budget, options.context)
         .map_err(|no_fit| no_fit_error(no_fit, options))?;
     Ok(Chosen {

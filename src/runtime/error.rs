@@ -86,15 +86,7 @@ impl RuntimeError {
                 crate::env_vars::CODEX_LOCAL_STALL_TIMEOUT_S
             ),
             Self::Client(_) => "this is a bug in codex-local; please report it".to_owned(),
-            Self::PullFailed { message, .. } if message.contains("412") => {
-                "this model needs a newer Ollama: update it from https://ollama.com/download".to_owned()
-            }
-            Self::PullFailed { message, .. } if message.contains("file does not exist") => {
-                "check the model's name at https://ollama.com/library, or pick one with `codex-local models`".to_owned()
-            }
-            Self::PullFailed { .. } | Self::PullDropped { .. } | Self::Interrupted { .. } => {
-                "run `codex-local init` again: Ollama resumes the download where it stopped".to_owned()
-            }
+            Self::PullFailed { .. } | Self::PullDropped { .. } | Self::Interrupted { .. } => self.pull_hint(),
             Self::DownloadFailed { .. } => {
                 "check LM Studio's Downloads panel and free disk space, then run `codex-local init` again"
                     .to_owned()
@@ -114,23 +106,46 @@ impl RuntimeError {
             Self::NoTools { .. } => {
                 "choose a model that calls tools: `codex-local models` lists them".to_owned()
             }
-            Self::NoResponsesApi { version: Some(version), .. }
-                if crate::facts::ollama::version_at_least(version, crate::facts::ollama::RESPONSES_API) =>
-            {
-                format!(
-                    "Ollama {version} has `/v1/responses`, so something in front of it (a proxy?) does not pass \
-                     `/v1/` on; point codex-local and Codex at Ollama itself"
-                )
-            }
-            Self::NoResponsesApi { version, .. } => format!(
-                "update Ollama to 0.13.4 or later (this one is {}): https://ollama.com/download",
-                version.as_deref().unwrap_or("older")
-            ),
+            Self::NoResponsesApi { version, .. } => responses_hint(version.as_deref()),
             Self::TimedOut { .. } => {
                 "the machine may be too slow for this model: try a smaller one with `--model`, or raise \
                  `CODEX_LOCAL_VERIFY_TIMEOUT_S`"
                     .to_owned()
             }
         }
+    }
+
+    /// What to do about a pull that did not finish.
+    fn pull_hint(&self) -> String {
+        match self {
+            Self::PullFailed { message, .. } if message.contains("412") => {
+                "this model needs a newer Ollama: update it from https://ollama.com/download".to_owned()
+            }
+            Self::PullFailed { message, .. } if message.contains("file does not exist") => {
+                "check the model's name at https://ollama.com/library, or pick one with `codex-local models`".to_owned()
+            }
+            _ => "run `codex-local init` again: Ollama resumes the download where it stopped".to_owned(),
+        }
+    }
+}
+
+/// What to do about a server without `/v1/responses`: an old Ollama, or something in front of a new one.
+fn responses_hint(version: Option<&str>) -> String {
+    match version {
+        Some(version)
+            if crate::facts::ollama::version_at_least(
+                version,
+                crate::facts::ollama::RESPONSES_API,
+            ) =>
+        {
+            format!(
+                "Ollama {version} has `/v1/responses`, so something in front of it (a proxy?) does not pass \
+                 `/v1/` on; point codex-local and Codex at Ollama itself"
+            )
+        }
+        _ => format!(
+            "update Ollama to 0.13.4 or later (this one is {}): https://ollama.com/download",
+            version.unwrap_or("older")
+        ),
     }
 }

@@ -187,7 +187,6 @@ impl Http {
     }
 
     /// A request built on this client, for callers that need more than GET and POST.
-    #[must_use]
     pub fn post(&self, url: &str, auth: &Auth) -> RequestBuilder {
         auth.apply(self.client.post(url))
     }

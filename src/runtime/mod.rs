@@ -196,15 +196,15 @@ pub fn endpoint_at(
     url: Url,
     settings: &Settings,
 ) -> Result<Endpoint, RuntimeError> {
-    endpoint_with(kind, url, settings, Http::probe(settings.probe_timeout)?)
+    Ok(endpoint_with(
+        kind,
+        url,
+        settings,
+        Http::probe(settings.probe_timeout)?,
+    ))
 }
 
-fn endpoint_with(
-    kind: RuntimeKind,
-    url: Url,
-    settings: &Settings,
-    probe: Http,
-) -> Result<Endpoint, RuntimeError> {
+fn endpoint_with(kind: RuntimeKind, url: Url, settings: &Settings, probe: Http) -> Endpoint {
     let address = settings.runtime_address(kind);
     let token = kind.info().token_var.and(settings.lm_api_token.clone());
     let auth = match (token, &address.credentials) {
@@ -215,7 +215,7 @@ fn endpoint_with(
         },
         _ => Auth::None,
     };
-    Ok(Endpoint {
+    Endpoint {
         url,
         auth,
         probe_timeout: settings.probe_timeout,
@@ -223,7 +223,7 @@ fn endpoint_with(
         poll: settings.poll_interval,
         stall: settings.stall_timeout,
         version: None,
-    })
+    }
 }
 
 /// The runtime a probe found, carrying what the probe learned (its version).
@@ -248,7 +248,7 @@ pub async fn identify(
     let timeout = settings.probe_timeout.max(Duration::from_secs(2));
     let mut first = None;
     for kind in kinds {
-        let mut endpoint = endpoint_with(kind, url.clone(), settings, Http::probe(timeout)?)?;
+        let mut endpoint = endpoint_with(kind, url.clone(), settings, Http::probe(timeout)?);
         endpoint.probe_timeout = timeout;
         let runtime = connect(kind, endpoint);
         let status = runtime.probe().await;
@@ -257,14 +257,12 @@ pub async fn identify(
         }
         first.get_or_insert((runtime, status));
     }
-    match first {
-        Some(found) => Ok(found),
-        None => {
-            let kind = RuntimeKind::ALL[0];
-            let runtime = connect(kind, endpoint_at(kind, url.clone(), settings)?);
-            Ok((runtime, down(kind, url, &ProbeError::Refused)))
-        }
+    if let Some(found) = first {
+        return Ok(found);
     }
+    let kind = RuntimeKind::ALL[0];
+    let runtime = connect(kind, endpoint_at(kind, url.clone(), settings)?);
+    Ok((runtime, down(kind, url, &ProbeError::Refused)))
 }
 
 /// Probes every runtime at its configured address, side by side; each probe ends within its own deadline.
@@ -273,7 +271,7 @@ pub async fn probe_all(settings: &Settings) -> Result<Vec<RuntimeStatus>, Runtim
     let mut set = tokio::task::JoinSet::new();
     for (index, kind) in RuntimeKind::ALL.into_iter().enumerate() {
         let url = settings.runtime_url(kind).clone();
-        let runtime = connect(kind, endpoint_with(kind, url, settings, client.clone())?);
+        let runtime = connect(kind, endpoint_with(kind, url, settings, client.clone()));
         set.spawn(async move { (index, runtime.probe().await) });
     }
     let mut found: Vec<(usize, RuntimeStatus)> = Vec::new();

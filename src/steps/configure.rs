@@ -60,7 +60,14 @@ impl PartlyWritten {
     /// The next thing to try.
     #[must_use]
     pub fn hint(&self) -> String {
-        "`codex-local restore` puts those files back as they were; then fix what failed and run init again".to_owned()
+        let files = if self.written.len() == 1 {
+            "that file"
+        } else {
+            "those files"
+        };
+        format!(
+            "`codex-local restore` puts {files} back as they were; then fix what failed and run init again"
+        )
     }
 }
 

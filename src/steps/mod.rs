@@ -92,8 +92,12 @@ impl Busy {
     /// The next thing to try.
     #[must_use]
     pub fn hint(&self) -> String {
+        let which = self.pid.map_or_else(
+            || "the other one".to_owned(),
+            |pid| format!("process {pid}"),
+        );
         format!(
-            "run the command again when the other one has finished, or raise `{}`",
+            "run the command again when {which} has finished, or raise `{}`",
             crate::env_vars::CODEX_LOCAL_LOCK_TIMEOUT_S
         )
     }

@@ -38,13 +38,20 @@ impl TestContext {
         for path in [&home, &codex_home, &bin] {
             std::fs::create_dir_all(path).expect("create a test directory");
         }
-        Self {
+        let context = Self {
             dir,
             home,
             codex_home,
             bin,
             env: Vec::new(),
-        }
+        };
+        // The machine's own `nvidia-smi`, if it has one, must not decide what a test sees: by default there is an
+        // NVIDIA driver without a GPU. Tests that want GPUs write their own.
+        context.write_tool(
+            "nvidia-smi",
+            "#!/bin/sh\necho 'No devices were found'\nexit 6\n",
+        );
+        context
     }
 
     /// Sets an environment variable for every command this context builds.

@@ -38,7 +38,15 @@ pub async fn probe(timeout: Duration) -> (Vec<Gpu>, SourceNote) {
         Ok(Ok(output)) => output,
     };
     if !output.status.success() {
+        let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
+        // A driver without a device (a laptop whose NVIDIA GPU is off, a container without one) says so.
+        if stdout.contains("No devices were found") || stderr.contains("No devices were found") {
+            return (
+                Vec::new(),
+                SourceNote::not_found(SOURCE, "`nvidia-smi` found no NVIDIA GPU"),
+            );
+        }
         let first = stderr.lines().next().unwrap_or("").trim();
         return (
             Vec::new(),

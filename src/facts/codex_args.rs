@@ -1,0 +1,391 @@
+//! Codex's own command line, read by its grammar (taken from the `--help` of every subcommand of the Codex versions
+//! codex-local is tested with), to find what could send a local-mode repository's prompts off the machine.
+//!
+//! The grammar is clap's: long options as `--name value` or `--name=value`, short options with the value attached
+//! (`-pdefault`, `-c=key=value`) or next, short flags in clusters, and `--` ending the options. What local mode
+//! refuses: choosing a profile (`-p`), the open-source switches (`--oss`, `--local-provider`), remote execution
+//! (`--remote`, `--remote-auth-token-env`), web search (`--search`), ignoring the user's configuration (which holds
+//! the local profile), enabling features (`--enable`), `-c`/`--config` overrides of any key that picks a provider,
+//! an address, a profile or a network tool, and subcommands that work with a cloud. An option it does not know is
+//! refused too: local mode fails closed.
+
+use std::ffi::OsString;
+
+/// Options that take a value and are safe in local mode (long names; the short ones are in [`SHORT_VALUE`]).
+const LONG_VALUE: [&str; 16] = [
+    "--model",
+    "--image",
+    "--sandbox",
+    "--cd",
+    "--add-dir",
+    "--ask-for-approval",
+    "--output-schema",
+    "--color",
+    "--output-last-message",
+    "--thread-source",
+    "--base",
+    "--commit",
+    "--title",
+    "--disable",
+    "--output-format",
+    "--session-name",
+];
+
+/// Flags that are safe in local mode.
+const LONG_FLAG: [&str; 19] = [
+    "--strict-config",
+    "--approve-for-me",
+    "--dangerously-bypass-approvals-and-sandbox",
+    "--dangerously-bypass-hook-trust",
+    "--worktree",
+    "--no-alt-screen",
+    "--no-daemon",
+    "--skip-git-repo-check",
+    "--trust",
+    "--ephemeral",
+    "--ignore-rules",
+    "--json",
+    "--uncommitted",
+    "--last",
+    "--all",
+    "--include-non-interactive",
+    "--full-auto",
+    "--help",
+    "--version",
+];
+
+/// Options that can send prompts elsewhere, with why.
+const LONG_REFUSED: [(&str, &str); 9] = [
+    ("--profile", "it chooses another profile"),
+    ("--oss", "it chooses Codex's own local provider setup"),
+    ("--local-provider", "it chooses another provider"),
+    ("--remote", "it runs the session on a remote server"),
+    (
+        "--remote-auth-token-env",
+        "it is for a session on a remote server",
+    ),
+    ("--search", "it turns on web search, a cloud service"),
+    (
+        "--ignore-user-config",
+        "it ignores the configuration that holds the local profile",
+    ),
+    ("--enable", "it can turn on features that reach a cloud"),
+    (
+        "--cyber-access-program",
+        "codex-local cannot tell where it sends work",
+    ),
+];
+
+/// Short options that take a value and are safe (`-c` is checked by its value, `-p` refused).
+const SHORT_VALUE: [char; 7] = ['m', 'i', 's', 'C', 'a', 'o', 'c'];
+/// Short flags.
+const SHORT_FLAG: [char; 2] = ['h', 'V'];
+
+/// Subcommands that run on this machine with the configuration given.
+const SAFE_SUBCOMMANDS: [&str; 14] = [
+    "exec",
+    "e",
+    "review",
+    "resume",
+    "fork",
+    "apply",
+    "a",
+    "help",
+    "completion",
+    "features",
+    "doctor",
+    "sandbox",
+    "archive",
+    "unarchive",
+];
+
+/// Subcommands under which a session still starts (they take subcommands of their own).
+const NESTING: [&str; 2] = ["exec", "e"];
+
+/// The first keys of a `-c` override that local mode refuses; any key whose parts name a provider or a base URL
+/// is refused as well.
+const REFUSED_KEYS: [&str; 11] = [
+    "model_provider",
+    "model_providers",
+    "openai_base_url",
+    "chatgpt_base_url",
+    "profile",
+    "profiles",
+    "oss_provider",
+    "web_search",
+    "tools",
+    "features",
+    "mcp_servers",
+];
+
+/// An argument local mode refuses, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The argument as given.
+    pub arg: String,
+    pub why: String,
+}
+
+fn refused(arg: &str, why: impl Into<String>) -> Refused {
+    Refused {
+        arg: arg.to_owned(),
+        why: why.into(),
+    }
+}
+
+/// Checks Codex's arguments; the first one local mode refuses, if any.
+pub fn check(args: &[OsString]) -> Result<(), Refused> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let mut subcommand_slot = true;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        if arg == "--" {
+            break;
+        }
+        if arg.starts_with("--") {
+            i += long(arg, args.get(i + 1).map(String::as_str))?;
+        } else if arg.len() > 1 && arg.starts_with('-') {
+            i += short(arg, args.get(i + 1).map(String::as_str))?;
+        } else if subcommand_slot {
+            subcommand_slot = subcommand(arg)?;
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// A long option; how many following arguments it takes as its value.
+fn long(arg: &str, next: Option<&str>) -> Result<usize, Refused> {
+    let (name, inline) = arg
+        .split_once('=')
+        .map_or((arg, None), |(name, value)| (name, Some(value)));
+    if let Some((_, why)) = LONG_REFUSED.iter().find(|(refused, _)| *refused == name) {
+        return Err(refused(arg, *why));
+    }
+    if name == "--config" {
+        let value = inline.or(next).unwrap_or("");
+        config(arg, value)?;
+        return Ok(usize::from(inline.is_none()));
+    }
+    if LONG_VALUE.contains(&name) {
+        return Ok(usize::from(inline.is_none()));
+    }
+    if LONG_FLAG.contains(&name) {
+        return Ok(0);
+    }
+    Err(refused(
+        arg,
+        "codex-local does not know this option of Codex, and local mode refuses what it cannot check",
+    ))
+}
+
+/// A cluster of short options (`-pdefault`, `-c key=value`, `-hV`); how many following arguments it takes.
+fn short(arg: &str, next: Option<&str>) -> Result<usize, Refused> {
+    let cluster = &arg[1..];
+    for (at, letter) in cluster.char_indices() {
+        let rest = &cluster[at + letter.len_utf8()..];
+        let value = rest.strip_prefix('=').unwrap_or(rest);
+        if letter == 'p' {
+            return Err(refused(arg, "it chooses another profile"));
+        }
+        if SHORT_VALUE.contains(&letter) {
+            if letter == 'c' {
+                config(
+                    arg,
+                    if value.is_empty() {
+                        next.unwrap_or("")
+                    } else {
+                        value
+                    },
+                )?;
+            }
+            return Ok(usize::from(value.is_empty()));
+        }
+        if !SHORT_FLAG.contains(&letter) {
+            return Err(refused(
+                arg,
+                "codex-local does not know this option of Codex, and local mode refuses what it cannot check",
+            ));
+        }
+    }
+    Ok(0)
+}
+
+/// A positional argument where a subcommand may stand; whether another subcommand may follow it.
+fn subcommand(arg: &str) -> Result<bool, Refused> {
+    if SAFE_SUBCOMMANDS.contains(&arg) {
+        return Ok(NESTING.contains(&arg));
+    }
+    if KNOWN_SUBCOMMANDS.contains(&arg) {
+        return Err(refused(
+            arg,
+            "this subcommand works with a cloud or changes Codex's setup; run it outside local mode",
+        ));
+    }
+    // Anything else is the prompt.
+    Ok(false)
+}
+
+/// Every subcommand of the tested Codex versions.
+const KNOWN_SUBCOMMANDS: [&str; 28] = [
+    "agents",
+    "exec",
+    "e",
+    "review",
+    "login",
+    "logout",
+    "mcp",
+    "plugin",
+    "app-server",
+    "remote-control",
+    "completion",
+    "update",
+    "doctor",
+    "sandbox",
+    "debug",
+    "apply",
+    "a",
+    "resume",
+    "queue",
+    "archive",
+    "delete",
+    "migrate-rollouts",
+    "migrate-nfs-db",
+    "unarchive",
+    "fork",
+    "cloud",
+    "exec-server",
+    "features",
+];
+
+/// A `-c`/`--config` override: refused when its key picks a provider, an address, a profile or a network tool.
+fn config(arg: &str, value: &str) -> Result<(), Refused> {
+    let Some((key, _)) = value.split_once('=') else {
+        return Err(refused(arg, "an override needs `key=value`"));
+    };
+    let parts = key_parts(key);
+    let first = parts.first().map_or("", String::as_str);
+    let named = parts
+        .iter()
+        .any(|part| part.contains("provider") || part.contains("base_url"));
+    if REFUSED_KEYS.contains(&first) || named {
+        return Err(refused(
+            arg,
+            format!(
+                "it overrides `{}`, which decides where prompts go",
+                parts.join(".")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The parts of a dotted TOML key, unquoted and lower-cased: `"model_provider"` and ` Model_Provider ` alike.
+fn key_parts(key: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut part = String::new();
+    let mut quote = None;
+    for letter in key.chars() {
+        match (quote, letter) {
+            (None, '"' | '\'') => quote = Some(letter),
+            (Some(open), _) if letter == open => quote = None,
+            (None, '.') => parts.push(std::mem::take(&mut part)),
+            _ => part.push(letter),
+        }
+    }
+    parts.push(part);
+    parts
+        .into_iter()
+        .map(|part| part.trim().to_lowercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(args: &[&str]) -> Result<(), Refused> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        check(&args)
+    }
+
+    #[test]
+    fn refuses_every_spelling_of_what_sends_prompts_elsewhere() {
+        for args in [
+            &["-p", "default"][..],
+            &["-pdefault"],
+            &["-p=default"],
+            &["--profile=default"],
+            &["--profile", "x"],
+            &["exec", "-pdefault", "hi"],
+            &["--oss"],
+            &["--oss=true"],
+            &["--local-provider", "ollama"],
+            &["--remote", "ws://host:1"],
+            &["--remote-auth-token-env", "T"],
+            &["--search"],
+            &["exec", "--ignore-user-config", "x"],
+            &["--enable", "apps"],
+            &["--config=model_provider=openai"],
+            &["--config", "model_provider=\"openai\""],
+            &["-c", "model_provider=openai"],
+            &["-cmodel_provider=openai"],
+            &["-c=model_provider=openai"],
+            &["-c", "\"model_provider\"=openai"],
+            &["-c", "'model_provider' = openai"],
+            &["-c", " Model_Provider =openai"],
+            &["-c", "model_providers.openai.base_url=\"http://x\""],
+            &["-c", "openai_base_url=http://x"],
+            &["-c", "chatgpt_base_url=http://x"],
+            &["-c", "profile=default"],
+            &["-c", "oss_provider=ollama"],
+            &["-c", "web_search=\"live\""],
+            &["-c", "features.apps=true"],
+            &[
+                "-c",
+                "model_providers.\"codex-local-ollama\".base_url=\"x\"",
+            ],
+            &["exec", "-c", "model_provider=openai", "x"],
+            &["cloud"],
+            &["exec-server"],
+            &["app-server"],
+            &["remote-control"],
+            &["--made-up-option"],
+            &["-Z"],
+        ] {
+            assert!(verdict(args).is_err(), "{args:?} is refused");
+        }
+    }
+
+    #[test]
+    fn lets_through_what_stays_local() {
+        for args in [
+            &[][..],
+            &["fix the bug"],
+            &["exec", "--", "-c model_provider=openai"],
+            &["--", "-pdefault"],
+            &["exec", "-m", "qwen", "--skip-git-repo-check", "hello"],
+            &["-m", "-p"],
+            &[
+                "exec",
+                "-c",
+                "model=\"x\"",
+                "-c",
+                "sandbox_mode=read-only",
+                "x",
+            ],
+            &["-C", "/tmp", "--add-dir", "/x", "-i", "a.png", "hi"],
+            &["exec", "resume", "--last"],
+            &["review", "--uncommitted"],
+            &["--disable", "apps"],
+            &["-hV"],
+            &["cloudy day"],
+        ] {
+            assert_eq!(verdict(args), Ok(()), "{args:?} is let through");
+        }
+    }
+}
