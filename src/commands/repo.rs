@@ -110,6 +110,7 @@ fn turn_on(
     if let Some(pending) = config.prepare(&ops)? {
         journal.record_write(&name, &pending);
         journal.save(home)?;
+        crate::faults::point("after-journal");
         pending.commit(&home.join("codex-local").join("backups"))?;
         changes.push("set web_search = \"disabled\" in .codex/config.toml".to_owned());
     }

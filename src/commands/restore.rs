@@ -41,8 +41,9 @@ pub async fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode>
     let home = &ctx.settings.codex_home;
     let _lock = steps::lock_home(home, ctx.settings.lock_timeout, ctx.printer).await?;
     let backups = home.join("codex-local").join("backups");
-    file::remove_stale_temps(home);
-    file::remove_stale_temps(&backups);
+    for dir in [home.clone(), home.join("codex-local"), backups.clone()] {
+        file::remove_stale_temps(&dir);
+    }
     let mut journal = Journal::load(home)?;
     let mut files = Vec::new();
     for (name, record) in journal.files.clone() {

@@ -88,10 +88,17 @@ pub fn configure(
         migrations,
     } = preflight;
     let mut writes = Vec::new();
+    // A table that moves into the profile file init writes joins that file's edits, before init's own keys.
+    let mut profile_ops = Vec::new();
     for migration in migrations {
+        if migration.file.path() == paths.profile {
+            profile_ops.extend(migration.ops);
+            continue;
+        }
         let name = file_name(migration.file.path());
         writes.extend(prepare(journal, &name, migration.file, &migration.ops)?);
     }
+    profile_ops.extend(setup::ops(target, true));
     if let Some(config) = config {
         let mut ops = fixes;
         ops.extend(setup::ops(target, offline));
@@ -102,7 +109,7 @@ pub fn configure(
         writes.extend(write);
     }
     let profile_name = file_name(&paths.profile);
-    let mut write = prepare(journal, &profile_name, profile, &setup::ops(target, true))?;
+    let mut write = prepare(journal, &profile_name, profile, &profile_ops)?;
     if let Some(write) = &mut write {
         write.is_profile = true;
     }

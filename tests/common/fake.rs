@@ -43,6 +43,17 @@ pub enum Reply {
     },
     /// Read the request and never answer.
     Hang,
+    /// A chunked body that never ends on its own: `first`, then `chunk` again and again (every `every`, or as fast
+    /// as the client reads) until the client leaves, `limit_bytes` were sent or `limit_time` passed.
+    Endless {
+        status: u16,
+        content_type: &'static str,
+        first: Vec<u8>,
+        chunk: Vec<u8>,
+        every: Option<std::time::Duration>,
+        limit_bytes: u64,
+        limit_time: std::time::Duration,
+    },
     /// A chunked body sent piece by piece, then `end`.
     Stream {
         status: u16,
@@ -150,6 +161,23 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             let mut sink = Vec::new();
             let _ = reader.read_to_end(&mut sink);
         }
+        Reply::Endless {
+            status,
+            content_type,
+            first,
+            chunk,
+            every,
+            limit_bytes,
+            limit_time,
+        } => endless(
+            stream,
+            status,
+            content_type,
+            &first,
+            &chunk,
+            every,
+            (limit_bytes, limit_time),
+        ),
         Reply::Stream {
             status,
             content_type,
@@ -206,6 +234,52 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             let _ = stream.flush();
         }
     }
+}
+
+/// Sends a chunked body that does not end by itself (see [`Reply::Endless`]); the fake's own limits stop it.
+fn endless(
+    mut stream: TcpStream,
+    status: u16,
+    content_type: &str,
+    first: &[u8],
+    chunk: &[u8],
+    every: Option<std::time::Duration>,
+    (limit_bytes, limit_time): (u64, std::time::Duration),
+) {
+    let started = std::time::Instant::now();
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        reason(status)
+    );
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let frame = |bytes: &[u8]| {
+        let mut framed = format!("{:x}\r\n", bytes.len()).into_bytes();
+        framed.extend_from_slice(bytes);
+        framed.extend_from_slice(b"\r\n");
+        framed
+    };
+    if !first.is_empty() && stream.write_all(&frame(first)).is_err() {
+        return;
+    }
+    let framed = frame(chunk);
+    let mut sent = 0_u64;
+    while sent < limit_bytes && started.elapsed() < limit_time {
+        if stream
+            .write_all(&framed)
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            return;
+        }
+        sent += framed.len() as u64;
+        if let Some(every) = every {
+            // The fake paces its own output, as a slow server would; no test waits on this.
+            thread::sleep(every);
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {

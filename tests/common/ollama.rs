@@ -29,6 +29,12 @@ pub enum Pull {
     Drop,
     /// Streams some progress, then goes silent.
     Hang,
+    /// Repeats the same progress line (every 50 ms) and never gets further.
+    Repeat,
+    /// Sends blank lines (every 50 ms) and nothing else.
+    Blank,
+    /// Starts a line and never ends it.
+    EndlessLine,
 }
 
 /// How `/v1/responses` behaves.
@@ -44,6 +50,10 @@ pub enum Responses {
     Missing,
     /// Never answers.
     Hang,
+    /// Streams text deltas without end.
+    Endless,
+    /// Streams some of an answer, then drops the connection.
+    Drop,
 }
 
 /// An installed model.
@@ -70,6 +80,8 @@ pub struct State {
     pub trained_ctx: u64,
     /// Caps the context `/api/ps` reports (as `OLLAMA_CONTEXT_LENGTH` or memory would).
     pub ctx_cap: Option<u64>,
+    /// Loading a model never finishes.
+    pub load_hangs: bool,
 }
 
 /// A fake Ollama and its state.
@@ -161,6 +173,7 @@ impl FakeOllama {
             default_ctx: 4096,
             vram_percent: 100,
             ctx_cap: None,
+            load_hangs: false,
             trained_ctx: 131_072,
         }));
         let shared = Arc::clone(&state);
@@ -317,6 +330,35 @@ fn pull(state: &mut State, request: &Request) -> Reply {
             chunks: progress(),
             end: StreamEnd::Hang,
         },
+        Pull::Repeat => paced(progress().concat(), progress().pop().unwrap_or_default()),
+        Pull::Blank => paced(progress().concat(), b"\n".to_vec()),
+        Pull::EndlessLine => endless(b"{\"status\":\"".to_vec(), vec![b'x'; 64 << 10]),
+    }
+}
+
+/// A stream that repeats `chunk` every 50 ms after `first`, for up to 30 s: progress that never moves on.
+fn paced(first: Vec<u8>, chunk: Vec<u8>) -> Reply {
+    Reply::Endless {
+        status: 200,
+        content_type: "application/x-ndjson",
+        first,
+        chunk,
+        every: Some(std::time::Duration::from_millis(50)),
+        limit_bytes: u64::MAX,
+        limit_time: std::time::Duration::from_secs(30),
+    }
+}
+
+/// A stream that sends `chunk` as fast as it is read after `first`, up to 8 GiB or 60 s.
+pub fn endless(first: Vec<u8>, chunk: Vec<u8>) -> Reply {
+    Reply::Endless {
+        status: 200,
+        content_type: "application/x-ndjson",
+        first,
+        chunk,
+        every: None,
+        limit_bytes: 8 << 30,
+        limit_time: std::time::Duration::from_secs(60),
     }
 }
 
@@ -357,6 +399,9 @@ fn create(state: &mut State, request: &Request) -> Reply {
 }
 
 fn generate(state: &mut State, request: &Request) -> Reply {
+    if state.load_hangs {
+        return Reply::Hang;
+    }
     let name = body(request)["model"].as_str().unwrap_or("").to_owned();
     if !state.installed.iter().any(|m| m.name == full_name(&name)) {
         return not_found(&name);
@@ -414,5 +459,19 @@ fn responses(state: &mut State, request: &Request) -> Reply {
         Responses::NoTools => Reply::json(400, json!({"error": {"message": format!("registry.ollama.ai/library/{name} does not support tools"), "type": "api_error"}}).to_string()),
         Responses::Missing => Reply::text(404, "404 page not found"),
         Responses::Hang => Reply::Hang,
+        Responses::Endless => {
+            let delta = sse(&[json!({"type": "response.output_text.delta", "delta": "x".repeat(4096)})]).concat();
+            let mut reply = endless(sse(&[created]).concat(), delta);
+            if let Reply::Endless { content_type, .. } = &mut reply {
+                *content_type = "text/event-stream";
+            }
+            reply
+        }
+        Responses::Drop => Reply::Stream {
+            status: 200,
+            content_type: "text/event-stream",
+            chunks: sse(&[created, json!({"type": "response.output_text.delta", "delta": "hi"})]),
+            end: StreamEnd::Drop,
+        },
     }
 }
