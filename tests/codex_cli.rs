@@ -13,7 +13,7 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use common::ollama::{FakeOllama, Responses};
 use common::{TestContext, read, text};
@@ -261,4 +261,162 @@ fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile() {
     let (_, stderr) = succeeded(&output);
     assert!(stderr.contains("provider: codex-local-ollama"), "{stderr}");
     assert_eq!(first_request(&ollama)["model"], "gpt-oss:20b-ctx64k");
+}
+
+/// A local-mode repository whose default configuration sends prompts to a fake cloud: the context, the local fake,
+/// the cloud fake, the repository and the folder with the real `codex` in it.
+fn local_mode_with_a_cloud(
+    codex: &std::path::Path,
+) -> (TestContext, FakeOllama, FakeOllama, PathBuf, String) {
+    let local = FakeOllama::start("0.32.15");
+    let cloud = FakeOllama::start("0.32.15");
+    cloud.install("gpt-5", 1, None);
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", local.host())
+        .env("OPENAI_API_KEY", "sk-test-cloud")
+        .env("CODEX_API_KEY", "sk-test-cloud");
+    ctx.json(
+        [
+            "init",
+            "--yes",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "24GiB",
+            "--profile-only",
+        ],
+        0,
+    );
+    local.with(|s| s.responses = Responses::TextOnly);
+    cloud.with(|s| s.responses = Responses::TextOnly);
+    ctx.write_config(&format!(
+        "model = \"gpt-5\"\nopenai_base_url = \"http://{}/v1\"\ncheck_for_update_on_startup = false\n\
+         [analytics]\nenabled = false\n[features]\ndaemon_auto_start = false\n",
+        cloud.host()
+    ));
+    let repo = ctx.dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("a repository");
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+    let dir = codex
+        .parent()
+        .expect("the bin folder")
+        .display()
+        .to_string();
+    (ctx, local, cloud, repo, dir)
+}
+
+/// `codex-local run -- ARGS` in the repository, with the real Codex on `PATH`.
+fn run_in(
+    ctx: &TestContext,
+    repo: &std::path::Path,
+    codex_dir: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let mut full = vec!["run", "--"];
+    full.extend_from_slice(args);
+    ctx.command(&full)
+        .env("PATH", format!("{codex_dir}:/usr/local/bin:/usr/bin:/bin"))
+        .current_dir(repo)
+        .output()
+        .expect("run")
+}
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "every spelling, in one list")]
+fn in_local_mode_no_spelling_of_an_escape_reaches_the_cloud() {
+    let Some(codex) = codex() else { return };
+    let (ctx, local, cloud, repo, codex_dir) = local_mode_with_a_cloud(&codex);
+    let cloud_base = format!("http://{}/v1", cloud.host());
+    let escapes: Vec<Vec<String>> = [
+        vec!["-p", "default"],
+        vec!["-pdefault"],
+        vec!["--profile=default"],
+        vec!["-c", "model_provider=\"openai\""],
+        vec!["-cmodel_provider=openai"],
+        vec!["--config=model_provider=openai"],
+        vec!["-c", "'model_provider'=\"openai\""],
+        vec!["-c", "profile=\"default\""],
+        vec!["--oss"],
+        vec!["--oss=true"],
+        vec!["--search"],
+        vec!["--enable", "apps"],
+    ]
+    .into_iter()
+    .map(|args| args.into_iter().map(str::to_owned).collect())
+    .chain([
+        vec![
+            "-c".to_owned(),
+            format!("model_providers.codex-local-ollama.base_url=\"{cloud_base}\""),
+        ],
+        vec!["-c".to_owned(), format!("openai_base_url=\"{cloud_base}\"")],
+    ])
+    .collect();
+
+    // Started plainly, as outside local mode, Codex does reach the fake cloud: this test can fail.
+    Command::new("timeout")
+        .arg("60")
+        .arg(&codex)
+        .args(["exec", "--skip-git-repo-check", "say hi"])
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("CODEX_HOME", &ctx.codex_home)
+        .env("OPENAI_API_KEY", "sk-test-cloud")
+        .env("CODEX_API_KEY", "sk-test-cloud")
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .current_dir(&repo)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run codex");
+    let before = cloud.server.requests().len();
+    assert!(before > 0, "the fake cloud is reachable");
+
+    for escape in &escapes {
+        let mut args: Vec<&str> = escape.iter().map(String::as_str).collect();
+        args.extend(["exec", "--skip-git-repo-check", "say hi"]);
+        let output = run_in(&ctx, &repo, &codex_dir, &args);
+        let (_, stderr) = text(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{escape:?} is refused: {stderr}"
+        );
+        assert!(
+            stderr.contains("could send prompts elsewhere"),
+            "{escape:?}: {stderr}"
+        );
+    }
+
+    // What stays local still runs, on the local runtime: a prompt after `--` that looks like an option included.
+    for args in [
+        &[
+            "exec",
+            "--skip-git-repo-check",
+            "--",
+            "-c model_provider=openai",
+        ][..],
+        &[
+            "exec",
+            "--skip-git-repo-check",
+            "-c",
+            "model_reasoning_effort=\"low\"",
+            "say hi",
+        ],
+    ] {
+        let output = run_in(&ctx, &repo, &codex_dir, args);
+        let (_, stderr) = succeeded(&output);
+        assert!(
+            stderr.contains("provider: codex-local-ollama"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(
+        local.requests_to("/v1/responses").len() >= 3,
+        "the local runtime answered"
+    );
+    assert_eq!(
+        cloud.server.requests().len(),
+        before,
+        "nothing from the local-mode repository reached the cloud"
+    );
 }

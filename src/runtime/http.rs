@@ -249,10 +249,16 @@ pub enum Capped {
 
 /// Reads a whole body, but never more than `limit` bytes of it.
 pub async fn read_capped(mut response: Response, limit: usize) -> Result<Vec<u8>, Capped> {
-    let mut body = Vec::new();
+    let mut body: Vec<u8> = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(Capped::Failed)? {
-        if body.len() + chunk.len() > limit {
+        let needed = body.len() + chunk.len();
+        if needed > limit {
             return Err(Capped::TooLarge);
+        }
+        if needed > body.capacity() {
+            // Grow by doubling, but never past the limit.
+            let target = (body.capacity() * 2).max(needed).min(limit);
+            body.reserve_exact(target - body.len());
         }
         body.extend_from_slice(&chunk);
     }

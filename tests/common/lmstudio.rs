@@ -22,6 +22,8 @@ use super::fake::{FakeServer, Reply, Request, StreamEnd};
 pub enum Download {
     /// Completes after this many status polls.
     Succeed { polls: u64 },
+    /// The job never gets past a third of the bytes.
+    Stuck,
     /// Fails at the first poll.
     Fail,
     /// An LM Studio before 0.4: no download API.
@@ -202,6 +204,10 @@ fn poll(state: &mut State, path: &str) -> Reply {
             json!({"job_id": id, "status": "downloading", "total_size_bytes": SIZE, "downloaded_bytes": SIZE * polls / needed,
                    "bytes_per_second": 52_000_000, "estimated_completion": "2026-11-26T10:01:00.000Z"})
             .to_string(),
+        ),
+        Download::Stuck => Reply::json(
+            200,
+            json!({"job_id": id, "status": "downloading", "total_size_bytes": SIZE, "downloaded_bytes": SIZE / 3}).to_string(),
         ),
         Download::Unsupported => Reply::json(200, r#"{"error":"Unexpected endpoint or method."}"#),
     }

@@ -358,7 +358,7 @@ pub fn endless(first: Vec<u8>, chunk: Vec<u8>) -> Reply {
         chunk,
         every: None,
         limit_bytes: 8 << 30,
-        limit_time: std::time::Duration::from_secs(60),
+        limit_time: std::time::Duration::from_mins(1),
     }
 }
 
