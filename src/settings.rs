@@ -103,7 +103,8 @@ pub struct Settings {
     pub codex_home_source: Source,
     pub ollama: Address,
     pub lmstudio: Address,
-    pub lm_api_token: Option<String>,
+    /// Every runtime's API token from its environment variable, by variable name.
+    pub tokens: std::collections::BTreeMap<&'static str, String>,
     pub probe_timeout: Duration,
     pub catalog: Option<PathBuf>,
     /// Hardware described on the command line; `None` means probe this machine.
@@ -190,7 +191,11 @@ impl Settings {
             codex_home_source,
             ollama: ollama?,
             lmstudio: lmstudio?,
-            lm_api_token: env.var(env_vars::LM_API_TOKEN),
+            tokens: RuntimeKind::ALL
+                .iter()
+                .filter_map(|kind| kind.info().token_var)
+                .filter_map(|var| Some((var, env.var(var)?)))
+                .collect(),
             probe_timeout: timeouts.probe,
             catalog: args.catalog.clone(),
             described: Described::from_args(args.ram.as_deref(), &args.gpu, args.unified)?,
@@ -228,6 +233,12 @@ impl Settings {
             RuntimeKind::Ollama => &self.ollama,
             RuntimeKind::Lmstudio => &self.lmstudio,
         }
+    }
+
+    /// A runtime's API token, when it has authentication and its variable is set.
+    #[must_use]
+    pub fn token(&self, kind: RuntimeKind) -> Option<&str> {
+        self.tokens.get(kind.info().token_var?).map(String::as_str)
     }
 
     /// The address of a runtime.
@@ -438,7 +449,7 @@ mod tests {
         ];
         let s = settings(&[], &env).expect("settings");
         assert_eq!(s.lmstudio.url.as_str(), "http://studio:4321/");
-        assert_eq!(s.lm_api_token.as_deref(), Some("sk-1"));
+        assert_eq!(s.token(RuntimeKind::Lmstudio), Some("sk-1"));
     }
 
     #[test]

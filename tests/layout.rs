@@ -44,16 +44,74 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
+/// The module names after `prefix` (`crate::x`, and every `x` of a group `crate::{x, y::z}`).
 fn names_after(code: &str, prefix: &str) -> BTreeSet<String> {
-    code.match_indices(prefix)
-        .map(|(at, _)| {
-            code[at + prefix.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
-        .filter(|name| !name.is_empty())
-        .collect()
+    let word = |text: &str| {
+        text.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<String>()
+    };
+    let mut names = BTreeSet::new();
+    for (at, _) in code.match_indices(prefix) {
+        let rest = &code[at + prefix.len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let inner = &group[..group.find('}').unwrap_or(group.len())];
+            names.extend(inner.split(',').map(|part| word(part.trim())));
+        } else {
+            names.insert(word(rest));
+        }
+    }
+    names.remove("");
+    names
+}
+
+/// The external crates a top-level module names.
+fn crates_of(module: &str) -> BTreeSet<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src.join(format!("{module}.rs"))];
+    let dir = src.join(module);
+    if dir.is_dir() {
+        let mut stack = vec![dir];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read a folder") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    let known = [
+        "reqwest",
+        "tokio",
+        "fs_err",
+        "indicatif",
+        "sysinfo",
+        "which",
+        "tempfile",
+        "clap",
+        "serde",
+        "serde_json",
+        "thiserror",
+        "toml_edit",
+        "url",
+        "anyhow",
+        "sha2",
+        "async_trait",
+    ];
+    let mut found = BTreeSet::new();
+    for file in files.iter().filter(|f| f.exists()) {
+        let text = std::fs::read_to_string(file).expect("read a source file");
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for name in known {
+            if code.contains(&format!("{name}::")) {
+                found.insert(name.to_owned());
+            }
+        }
+    }
+    found
 }
 
 fn reaches(graph: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> bool {
@@ -96,6 +154,22 @@ fn the_plan_is_pure_and_runtime_code_never_prints() {
     for module in ["plan", "facts"] {
         let named = &graph[module];
         assert!(named.is_subset(&pure), "`{module}` imports {named:?}");
+    }
+    let io = [
+        "reqwest",
+        "tokio",
+        "fs_err",
+        "indicatif",
+        "sysinfo",
+        "which",
+        "tempfile",
+    ];
+    for module in ["plan", "facts"] {
+        let crates = crates_of(module);
+        assert!(
+            crates.iter().all(|name| !io.contains(&name.as_str())),
+            "`{module}` uses {crates:?}"
+        );
     }
     for module in ["runtime", "codex", "gather", "facts", "plan"] {
         for forbidden in ["report", "commands", "steps"] {

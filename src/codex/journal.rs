@@ -237,12 +237,34 @@ impl FileRecord {
     }
 }
 
+/// What restore did to one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UndoAction {
+    /// The old value is back.
+    Restored,
+    /// It was absent before, and is gone again.
+    Removed,
+    /// It changed after codex-local wrote it; left alone.
+    Kept,
+}
+
+#[cfg(test)]
+impl PartialEq<&str> for UndoAction {
+    fn eq(&self, other: &&str) -> bool {
+        matches!(
+            (self, *other),
+            (Self::Restored, "restored") | (Self::Removed, "removed") | (Self::Kept, "kept")
+        )
+    }
+}
+
 /// What restoring one key does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Undo {
     pub key: String,
     /// `restored` (the old value is back), `removed` (it was absent), or `kept` (changed since; left alone).
-    pub action: &'static str,
+    pub action: UndoAction,
     pub value: Option<String>,
 }
 
@@ -259,17 +281,17 @@ pub fn undo_ops(record: &FileRecord, document: &toml_edit::DocumentMut) -> (Vec<
         if now.as_deref() != Some(key.written.as_str()) {
             undone.push(Undo {
                 key: dotted.clone(),
-                action: "kept",
+                action: UndoAction::Kept,
                 value: now,
             });
             continue;
         }
         let action = if let Some(before) = &key.before {
             ops.push(Op::Set(keys, edit::Scalar::Toml(before.clone())));
-            "restored"
+            UndoAction::Restored
         } else {
             ops.push(Op::Remove(keys));
-            "removed"
+            UndoAction::Removed
         };
         undone.push(Undo {
             key: dotted.clone(),
@@ -286,7 +308,7 @@ pub fn undo_ops(record: &FileRecord, document: &toml_edit::DocumentMut) -> (Vec<
         ops.push(Op::Put(keys, text.clone()));
         undone.push(Undo {
             key: dotted.clone(),
-            action: "restored",
+            action: UndoAction::Restored,
             value: None,
         });
     }

@@ -31,12 +31,16 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     };
     let facts = gather::gather(settings, want).await?;
     let hardware = facts.hardware()?;
+    let tokens: Vec<RuntimeKind> = RuntimeKind::ALL
+        .into_iter()
+        .filter(|kind| settings.token(*kind).is_some())
+        .collect();
     let plan = plan::make(
         &Inputs {
             hardware,
             runtimes: &facts.runtimes,
             oss_base_url: settings.codex_oss_base_url.as_deref(),
-            lmstudio_token: settings.lm_api_token.is_some(),
+            tokens: &tokens,
         },
         &catalog,
         &options(args),

@@ -10,8 +10,9 @@ use super::Ctx;
 use crate::cli::RestoreArgs;
 use crate::codex::edit::{self, CodexConfigMut, NEW_FILE_MODE};
 use crate::codex::file;
-use crate::codex::journal::{self, CreatedModel, FileRecord, Journal, Restore, Undo};
+use crate::codex::journal::{self, CreatedModel, FileRecord, Journal, Restore, Undo, UndoAction};
 use crate::codex::repo::RepoList;
+use crate::facts::runtime::RuntimeKind;
 use crate::report::Style;
 use crate::steps;
 
@@ -20,9 +21,34 @@ use crate::steps;
 struct FileResult {
     file: PathBuf,
     /// `restored` (keys put back), `deleted` (codex-local had created it), `unchanged` or `missing`.
-    action: &'static str,
+    action: FileAction,
     keys: Vec<Undo>,
     backup: Option<PathBuf>,
+}
+
+/// What restore did to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum FileAction {
+    /// Put back as it was.
+    Restored,
+    /// Removed: codex-local had created it.
+    Deleted,
+    /// Already as it was.
+    Unchanged,
+    /// Gone, and nothing to put it back from.
+    Missing,
+}
+
+impl FileAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Restored => "restored",
+            Self::Deleted => "deleted",
+            Self::Unchanged => "unchanged",
+            Self::Missing => "missing",
+        }
+    }
 }
 
 /// The `restore` document.
@@ -60,7 +86,7 @@ pub async fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode>
         .map(|entry| entry.path)
         .collect();
     let report = RestoreReport {
-        restored: files.iter().any(|f| f.action != "missing"),
+        restored: files.iter().any(|f| f.action != FileAction::Missing),
         files,
         models,
         local_mode_repos,
@@ -81,8 +107,8 @@ fn undo_file(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result
         backup,
     };
     match record.restore(now.as_ref().map(|t| t.raw.as_str())) {
-        Restore::AsItWas => Ok(result("unchanged", Vec::new(), None)),
-        Restore::Missing => Ok(result("missing", Vec::new(), None)),
+        Restore::AsItWas => Ok(result(FileAction::Unchanged, Vec::new(), None)),
+        Restore::Missing => Ok(result(FileAction::Missing, Vec::new(), None)),
         Restore::Exact(original) => {
             let config = CodexConfigMut::open(path)?;
             let (_, keys) = journal::undo_ops(record, config.document());
@@ -90,10 +116,10 @@ fn undo_file(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result
             let backup = edit::backup(path, &current, backups)?;
             if let Some(original) = original {
                 file::write_atomic(path, &original, NEW_FILE_MODE)?;
-                Ok(result("restored", keys, Some(backup)))
+                Ok(result(FileAction::Restored, keys, Some(backup)))
             } else {
                 remove(path)?;
-                Ok(result("deleted", keys, Some(backup)))
+                Ok(result(FileAction::Deleted, keys, Some(backup)))
             }
         }
         Restore::Keys => undo_keys(path, record, backups),
@@ -110,7 +136,7 @@ fn undo_keys(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result
         remove(path)?;
         return Ok(FileResult {
             file: path.to_path_buf(),
-            action: "deleted",
+            action: FileAction::Deleted,
             keys,
             backup: Some(backup),
         });
@@ -119,9 +145,9 @@ fn undo_keys(path: &Path, record: &FileRecord, backups: &Path) -> anyhow::Result
     Ok(FileResult {
         file: path.to_path_buf(),
         action: if saved.changed {
-            "restored"
+            FileAction::Restored
         } else {
-            "unchanged"
+            FileAction::Unchanged
         },
         keys,
         backup: saved.backup,
@@ -147,12 +173,12 @@ fn render(report: &RestoreReport, style: Style) -> String {
             out,
             "{} {}",
             style.bold(&file.file.display().to_string()),
-            file.action
+            file.action.as_str()
         );
         for key in &file.keys {
             let line = match (key.action, &key.value) {
-                ("restored", Some(value)) => format!("  {} = {value}", key.key),
-                ("removed", _) => format!("  {} removed", key.key),
+                (UndoAction::Restored, Some(value)) => format!("  {} = {value}", key.key),
+                (UndoAction::Removed, _) => format!("  {} removed", key.key),
                 (_, value) => format!(
                     "  {} = {} kept: it changed after codex-local wrote it",
                     key.key,
@@ -169,13 +195,7 @@ fn render(report: &RestoreReport, style: Style) -> String {
             );
         }
     }
-    for model in &report.models {
-        let _ = writeln!(
-            out,
-            "`{}` stays in {} (it shares the base model's files); `ollama rm {}` removes it.",
-            model.name, model.runtime, model.name
-        );
-    }
+    render_models(&mut out, &report.models);
     for repo in &report.local_mode_repos {
         let _ = writeln!(
             out,
@@ -186,4 +206,30 @@ fn render(report: &RestoreReport, style: Style) -> String {
         );
     }
     out
+}
+
+/// The variants codex-local made stay in the runtime: say how to remove each.
+fn render_models(out: &mut String, models: &[CreatedModel]) {
+    for model in models {
+        let kind = RuntimeKind::from_id(&model.runtime);
+        let name = kind.map_or_else(
+            || model.runtime.clone(),
+            |kind| kind.display_name().to_owned(),
+        );
+        let _ = write!(
+            out,
+            "`{}` stays in {name} (it shares the base model's files)",
+            model.name
+        );
+        match kind.and_then(|kind| kind.info().remove_command) {
+            Some(command) => {
+                let _ = writeln!(
+                    out,
+                    "; `{}` removes it.",
+                    command.replace("{model}", &model.name)
+                );
+            }
+            None => out.push_str(".\n"),
+        }
+    }
 }

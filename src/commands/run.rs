@@ -44,6 +44,7 @@ pub enum RunError {
         root: PathBuf,
         base: String,
         error: String,
+        kind: Option<RuntimeKind>,
     },
     #[error(transparent)]
     Repo(#[from] RepoError),
@@ -71,9 +72,15 @@ impl RunError {
             Self::NotLocal { profile, .. } => {
                 format!("run `codex-local init --profile {profile}` to point the profile at a local runtime")
             }
-            Self::RuntimeDown { .. } => {
-                "start the runtime (`ollama serve`, or `lms server start` for LM Studio), then run Codex again"
-                    .to_owned()
+            Self::RuntimeDown { kind, .. } => {
+                let start = kind.map_or_else(
+                    || {
+                        let all: Vec<&str> = RuntimeKind::ALL.iter().map(|k| k.start_hint()).collect();
+                        all.join("; or ")
+                    },
+                    |kind| kind.start_hint().to_owned(),
+                );
+                format!("{start}; then run Codex again")
             }
             Self::Repo(err) => err.hint(),
             Self::Unreadable(_) => {
@@ -126,22 +133,12 @@ async fn check_local(
     root: &Path,
     profile: &str,
 ) -> anyhow::Result<()> {
-    let base = local_base(settings, facts.codex()?, root, profile)?;
-    let not_local = || RunError::NotLocal {
+    let (base, provider) = local_base(settings, facts.codex()?, root, profile)?;
+    let runtime_root = runtime::root_of(&base).ok_or_else(|| RunError::NotLocal {
         root: root.to_path_buf(),
         profile: profile.to_owned(),
         base: base.clone(),
-    };
-    let api = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
-        .map_err(|_| not_local())?;
-    let runtime_root = api.join("../").unwrap_or_else(|_| api.clone());
-    let provider = facts
-        .codex()?
-        .profiles
-        .iter()
-        .find(|p| p.name == profile)
-        .and_then(|p| p.selection.model_provider.clone())
-        .unwrap_or_default();
+    })?;
     let kind = RuntimeKind::from_provider(&provider);
     let (_, status) = runtime::identify(kind, &runtime_root, settings).await?;
     if status.running {
@@ -151,17 +148,18 @@ async fn check_local(
         root: root.to_path_buf(),
         base,
         error: status.error.unwrap_or_default(),
+        kind,
     }
     .into())
 }
 
-/// Where the profile sends prompts, which must be this machine.
+/// Where the profile sends prompts (which must be this machine), and through which provider.
 fn local_base(
     settings: &Settings,
     codex: &CodexStatus,
     root: &Path,
     profile: &str,
-) -> Result<String, RunError> {
+) -> Result<(String, String), RunError> {
     let Some(found) = codex.profiles.iter().find(|p| p.name == profile) else {
         return Err(RunError::Repo(RepoError::NoProfile {
             profile: profile.to_owned(),
@@ -188,7 +186,7 @@ fn local_base(
             base,
         });
     }
-    Ok(base)
+    Ok((base, provider.to_owned()))
 }
 
 /// Replaces this process with Codex (on Unix), so that Codex owns the terminal and its exit code is the result.

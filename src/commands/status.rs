@@ -10,7 +10,7 @@ use crate::cli::StatusArgs;
 use crate::facts::Want;
 use crate::facts::codex::{CodexBinary, CodexStatus, INSTALL_COMMAND};
 use crate::facts::hardware::{Gpu, Hardware, HardwareSource, NoteStatus};
-use crate::facts::repo::RepoStatus;
+use crate::facts::repo::{DEFAULT_PROFILE, RepoStatus};
 use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
 use crate::gather;
 use crate::report::Style;
@@ -110,7 +110,7 @@ fn render_repo(out: &mut String, report: &StatusReport, style: Style) {
                 repo.path.display()
             );
             if repo.local_mode {
-                let profile = repo.profile.as_deref().unwrap_or("local");
+                let profile = repo.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
                 let plain = format!(
                     "`codex-local run` and the shell hook start Codex here with the `{profile}` profile; a plain \
                      `codex` without the hook uses provider `{}`",

@@ -11,7 +11,7 @@ use crate::cli::VerifyArgs;
 use crate::codex::setup::PRIVACY_KEYS;
 use crate::facts::Want;
 use crate::facts::codex::{
-    CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, LOCAL_PROVIDERS, PROFILE_SUFFIX, Selection,
+    CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, PROFILE_SUFFIX, Selection, is_local_provider,
     is_loopback_url,
 };
 use crate::facts::runtime::RuntimeKind;
@@ -165,8 +165,7 @@ fn check_configuration(
     report.model.clone_from(&selection.model);
     let base = settings.provider_api_base(&provider, selection.base_url.as_deref());
     report.base_url.clone_from(&base);
-    let local = LOCAL_PROVIDERS.contains(&provider.as_str())
-        || base.as_deref().is_some_and(is_loopback_url);
+    let local = is_local_provider(&provider) || base.as_deref().is_some_and(is_loopback_url);
     let Some(base) = base.filter(|_| local || selection.base_url.is_some()) else {
         report.check(
             "provider",
@@ -195,11 +194,11 @@ fn check_configuration(
     if offline {
         check_offline(report, selection, &base);
     }
-    let Ok(api) = Url::parse(&format!("{}/", base.trim_end_matches('/'))) else {
+    let Some(root) = runtime::root_of(&base) else {
         report.check("runtime", false, format!("`{base}` is not a URL"));
         return None;
     };
-    Some((api, model))
+    Some((root, model))
 }
 
 async fn verify(
@@ -209,10 +208,9 @@ async fn verify(
     settings: &Settings,
     printer: &Printer,
 ) {
-    let Some((api, model)) = check_configuration(report, selection, offline, settings) else {
+    let Some((root, model)) = check_configuration(report, selection, offline, settings) else {
         return;
     };
-    let root = api.join("../").unwrap_or_else(|_| api.clone());
     let kind = report
         .provider
         .as_deref()
@@ -233,11 +231,13 @@ async fn verify(
     report.check(
         "runtime",
         true,
-        format!(
-            "{} {} answers at {url}",
-            runtime.kind().display_name(),
-            status.version.as_deref().unwrap_or("?")
-        ),
+        match &status.version {
+            Some(version) => format!(
+                "{} {version} answers at {url}",
+                runtime.kind().display_name()
+            ),
+            None => format!("{} answers at {url}", runtime.kind().display_name()),
+        },
     );
     if !check_model(
         report,

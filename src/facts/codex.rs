@@ -14,8 +14,11 @@ pub const RESERVED_PROVIDERS: [&str; 5] = [
     "amazon-bedrock-runtime",
 ];
 
-/// The local providers Codex has built in.
-pub const LOCAL_PROVIDERS: [&str; 2] = ["ollama", "lmstudio"];
+/// Whether `provider` is one of Codex's built-in local providers (a runtime's reserved id).
+#[must_use]
+pub fn is_local_provider(provider: &str) -> bool {
+    super::runtime::RuntimeKind::from_id(provider).is_some()
+}
 
 /// The file Codex reads its user configuration from.
 pub const CONFIG_FILE: &str = "config.toml";
@@ -99,7 +102,7 @@ pub fn is_profile_name(name: &str) -> bool {
 /// Whether a provider's `base_url` points at this machine.
 #[must_use]
 pub fn is_loopback_url(url: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(url) else {
+    let Ok(url) = url::Url::parse(url) else {
         return false;
     };
     let Some(host) = url.host_str() else {

@@ -21,6 +21,10 @@ pub enum ContextControl {
     LoadParameter,
 }
 
+/// A runtime's rule for the context it gives a model by itself: from its version, the GPU memory in all, and the
+/// model's trained maximum.
+pub type DefaultContext = fn(&str, u64, Option<u64>) -> u64;
+
 /// What is known about a runtime without asking it.
 #[derive(Debug)]
 pub struct RuntimeInfo {
@@ -38,8 +42,19 @@ pub struct RuntimeInfo {
     pub token_var: Option<&'static str>,
     /// How it is made to serve a context.
     pub context: ContextControl,
+    /// The context it gives a model by itself, from its version, the GPU memory and the model's trained maximum;
+    /// for runtimes whose models carry their context.
+    pub default_context: Option<DefaultContext>,
+    /// The first version with the `/v1/responses` endpoint Codex speaks, where versions tell.
+    pub responses_since: Option<(u64, u64, u64)>,
     /// How to get it answering.
     pub start_hint: &'static str,
+    /// Where to get a newer one.
+    pub update_hint: &'static str,
+    /// The command that downloads a model by hand (`{model}` stands for its name).
+    pub get_command: &'static str,
+    /// The command that removes a model variant codex-local made, if it makes any.
+    pub remove_command: Option<&'static str>,
 }
 
 const OLLAMA: RuntimeInfo = RuntimeInfo {
@@ -50,7 +65,12 @@ const OLLAMA: RuntimeInfo = RuntimeInfo {
     address_flag: "--ollama-url",
     token_var: None,
     context: ContextControl::ModelVariant,
+    default_context: Some(super::ollama::default_context),
+    responses_since: Some(super::ollama::RESPONSES_API),
     start_hint: "start it with `ollama serve` (install it from https://ollama.com/download), or point `OLLAMA_HOST` at it",
+    update_hint: "update Ollama from https://ollama.com/download",
+    get_command: "ollama pull {model}",
+    remove_command: Some("ollama rm {model}"),
 };
 
 const LMSTUDIO: RuntimeInfo = RuntimeInfo {
@@ -61,7 +81,12 @@ const LMSTUDIO: RuntimeInfo = RuntimeInfo {
     address_flag: "--lmstudio-url",
     token_var: Some(env_vars::LM_API_TOKEN),
     context: ContextControl::LoadParameter,
+    default_context: None,
+    responses_since: None,
     start_hint: "open LM Studio and run `lms server start` (get it from https://lmstudio.ai), or point `LMSTUDIO_HOST` at it",
+    update_hint: "update LM Studio from https://lmstudio.ai",
+    get_command: "lms get {model}",
+    remove_command: None,
 };
 
 impl RuntimeKind {
@@ -93,6 +118,12 @@ impl RuntimeKind {
     #[must_use]
     pub fn start_hint(self) -> &'static str {
         self.info().start_hint
+    }
+
+    /// The command that downloads `model` by hand.
+    #[must_use]
+    pub fn get_command(self, model: &str) -> String {
+        self.info().get_command.replace("{model}", model)
     }
 
     /// The runtime whose id is `id`.
@@ -148,10 +179,7 @@ impl RuntimeStatus {
     /// Whether the runtime has `name` installed (Ollama's `:latest` made explicit).
     #[must_use]
     pub fn has(&self, name: &str) -> bool {
-        let full = super::ollama::full_name(name);
-        self.models
-            .iter()
-            .any(|m| m.name == name || super::ollama::full_name(&m.name) == full)
+        self.find(name).is_some()
     }
 
     /// The installed model called `name`, if there is one.

@@ -9,8 +9,8 @@ use toml_edit::{DocumentMut, Item};
 use crate::codex::file::{self, ConfigError};
 
 use crate::facts::codex::{
-    CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, LOCAL_PROVIDERS, PROFILE_SUFFIX, Profile,
-    RESERVED_PROVIDERS, Selection, Warning, is_loopback_url, is_profile_name,
+    CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, PROFILE_SUFFIX, Profile, RESERVED_PROVIDERS,
+    Selection, Warning, is_local_provider, is_loopback_url, is_profile_name,
 };
 
 /// Reads Codex's configuration in `home`. Nothing here fails: what cannot be read becomes a warning.
@@ -216,8 +216,8 @@ fn check_selection(path: &Path, selection: &Selection) -> Vec<Warning> {
     let Some(provider) = selection.model_provider.as_deref() else {
         return warnings;
     };
-    let local = LOCAL_PROVIDERS.contains(&provider)
-        || selection.base_url.as_deref().is_some_and(is_loopback_url);
+    let local =
+        is_local_provider(provider) || selection.base_url.as_deref().is_some_and(is_loopback_url);
     if !local {
         return warnings;
     }

@@ -1,5 +1,6 @@
-//! Gathering the facts: hardware, every runtime, Codex's configuration and program, and the repository, read side
-//! by side, each within its own short deadline. Also the catalog, when `--catalog` names a file.
+//! Gathering the facts: hardware, every runtime, Codex's configuration and program are read side by side (the
+//! probes and `nvidia-smi` each within a short deadline; Codex's files are local reads, and only regular files are
+//! opened), then the repository around the working directory. Also the catalog, when `--catalog` names a file.
 
 mod codex;
 mod hardware;

@@ -154,7 +154,7 @@ fn catalog_candidates<'a>(
     if options.offline {
         models.retain(|m| m.name_on(runtime).is_some_and(|name| status.has(name)));
         if models.is_empty() {
-            return Err(PlanError::NothingInstalled);
+            return Err(PlanError::NothingInstalled { runtime });
         }
     }
     Ok(models)

@@ -10,7 +10,7 @@ pub mod steps;
 use thiserror::Error;
 
 use crate::facts::hardware::Hardware;
-use crate::facts::ollama::{RESPONSES_API, default_context, version_at_least};
+use crate::facts::ollama::version_at_least;
 use crate::facts::runtime::{ContextControl, RuntimeKind, RuntimeStatus};
 use catalog::{Catalog, Model};
 use fit::{Budget, Estimate, Fit, PassedOver};
@@ -36,8 +36,8 @@ pub struct Inputs<'a> {
     pub runtimes: &'a [RuntimeStatus],
     /// `CODEX_OSS_BASE_URL`, when the user has moved Codex's built-in local providers with it.
     pub oss_base_url: Option<&'a str>,
-    /// LM Studio's API token is set (`LM_API_TOKEN`): its authentication is on.
-    pub lmstudio_token: bool,
+    /// The runtimes whose API token is set: their authentication is on.
+    pub tokens: &'a [RuntimeKind],
 }
 
 /// What init will do.
@@ -118,13 +118,20 @@ pub enum PlanError {
     #[error(
         "Offline mode plans among installed models only, and none of the installed models fits"
     )]
-    NothingInstalled,
+    NothingInstalled { runtime: RuntimeKind },
     #[error("`{model}` is not installed, and offline mode downloads nothing")]
-    NotInstalledOffline { model: String },
+    NotInstalledOffline { model: String, runtime: RuntimeKind },
     #[error(
-        "Ollama {version} at `{url}` is too old for Codex, which needs its `/v1/responses` endpoint (Ollama 0.13.4 and later)"
+        "{} {version} at `{url}` is too old for Codex, which needs its `/v1/responses` endpoint ({} {since} and later)",
+        runtime.display_name(),
+        runtime.display_name()
     )]
-    TooOld { version: String, url: String },
+    TooOld {
+        runtime: RuntimeKind,
+        version: String,
+        url: String,
+        since: String,
+    },
 }
 
 impl PlanError {
@@ -150,20 +157,22 @@ impl PlanError {
                 let smallest = reasons.last().map(|r| format!(" (smallest: `{}`, {})", r.id, r.reason));
                 format!("this machine has too little memory for a coding model{}", smallest.unwrap_or_default())
             }
-            Self::NotInstalledOffline { model } => {
-                format!("run `codex-local init --model {model}` once with a network, or `ollama pull {model}`")
+            Self::NotInstalledOffline { model, runtime } => format!(
+                "run `codex-local init --model {model}` once with a network, or `{}`",
+                runtime.get_command(model)
+            ),
+            Self::TooOld { runtime, .. } => {
+                format!("{}, then run init again", runtime.info().update_hint)
             }
-            Self::TooOld { .. } => {
-                "update Ollama from https://ollama.com/download, then run init again".to_owned()
-            }
-            Self::NothingInstalled => {
-                "run `codex-local init` once with a network, or pull a model with `ollama pull`".to_owned()
-            }
+            Self::NothingInstalled { runtime } => format!(
+                "run `codex-local init` once with a network, or download a model with `{}`",
+                runtime.get_command("<model>")
+            ),
         }
     }
 }
 
-fn no_fit_error(no_fit: fit::NoFit, options: &InitOptions) -> PlanError {
+fn no_fit_error(no_fit: fit::NoFit, options: &InitOptions, runtime: RuntimeKind) -> PlanError {
     if let Some(name) = &options.model {
         PlanError::DoesNotFit {
             model: name.clone(),
@@ -175,7 +184,7 @@ fn no_fit_error(no_fit: fit::NoFit, options: &InitOptions) -> PlanError {
                 .unwrap_or_default(),
         }
     } else if options.offline {
-        PlanError::NothingInstalled
+        PlanError::NothingInstalled { runtime }
     } else {
         PlanError::NothingFits {
             budget: no_fit.budget,
@@ -226,17 +235,22 @@ fn runtime_checks(
     let runtime = status.name;
     if options.offline && !installed {
         return Err(PlanError::NotInstalledOffline {
+            runtime,
             model: base_model.to_owned(),
         });
     }
-    if let Some(version) = status
+    let since = runtime.info().responses_since;
+    if let Some((version, since)) = status
         .version
         .as_deref()
-        .filter(|v| runtime == RuntimeKind::Ollama && !version_at_least(v, RESPONSES_API))
+        .zip(since)
+        .filter(|(v, since)| !version_at_least(v, *since))
     {
         let error = PlanError::TooOld {
+            runtime,
             version: version.to_owned(),
             url: status.url.clone(),
+            since: format!("{}.{}.{}", since.0, since.1, since.2),
         };
         if !options.dry_run {
             return Err(error);
@@ -278,7 +292,7 @@ fn choose<'r>(
         }
     }
     let choice = fit::choose(&candidates, budget, options.context)
-        .map_err(|no_fit| no_fit_error(no_fit, options))?;
+        .map_err(|no_fit| no_fit_error(no_fit, options, status.name))?;
     Ok(Chosen {
         status,
         model: choice.model.clone(),
@@ -312,8 +326,9 @@ fn served_by_default(
     budget: &Budget,
     total_vram: u64,
 ) -> (Option<u64>, String) {
-    match status.name.info().context {
-        ContextControl::ModelVariant => {
+    let info = status.name.info();
+    match (info.context, info.default_context) {
+        (ContextControl::ModelVariant, Some(default_context)) => {
             let default = default_context(
                 status.version.as_deref().unwrap_or(""),
                 total_vram,
@@ -326,7 +341,7 @@ fn served_by_default(
             };
             (Some(default), name)
         }
-        ContextControl::LoadParameter => (None, base_model.to_owned()),
+        _ => (None, base_model.to_owned()),
     }
 }
 
@@ -382,7 +397,7 @@ pub fn make(
             runtime,
             &status.url,
             inputs.oss_base_url,
-            inputs.lmstudio_token,
+            inputs.tokens.contains(&runtime),
         ),
         passed_over,
         steps: Vec::new(),
@@ -461,7 +476,7 @@ mod tests {
                 hardware,
                 runtimes,
                 oss_base_url: None,
-                lmstudio_token: false,
+                tokens: &[],
             },
             catalog,
             options,
@@ -540,7 +555,7 @@ mod tests {
             hardware: &hw,
             runtimes: &runtimes,
             oss_base_url: None,
-            lmstudio_token: false,
+            tokens: &[],
         };
         let err = make(&facts, &catalog, &options()).expect_err("nothing runs");
         assert!(matches!(err, PlanError::NoRuntime { .. }));
@@ -575,7 +590,7 @@ mod tests {
             hardware: &hw,
             runtimes: &runtimes,
             oss_base_url: None,
-            lmstudio_token: false,
+            tokens: &[],
         };
 
         let plan = make(

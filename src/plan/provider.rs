@@ -30,7 +30,7 @@ pub fn provider_for(
     let info = runtime.info();
     let api = format!("{}v1", ensure_slash(url));
     let token_var = info.token_var.filter(|_| token);
-    let at_default = reqwest::Url::parse(url).is_ok_and(|u| {
+    let at_default = url::Url::parse(url).is_ok_and(|u| {
         matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
             && u.port_or_known_default() == Some(info.default_port)
             && u.path() == "/"

@@ -74,12 +74,14 @@ impl fmt::Display for StepStatus {
     }
 }
 
+#[cfg(test)]
 impl PartialEq<&str> for StepName {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
     }
 }
 
+#[cfg(test)]
 impl PartialEq<&str> for StepStatus {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other

@@ -194,15 +194,7 @@ impl Runtime for LmStudio {
     }
 
     async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError> {
-        let api = self
-            .base()
-            .join("v1/")
-            .map_err(|err| RuntimeError::BadData {
-                path: self.base().to_string(),
-                detail: err.to_string(),
-            })?;
-        let http = Http::ops(timeout)?;
-        super::responses::verify(&http, &api, model, self.auth(), timeout, None).await
+        super::responses::verify_at(&self.endpoint, model, timeout, None).await
     }
 }
 

@@ -2,8 +2,9 @@
 //! download), serve it at a context (a variant or a load), read the context really served, and send the request
 //! Codex sends. Every command talks to a runtime through it.
 //!
-//! Adding a runtime means one new file implementing [`Runtime`], a [`RuntimeKind`] in `facts::runtime`, and one arm
-//! in [`connect`].
+//! Adding a runtime means one new file implementing [`Runtime`], and listing it where runtimes are listed: a
+//! [`RuntimeKind`] with its `RuntimeInfo` (ports, variables, rules) in `facts::runtime`, the arm in [`connect`], its
+//! address option (`cli`, `settings`) and its model names in the catalog. No command changes.
 
 pub mod error;
 pub mod http;
@@ -206,7 +207,7 @@ pub fn endpoint_at(
 
 fn endpoint_with(kind: RuntimeKind, url: Url, settings: &Settings, probe: Http) -> Endpoint {
     let address = settings.runtime_address(kind);
-    let token = kind.info().token_var.and(settings.lm_api_token.clone());
+    let token = settings.token(kind).map(str::to_owned);
     let auth = match (token, &address.credentials) {
         (Some(token), _) => Auth::Bearer(token),
         (None, Some(credentials)) if address.url == url => Auth::Basic {
@@ -237,6 +238,13 @@ pub fn for_status(
     Ok(connect(status.name, endpoint))
 }
 
+/// The runtime's own address under a Codex provider's `base_url` (`http://host:port/v1` gives `http://host:port/`).
+#[must_use]
+pub fn root_of(api_base: &str) -> Option<Url> {
+    let api = Url::parse(&format!("{}/", api_base.trim_end_matches('/'))).ok()?;
+    api.join("../").ok()
+}
+
 /// The runtime at `url`: the kind given, else the first kind that answers there (else the first kind), with what
 /// its probe found.
 pub async fn identify(
@@ -246,19 +254,27 @@ pub async fn identify(
 ) -> Result<(Box<dyn Runtime>, RuntimeStatus), RuntimeError> {
     let kinds: Vec<RuntimeKind> = kind.map_or_else(|| RuntimeKind::ALL.to_vec(), |kind| vec![kind]);
     let timeout = settings.probe_timeout.max(Duration::from_secs(2));
-    let mut first = None;
-    for kind in kinds {
-        let mut endpoint = endpoint_with(kind, url.clone(), settings, Http::probe(timeout)?);
+    let client = Http::probe(timeout)?;
+    // Every kind is asked at once; the first in the list that answers as itself wins.
+    let mut set = tokio::task::JoinSet::new();
+    for (index, kind) in kinds.into_iter().enumerate() {
+        let mut endpoint = endpoint_with(kind, url.clone(), settings, client.clone());
         endpoint.probe_timeout = timeout;
         let runtime = connect(kind, endpoint);
-        let status = runtime.probe().await;
-        if status.running {
-            return Ok((runtime, status));
-        }
-        first.get_or_insert((runtime, status));
+        set.spawn(async move {
+            let status = runtime.probe().await;
+            (index, runtime, status)
+        });
     }
-    if let Some(found) = first {
-        return Ok(found);
+    let mut found = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok(one) = joined {
+            found.push(one);
+        }
+    }
+    found.sort_by_key(|(index, _, status)| (!status.running, *index));
+    if let Some((_, runtime, status)) = found.into_iter().next() {
+        return Ok((runtime, status));
     }
     let kind = RuntimeKind::ALL[0];
     let runtime = connect(kind, endpoint_at(kind, url.clone(), settings)?);

@@ -146,16 +146,8 @@ impl Runtime for Ollama {
     }
 
     async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError> {
-        let api = self
-            .base()
-            .join("v1/")
-            .map_err(|err| RuntimeError::BadData {
-                path: self.base().to_string(),
-                detail: err.to_string(),
-            })?;
         let version = self.version.get().map(String::as_str);
-        let http = Http::ops(timeout)?;
-        super::responses::verify(&http, &api, model, &self.endpoint.auth, timeout, version).await
+        super::responses::verify_at(&self.endpoint, model, timeout, version).await
     }
 }
 

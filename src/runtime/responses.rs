@@ -136,9 +136,27 @@ fn refused(
     }
 }
 
+/// Sends the check to the OpenAI-compatible API under the runtime's address (`/v1/responses`).
+pub async fn verify_at(
+    endpoint: &super::Endpoint,
+    model: &str,
+    timeout: Duration,
+    server_version: Option<&str>,
+) -> Result<Verified, RuntimeError> {
+    let api = endpoint
+        .url
+        .join("v1/")
+        .map_err(|err| RuntimeError::BadData {
+            path: endpoint.url.to_string(),
+            detail: err.to_string(),
+        })?;
+    let http = Http::ops(timeout)?;
+    verify(&http, &api, model, &endpoint.auth, timeout, server_version).await
+}
+
 /// Sends the check to `{api_base}/responses` (`api_base` ends in `/v1/`) and reads the event stream, within
 /// `timeout` in all.
-pub async fn verify(
+async fn verify(
     http: &Http,
     api_base: &Url,
     model: &str,
