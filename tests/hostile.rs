@@ -115,7 +115,7 @@ fn a_huge_answer_to_a_probe_is_cut_off_in_little_memory() {
         ollama["error"]
             .as_str()
             .expect("an error")
-            .contains("sent more than 16 MiB"),
+            .contains("sent more than 4 MiB"),
         "{ollama:#}"
     );
     eprintln!("huge probe answer: peak {kb} KiB");

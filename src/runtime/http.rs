@@ -12,8 +12,10 @@ use thiserror::Error;
 
 use super::error::RuntimeError;
 
-/// The most a whole JSON answer may hold.
+/// The most a whole JSON answer to an operation may hold.
 pub const MAX_BODY: usize = 16 << 20;
+/// The most an answer to a probe may hold (a list of a few hundred models is well under 1 MiB).
+pub const MAX_PROBE_BODY: usize = 4 << 20;
 /// How long connecting may take for a long operation.
 const CONNECT: Duration = Duration::from_secs(3);
 
@@ -84,6 +86,8 @@ pub struct Http {
     connect: Duration,
     /// The total deadline of a probe, or the idle deadline of a long operation.
     limit: Duration,
+    /// The most a whole answer read by [`Http::get`] may hold.
+    max_body: usize,
 }
 
 fn builder() -> reqwest::ClientBuilder {
@@ -106,6 +110,7 @@ impl Http {
             client: built(builder().connect_timeout(timeout).timeout(timeout))?,
             connect: timeout,
             limit: timeout,
+            max_body: MAX_PROBE_BODY,
         })
     }
 
@@ -116,6 +121,7 @@ impl Http {
             client: built(builder().connect_timeout(CONNECT).read_timeout(idle))?,
             connect: CONNECT.min(idle),
             limit: idle,
+            max_body: MAX_BODY,
         })
     }
 
@@ -135,7 +141,7 @@ impl Http {
         describe(err, self.limit_for(err))
     }
 
-    /// `GET base/path`, its body read whole within [`MAX_BODY`].
+    /// `GET base/path`, its body read whole within the client's limit.
     pub async fn get(&self, base: &Url, path: &str, auth: &Auth) -> Result<Answer, ProbeError> {
         let url = base.join(path).map_err(|err| {
             ProbeError::Unreachable(format!("cannot join `{path}` to `{base}`: {err}"))
@@ -146,12 +152,12 @@ impl Http {
             .await
             .map_err(|err| self.describe(&err))?;
         let status = response.status();
-        let body = read_capped(response, MAX_BODY)
+        let body = read_capped(response, self.max_body)
             .await
             .map_err(|err| match err {
                 Capped::TooLarge => ProbeError::TooLarge {
                     path: format!("/{path}"),
-                    limit: MAX_BODY,
+                    limit: self.max_body,
                 },
                 Capped::Failed(err) => self.describe(&err),
             })?;
