@@ -35,25 +35,41 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:***", self.user)
+        f.write_str("***")
     }
 }
 
-/// `raw` with the password of any `user:password@` part replaced by `***`, so that it can be shown.
+/// `raw` with any secret it may carry replaced by `***` (the password of a `user:password@` part, a user alone, a
+/// `?query` or a `#fragment`), so that it can be shown.
 #[must_use]
 pub fn redact(raw: &str) -> String {
+    let cut = raw.find(['?', '#']).unwrap_or(raw.len());
+    let hidden = if cut < raw.len() {
+        format!("{}***", &raw[cut..=cut])
+    } else {
+        String::new()
+    };
+    let shown = redact_userinfo(&raw[..cut]);
+    format!("{shown}{hidden}")
+}
+
+fn redact_userinfo(raw: &str) -> String {
     let (scheme, rest) = raw.split_once("://").map_or(("", raw), |(s, r)| (s, r));
     let end = rest.find('/').unwrap_or(rest.len());
     let Some(at) = rest[..end].rfind('@') else {
         return raw.to_owned();
     };
-    let user = rest[..at].split(':').next().unwrap_or("");
+    // A user alone may itself be a token: then nothing of it is shown.
+    let shown = match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => "***".to_owned(),
+    };
     let prefix = if scheme.is_empty() {
         String::new()
     } else {
         format!("{scheme}://")
     };
-    format!("{prefix}{user}:***@{}", &rest[at + 1..])
+    format!("{prefix}{shown}@{}", &rest[at + 1..])
 }
 
 /// An address that cannot be turned into a URL.
@@ -153,7 +169,9 @@ impl HostAddr {
     /// client refuses a port it cannot read instead of dialling another one.
     pub fn client_url(&self) -> Result<Url, HostError> {
         if let Some(text) = &self.port_text {
-            let port = text.parse::<u32>().ok();
+            let digits =
+                !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit());
+            let port = digits.then(|| text.parse::<u32>().ok()).flatten();
             let reason = match port {
                 None if text.is_empty() => Some("the port after `:` is missing".to_owned()),
                 None => Some(format!("the port `{text}` is not a number")),
@@ -227,11 +245,25 @@ pub fn client_address(
             reason: "the `[` of an IPv6 address is not closed".to_owned(),
         });
     }
-    let addr = parse_host(raw, default_port);
-    let url = addr.client_url().map_err(|err| HostError {
+    let refused = |reason: &str| HostError {
         value: redact(value),
-        reason: err.reason,
-    })?;
+        reason: reason.to_owned(),
+    };
+    if value.contains(['?', '#']) {
+        return Err(refused(
+            "an address takes no `?query` or `#fragment` (a token there would be written into Codex's configuration)",
+        ));
+    }
+    let addr = parse_host(raw, default_port);
+    // A bare number is a port to Ollama's readers, but a URL parser reads it as an IPv4 address (`18008` is
+    // 0.0.70.88): refuse it rather than dial somewhere else.
+    if !addr.host.is_empty() && addr.host.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(refused(&format!(
+            "`{}` is a number, not a host: for a port on this machine write `:{}`",
+            addr.host, addr.host
+        )));
+    }
+    let url = addr.client_url().map_err(|err| refused(&err.reason))?;
     Ok((url, addr.credentials))
 }
 
@@ -337,6 +369,11 @@ mod tests {
             "http://[::1",
             "box:",
             "127.0.0.1:0",
+            "http://127.0.0.1:+18008",
+            "http://127.0.0.1:018008",
+            "http://127.0.0.1:11434/?token=x",
+            "http://127.0.0.1:11434/#x",
+            "18008",
         ] {
             let err = client_url(value, 11434).expect_err(value);
             assert!(!err.reason.is_empty(), "{value}: {err}");
@@ -356,6 +393,8 @@ mod tests {
         assert_eq!(credentials.user, "user");
         assert_eq!(credentials.password.as_deref(), Some("s3cret"));
         assert!(!format!("{credentials:?}").contains("s3cret"));
+        assert_eq!(redact("http://t0ken@gpu-box"), "http://***@gpu-box");
+        assert_eq!(redact("http://gpu-box/?token=x#y"), "http://gpu-box/?***");
         assert_eq!(
             redact("http://user:s3cret@gpu-box:8080/x"),
             "http://user:***@gpu-box:8080/x"

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
             let json = std::env::args_os()
                 .skip(1)
                 .take_while(|arg| arg != "--")
-                .any(|arg| arg == "--json");
+                .any(|arg| arg == "--json" || arg.to_string_lossy().starts_with("--json="));
             return usage_error(&err, json);
         }
     };

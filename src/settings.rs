@@ -45,7 +45,7 @@ pub enum Source {
 }
 
 /// Settings that cannot be used.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum SettingsError {
     #[error(
         "Cannot find Codex's directory: neither `--codex-home`, `CODEX_HOME` nor a home directory is set"
@@ -126,6 +126,8 @@ pub struct Settings {
     pub stall_timeout: Duration,
     /// How long to wait for another codex-local that is changing the same Codex home.
     pub lock_timeout: Duration,
+    /// A `CODEX_LOCAL_*` value that cannot be used; the defaults stand in until a command needs the values.
+    pub environment_error: Option<SettingsError>,
 }
 
 /// A way to read the environment: the real one, or a table in tests.
@@ -184,7 +186,10 @@ impl Settings {
             };
             address(flag, kind, env)
         });
-        let timeouts = Timeouts::read(env)?;
+        let (timeouts, environment_error) = match Timeouts::read(env) {
+            Ok(timeouts) => (timeouts, None),
+            Err(err) => (Timeouts::default(), Some(err)),
+        };
         crate::faults::arm(env.var(env_vars::CODEX_LOCAL_TEST_CRASH_AT));
         Ok(Self {
             codex_home,
@@ -210,7 +215,14 @@ impl Settings {
             poll_interval: timeouts.poll,
             stall_timeout: timeouts.stall,
             lock_timeout: timeouts.lock,
+            environment_error,
         })
+    }
+
+    /// Fails when a `CODEX_LOCAL_*` value cannot be used: for commands that use them. (`shell-init`, and `run`
+    /// outside local mode, never fail because of them, so that a typo never stops every plain `codex`.)
+    pub fn check_environment(&self) -> Result<(), SettingsError> {
+        self.environment_error.clone().map_or(Ok(()), Err)
     }
 
     /// Fails when a runtime's address from the environment cannot be used: for commands that talk to runtimes.
@@ -296,6 +308,18 @@ struct Timeouts {
     poll: Duration,
     stall: Duration,
     lock: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            probe: DEFAULT_PROBE_TIMEOUT,
+            verify: DEFAULT_VERIFY_TIMEOUT,
+            poll: Duration::from_millis(500),
+            stall: DEFAULT_STALL_TIMEOUT,
+            lock: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
 }
 
 impl Timeouts {
@@ -413,7 +437,9 @@ mod tests {
     ) -> Result<Settings, SettingsError> {
         let cli = Cli::try_parse_from(["codex-local"].iter().chain(args).chain(&["status"]))
             .expect("the test's arguments parse");
-        Settings::resolve(&cli.global, &TableEnv(env.iter().copied().collect()))
+        let settings = Settings::resolve(&cli.global, &TableEnv(env.iter().copied().collect()))?;
+        settings.check_environment()?;
+        Ok(settings)
     }
 
     #[test]

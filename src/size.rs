@@ -5,7 +5,7 @@ use thiserror::Error;
 const KIB: f64 = 1024.0;
 
 /// A size the user typed that could not be read.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum SizeError {
     #[error("`{0}` is not a size")]
     NotASize(String),

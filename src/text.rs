@@ -4,7 +4,13 @@
 #[must_use]
 pub fn sanitize(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .map(|c| match c {
+            // A server's line break must not start a line of ours.
+            '\n' | '\r' => ' ',
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '?',
+            c if c.is_control() => '?',
+            c => c,
+        })
         .collect()
 }
 
@@ -35,6 +41,7 @@ mod tests {
     #[test]
     fn strips_control_characters_from_server_text() {
         assert_eq!(sanitize("ok\x1b[31mred"), "ok?[31mred");
+        assert_eq!(sanitize("bad\r\nfake: ok\u{202e}"), "bad  fake: ok?");
         assert_eq!(pad("ab", 4), "ab  ");
     }
 }

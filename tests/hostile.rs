@@ -450,3 +450,81 @@ fn json_is_one_document_even_for_a_usage_error() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn phases_that_go_back_and_forth_and_silence_are_stalls_too() {
+    for pull in [Pull::Alternate, Pull::Hang] {
+        let ollama = FakeOllama::start("0.32.15");
+        ollama.with(|s| s.pull = pull.clone());
+        let mut ctx = context_for(&ollama);
+        ctx.env("CODEX_LOCAL_STALL_TIMEOUT_S", "1");
+        let stderr = ctx.fails(INIT);
+        assert!(
+            stderr.contains("made no progress for 1 s"),
+            "{pull:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_server_cannot_forge_lines_of_codex_locals_output() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.with(|s| s.pull = Pull::ForgedError);
+    let ctx = context_for(&ollama);
+    let output = ctx.run(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"]);
+    let (_, stderr) = text(&output);
+    assert!(stderr.contains("disk full"), "{stderr}");
+    assert!(
+        !stderr
+            .lines()
+            .any(|line| line.starts_with("✓ configure") || line.contains('\x1b')),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn addresses_with_a_query_a_bare_number_or_a_redirect_are_not_followed() {
+    let ctx = TestContext::new();
+    for value in [
+        "http://127.0.0.1:11434/?token=hunter2",
+        "http://127.0.0.1:11434/#x",
+        "18008",
+    ] {
+        let output = ctx.run(["status", "--ollama-url", value]);
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{value}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+    let ollama = FakeOllama::start("0.32.15");
+    let target = ollama.host();
+    let redirect = FakeServer::start(move |_| Reply::Full {
+        status: 302,
+        content_type: "text/plain",
+        body: format!("see http://{target}/api/version").into_bytes(),
+    });
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", redirect.host());
+    let doc = ctx.json(["status"], 0);
+    assert_eq!(
+        common::find(&doc["runtimes"], "name", "ollama")["running"],
+        false
+    );
+}
+
+#[test]
+fn json_is_refused_where_it_cannot_be_one_document_and_kept_where_it_can() {
+    let ctx = TestContext::new();
+    for args in [
+        &["--json", "repo"][..],
+        &["--json=true", "status"],
+        &["--json", "run", "--", "hi"],
+    ] {
+        let output = ctx.run(args);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let doc: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|err| panic!("{args:?}: {err}: {stdout}"));
+        assert!(doc["error"]["message"].is_string(), "{doc:#}");
+    }
+}

@@ -324,3 +324,104 @@ fn run_refuses_a_local_profile_that_points_off_this_machine() {
     );
     assert_eq!(args_seen(&ctx), None, "Codex never ran");
 }
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "one way out after another")]
+fn local_mode_holds_through_other_folders_nested_repositories_and_settings() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = setup(&ollama);
+    assert_eq!(in_dir(&ctx, &repo, &["repo", "on"]).status.code(), Some(0));
+    let outside = ctx.dir.path();
+
+    // From outside, `-C`/`--cd`/`--add-dir` into the repository is local mode too.
+    for args in [
+        &["run", "--", "-C", "secret-project", "-p", "default", "hi"][..],
+        &["run", "--", "--cd=secret-project", "-pdefault", "hi"],
+        &["run", "--", "exec", "-Csecret-project", "--profile=x", "hi"],
+        &[
+            "run",
+            "--",
+            "--add-dir",
+            "secret-project",
+            "-c",
+            "model_provider=openai",
+            "hi",
+        ],
+    ] {
+        let output = in_dir(&ctx, outside, args);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&output).1
+        );
+        assert!(
+            text(&output).1.contains("could send prompts elsewhere"),
+            "{args:?}"
+        );
+        assert_eq!(args_seen(&ctx), None, "Codex was not started for {args:?}");
+    }
+    let output = in_dir(
+        &ctx,
+        outside,
+        &["run", "--", "-C", "secret-project", "exec", "hi"],
+    );
+    assert_eq!(output.status.code(), Some(7), "{}", text(&output).1);
+    assert_eq!(
+        args_seen(&ctx).expect("codex ran")[..2],
+        ["--profile", "local"]
+    );
+
+    // A repository inside a local-mode one (a submodule, say) is in local mode too.
+    let nested = repo.join("vendor/lib");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    std::fs::write(nested.join(".git"), "gitdir: ../../.git/modules/lib\n").expect("write");
+    let output = in_dir(&ctx, &nested, &["run", "--", "-p", "default", "hi"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output).1);
+    let doc: serde_json::Value =
+        serde_json::from_slice(&in_dir(&ctx, &nested, &["repo", "status", "--json"]).stdout)
+            .expect("JSON");
+    assert_eq!(doc["local_mode"], true, "{doc:#}");
+
+    // Cloud-side subcommands, hidden ones and aliases included.
+    for sub in ["cloud", "cloud-tasks", "responses-api-proxy"] {
+        let output = in_dir(&ctx, &repo, &["run", "--", sub]);
+        assert_eq!(output.status.code(), Some(1), "{sub}");
+    }
+
+    // Settings that send data elsewhere stop local mode, from the repository's own file or the user's.
+    std::fs::create_dir_all(repo.join(".codex")).expect("mkdir");
+    let committed = repo.join(".codex/config.toml");
+    for (file, contents) in [
+        (
+            committed.clone(),
+            "[otel]\nexporter = { otlp-http = { endpoint = \"https://collector.example\" } }\n",
+        ),
+        (
+            committed.clone(),
+            "notify = [\"curl\", \"https://hook.example\"]\n",
+        ),
+        (
+            ctx.codex_home.join("config.toml"),
+            "[mcp_servers.docs]\nurl = \"https://mcp.example/mcp\"\n",
+        ),
+    ] {
+        std::fs::write(&file, contents).expect("write");
+        let output = in_dir(&ctx, &repo, &["run", "--", "exec", "hi"]);
+        let stderr = text(&output).1;
+        assert_eq!(output.status.code(), Some(1), "{contents}: {stderr}");
+        assert!(stderr.contains("could send its data elsewhere"), "{stderr}");
+        std::fs::remove_file(&file).expect("remove");
+    }
+    std::fs::write(
+        &committed,
+        "[mcp_servers.local]\nurl = \"http://127.0.0.1:9000/mcp\"\n",
+    )
+    .expect("write");
+    assert_eq!(
+        in_dir(&ctx, &repo, &["run", "--", "exec", "hi"])
+            .status
+            .code(),
+        Some(7)
+    );
+}

@@ -490,3 +490,131 @@ fn repo_on_is_journaled_first_and_refuses_a_missing_path() {
         "# the team's\r\napproval_policy = \"never\"\r\n"
     );
 }
+
+#[test]
+fn restore_touches_only_what_codex_local_writes_and_goes_on_past_a_broken_file() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    let config = ctx.write_config("model = \"gpt-5\"\n");
+    ctx.json(INIT, 0);
+    let repo = ctx.dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("a repository");
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+
+    // A journal that names a file codex-local never writes: restore leaves it alone, and says so.
+    let victim = ctx.dir.path().join("victim.txt");
+    std::fs::write(&victim, "mine\n").expect("write");
+    let journal_path = ctx.codex_home.join("codex-local/journal.json");
+    let mut journal: serde_json::Value = serde_json::from_str(&read(&journal_path)).expect("JSON");
+    let print = journal["files"]["config.toml"]["written"][0].clone();
+    for name in [victim.display().to_string(), "../../victim.txt".to_owned()] {
+        journal["files"][name] = serde_json::json!({"created": true, "written": [print.clone()], "keys": {}, "tables": []});
+    }
+    std::fs::write(&journal_path, journal.to_string()).expect("write");
+    // And the repository's file became unparsable meanwhile.
+    let repo_config = repo.join(".codex/config.toml");
+    std::fs::write(&repo_config, "web_search = \"disabled\"\noops =\n").expect("write");
+
+    let output = ctx.run(["restore"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("not a file codex-local writes"), "{stdout}");
+    assert!(stdout.contains("not valid TOML"), "{stdout}");
+    assert_eq!(read(&victim), "mine\n", "left alone");
+    assert_eq!(
+        read(&config),
+        "model = \"gpt-5\"\n",
+        "the rest was restored all the same"
+    );
+}
+
+#[test]
+fn read_only_and_hard_linked_files_are_not_replaced() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    let config = ctx.write_config("model = \"gpt-5\"\n");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let stderr = ctx.fails(INIT);
+    assert!(stderr.contains("is read-only (mode 444)"), "{stderr}");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+
+    let other = ctx.dir.path().join("also-config.toml");
+    std::fs::hard_link(&config, &other).expect("a hard link");
+    let stderr = ctx.fails(INIT);
+    assert!(stderr.contains("has 2 hard links"), "{stderr}");
+    assert_eq!(read(&other), "model = \"gpt-5\"\n");
+}
+
+#[test]
+fn temporary_files_beside_a_linked_config_are_cleaned_up() {
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    let dotfiles = ctx.dir.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).expect("mkdir");
+    std::fs::write(dotfiles.join("codex.toml"), "model = \"gpt-5\"\n").expect("write");
+    std::os::unix::fs::symlink(
+        dotfiles.join("codex.toml"),
+        ctx.codex_home.join("config.toml"),
+    )
+    .expect("link");
+    let stale = dotfiles.join(".codex-local-Zz9Yy8.tmp");
+    std::fs::write(&stale, "a half-written copy").expect("write");
+    ctx.json(INIT, 0);
+    assert!(!stale.exists());
+    assert!(
+        std::fs::symlink_metadata(ctx.codex_home.join("config.toml"))
+            .expect("stat")
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn as_root_new_files_belong_to_the_home_and_links_to_others_files_are_refused() {
+    let as_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+    if !as_root {
+        eprintln!("skipped: only root can run codex-local on another user's files");
+        return;
+    }
+    let ollama = FakeOllama::start("0.32.15");
+    let ctx = context_for(&ollama);
+    let config =
+        ctx.write_config("model = \"gpt-5\"\n[profiles.work]\nexperimental_bearer_token = \"t\"\n");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    for path in [&ctx.codex_home, &config] {
+        std::os::unix::fs::chown(path, Some(4321), Some(4322)).expect("chown");
+    }
+    ctx.json(INIT, 0);
+    for name in ["work.config.toml", "local.config.toml"] {
+        let metadata = std::fs::metadata(ctx.codex_home.join(name)).expect("stat");
+        assert_eq!(
+            (metadata.uid(), metadata.gid()),
+            (4321, 4322),
+            "{name} is the user's"
+        );
+        assert_eq!(
+            metadata.mode() & 0o777,
+            0o600,
+            "{name} is as private as config.toml"
+        );
+    }
+    let state = std::fs::metadata(ctx.codex_home.join("codex-local")).expect("stat");
+    assert_eq!(state.uid(), 4321, "the user can still restore");
+    ctx.json(["restore"], 0);
+
+    // A link of the user's that leads to a file of root's is not followed for a write.
+    let roots = ctx.dir.path().join("roots.toml");
+    std::fs::write(&roots, "model = \"root\"\n").expect("write");
+    std::fs::remove_file(&config).expect("remove");
+    std::os::unix::fs::symlink(&roots, &config).expect("link");
+    std::os::unix::fs::lchown(&config, Some(4321), Some(4322)).expect("lchown");
+    let stderr = ctx.fails(INIT);
+    assert!(
+        stderr.contains("is a symbolic link owned by user 4321"),
+        "{stderr}"
+    );
+    assert_eq!(read(&roots), "model = \"root\"\n");
+}

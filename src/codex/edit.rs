@@ -118,6 +118,8 @@ pub struct Pending {
     pub before: Option<String>,
     /// What will be written.
     pub after: String,
+    /// The mode of the file when it is new.
+    pub new_mode: u32,
 }
 
 impl Pending {
@@ -128,7 +130,7 @@ impl Pending {
             None => None,
         };
         faults::point("before-write");
-        file::write_atomic(&self.path, &self.after, NEW_FILE_MODE)?;
+        file::write_atomic(&self.path, &self.after, self.new_mode)?;
         Ok(Saved {
             path: self.path.clone(),
             changed: true,
@@ -148,9 +150,18 @@ pub struct CodexConfigMut {
     raw: Option<String>,
     format: Format,
     document: DocumentMut,
+    /// The mode the file gets if it is new.
+    new_mode: u32,
 }
 
 impl CodexConfigMut {
+    /// Gives a new file this mode (by default [`NEW_FILE_MODE`]), such as that of the config.toml it comes from.
+    #[must_use]
+    pub fn with_new_mode(mut self, mode: u32) -> Self {
+        self.new_mode = mode;
+        self
+    }
+
     /// Opens `path`; a missing file is an empty document. Anything but a regular file of UTF-8 TOML is refused.
     pub fn open(path: &Path) -> Result<Self, ConfigError> {
         let text = file::read_text(path)?;
@@ -167,6 +178,7 @@ impl CodexConfigMut {
             raw,
             format,
             document,
+            new_mode: NEW_FILE_MODE,
         })
     }
 
@@ -219,7 +231,7 @@ impl CodexConfigMut {
         }
         let now = file::read_text(&self.path)?;
         if now.as_ref().map(|t| &t.raw) != self.raw.as_ref() {
-            let mut fresh = Self::from_text(&self.path, now)?;
+            let mut fresh = Self::from_text(&self.path, now)?.with_new_mode(self.new_mode);
             fresh.apply(ops)?;
             *self = fresh;
             if !self.is_changed() {
@@ -230,6 +242,7 @@ impl CodexConfigMut {
             path: self.path.clone(),
             before: self.raw.clone(),
             after: self.render(),
+            new_mode: self.new_mode,
         }))
     }
 

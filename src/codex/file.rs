@@ -64,6 +64,21 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{}` is read-only (mode {mode:o}), and codex-local does not change a file made read-only", path.display())]
+    ReadOnly { path: PathBuf, mode: u32 },
+    #[error("`{}` has {links} hard links: replacing it would split them", path.display())]
+    HardLinked { path: PathBuf, links: u64 },
+    #[error(
+        "`{}` is a symbolic link owned by user {link_uid} to `{}`, owned by user {target_uid}",
+        path.display(),
+        target.display()
+    )]
+    ForeignLink {
+        path: PathBuf,
+        target: PathBuf,
+        link_uid: u32,
+        target_uid: u32,
+    },
     #[error("`{key}` in `{}` is not a table, so `{key}.{child}` cannot be set", path.display())]
     NotATable {
         path: PathBuf,
@@ -95,7 +110,18 @@ impl ConfigError {
                  file",
                 path.display()
             ),
-            Self::Read { .. } => "check the file's permissions".to_owned(),
+            Self::Read { .. } => {
+                "check that it is a file you can read: its permissions, and any symbolic links on the way".to_owned()
+            }
+            Self::ReadOnly { .. } => "make it writable (`chmod u+w`) and run the command again".to_owned(),
+            Self::HardLinked { .. } => {
+                "make the other names symbolic links (or copies), then run the command again; nothing was changed"
+                    .to_owned()
+            }
+            Self::ForeignLink { .. } => {
+                "codex-local follows a link only to a file of the link's owner: replace the link with the file"
+                    .to_owned()
+            }
             Self::Write { .. } => {
                 "check free disk space and the folder's permissions; the file was left as it was".to_owned()
             }
@@ -258,17 +284,54 @@ pub fn read_text(path: &Path) -> Result<Option<Text>, ConfigError> {
         .transpose()
 }
 
-/// The file a write to `path` lands in: `path` itself, or the regular file a symbolic link leads to.
+/// The file a write to `path` lands in: `path` itself, or the regular file a symbolic link leads to. Refused: a
+/// link to a file of another user (a link cannot lead a root process to someone else's file), a file made
+/// read-only, and a file with other hard links (a rename would split them).
 fn write_target(path: &Path) -> Result<(PathBuf, Option<Metadata>), ConfigError> {
-    let metadata = check(path)?;
-    if metadata.is_none() {
+    let Some(metadata) = check(path)? else {
         return Ok((path.to_path_buf(), None));
-    }
+    };
     let target = fs_err::canonicalize(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok((target, metadata))
+    refuse_unsafe(path, &target, &metadata)?;
+    Ok((target, Some(metadata)))
+}
+
+#[cfg(unix)]
+fn refuse_unsafe(path: &Path, target: &Path, metadata: &Metadata) -> Result<(), ConfigError> {
+    use std::os::unix::fs::MetadataExt;
+    let link = std::fs::symlink_metadata(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if link.file_type().is_symlink() && link.uid() != metadata.uid() {
+        return Err(ConfigError::ForeignLink {
+            path: path.to_path_buf(),
+            target: target.to_path_buf(),
+            link_uid: link.uid(),
+            target_uid: metadata.uid(),
+        });
+    }
+    if metadata.mode() & 0o200 == 0 {
+        return Err(ConfigError::ReadOnly {
+            path: path.to_path_buf(),
+            mode: metadata.mode() & 0o7777,
+        });
+    }
+    if metadata.nlink() > 1 {
+        return Err(ConfigError::HardLinked {
+            path: path.to_path_buf(),
+            links: metadata.nlink(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_unsafe(_path: &Path, _target: &Path, _metadata: &Metadata) -> Result<(), ConfigError> {
+    Ok(())
 }
 
 /// Writes `text` to `path` atomically: a temporary file beside the target (the one a symbolic link leads to, so the
@@ -309,21 +372,29 @@ fn keep_owner_and_mode(
 ) -> Result<(), ConfigError> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let mode = old.map_or(new_mode, |m| m.mode() & 0o7777);
-    if let Some(old) = old {
-        let mine = file.metadata().map_err(|source| ConfigError::Write {
-            path: path.to_path_buf(),
-            source,
+    let mine = file.metadata().map_err(|source| ConfigError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // A rewritten file keeps its owner; a new one, written by root into someone's folder, becomes theirs.
+    let owner = match old {
+        Some(old) => Some((old.uid(), old.gid())),
+        None if mine.uid() == 0 => path
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .and_then(|dir| std::fs::metadata(dir).ok())
+            .map(|dir| (dir.uid(), dir.gid())),
+        None => None,
+    };
+    if let Some((uid, gid)) = owner.filter(|owner| *owner != (mine.uid(), mine.gid())) {
+        std::os::unix::fs::fchown(file, Some(uid), Some(gid)).map_err(|source| {
+            ConfigError::Owner {
+                path: path.to_path_buf(),
+                uid,
+                gid,
+                source,
+            }
         })?;
-        if (mine.uid(), mine.gid()) != (old.uid(), old.gid()) {
-            std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid())).map_err(
-                |source| ConfigError::Owner {
-                    path: path.to_path_buf(),
-                    uid: old.uid(),
-                    gid: old.gid(),
-                    source,
-                },
-            )?;
-        }
     }
     file.set_permissions(std::fs::Permissions::from_mode(mode))
         .map_err(|source| ConfigError::Write {
@@ -363,17 +434,32 @@ pub fn mode_of(_metadata: &Metadata) -> u32 {
     0o600
 }
 
-/// Creates a private folder (0700), or makes an existing one of ours private.
+/// Creates a private folder (0700), or makes an existing one of ours private. Made by root in someone's folder, it
+/// becomes theirs, so that they can still use it.
 pub fn private_dir(dir: &Path) -> Result<(), ConfigError> {
     let error = |source| ConfigError::Write {
         path: dir.to_path_buf(),
         source,
     };
+    if let Ok(existing) = std::fs::symlink_metadata(dir)
+        && !existing.is_dir()
+    {
+        return Err(ConfigError::NotRegular {
+            path: dir.to_path_buf(),
+            what: "not a folder",
+        });
+    }
+    let created = !dir.exists();
     fs_err::create_dir_all(dir).map_err(error)?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(error)?;
+        let mine = std::fs::metadata(dir).map_err(error)?;
+        let parent = dir.parent().and_then(|p| std::fs::metadata(p).ok());
+        if let Some(parent) = parent.filter(|p| created && mine.uid() == 0 && p.uid() != 0) {
+            std::os::unix::fs::chown(dir, Some(parent.uid()), Some(parent.gid())).map_err(error)?;
+        }
     }
     Ok(())
 }

@@ -46,8 +46,22 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A command line that is well formed but asks for something that cannot be.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub &'static str);
+
 async fn dispatch(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
+    if printer.json && matches!(cli.command, Command::Run(_)) {
+        return Err(Usage(
+            "`run` starts Codex, whose output is its own: it cannot be one JSON document",
+        )
+        .into());
+    }
     let settings = Settings::resolve(&cli.global, &ProcessEnv)?;
+    if !matches!(cli.command, Command::ShellInit(_) | Command::Run(_)) {
+        settings.check_environment()?;
+    }
     if matches!(
         cli.command,
         Command::Status(_) | Command::Init(_) | Command::Models(_)
@@ -80,12 +94,12 @@ pub fn report(printer: &Printer, err: &anyhow::Error) -> ExitCode {
 #[must_use]
 pub fn usage_error(err: &clap::Error, printer_json: bool) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
+    let help = matches!(
         err.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    let missing = err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+    if help || (missing && !printer_json) {
         let _ = err.print();
         return if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
             ExitCode::from(EXIT_USAGE)
@@ -102,62 +116,80 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// The hint and exit code for an error, found by looking through its chain for an error that knows its next step.
 #[must_use]
 pub fn diagnose(err: &anyhow::Error) -> (Option<String>, u8) {
-    for cause in err.chain() {
-        if cause.downcast_ref::<Interrupted>().is_some() {
-            return (None, EXIT_INTERRUPTED);
-        }
-        if let Some(err) = cause.downcast_ref::<init::CredentialsInAddress>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
-        if let Some(err) = cause.downcast_ref::<Busy>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
-        if let Some(err) = cause.downcast_ref::<PartlyWritten>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
-        if let Some(
-            err @ (RuntimeError::Interrupted { .. } | RuntimeError::StoppedFollowing { .. }),
-        ) = cause.downcast_ref::<RuntimeError>()
-        {
-            return (Some(err.hint()), EXIT_INTERRUPTED);
-        }
-        if let Some(settings) = cause.downcast_ref::<SettingsError>() {
-            let code = match settings {
-                SettingsError::NoCodexHome => EXIT_FAILURE,
-                _ => EXIT_USAGE,
-            };
-            return (Some(settings.hint()), code);
-        }
-        if let Some(described) = cause.downcast_ref::<DescribeError>() {
-            return (Some(described.hint().to_owned()), EXIT_USAGE);
-        }
-        if let Some(size) = cause.downcast_ref::<SizeError>() {
-            return (Some(size.hint().to_owned()), EXIT_USAGE);
-        }
-        if let Some(host) = cause.downcast_ref::<HostError>() {
-            return (Some(host.hint().to_owned()), EXIT_USAGE);
-        }
-        if let Some(err) = cause.downcast_ref::<PlanError>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
-        if let Some(err) = cause.downcast_ref::<RuntimeError>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
-        if let Some(err) = cause.downcast_ref::<ConfigError>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
-        if let Some(err) = cause.downcast_ref::<CatalogError>() {
-            return (Some(err.hint().to_owned()), EXIT_FAILURE);
-        }
-        if let Some(err) = cause.downcast_ref::<InitError>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
-        if let Some(err) = cause.downcast_ref::<run::RunError>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
-        if let Some(err) = cause.downcast_ref::<RepoError>() {
-            return (Some(err.hint()), EXIT_FAILURE);
-        }
+    err.chain()
+        .find_map(|cause| {
+            stops(cause)
+                .or_else(|| usage(cause))
+                .or_else(|| failure(cause))
+        })
+        .unwrap_or((None, EXIT_FAILURE))
+}
+
+type Diagnosis = (Option<String>, u8);
+
+/// Interruptions, and the stops that leave something to know (another codex-local, files written).
+fn stops(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
+    if cause.downcast_ref::<Interrupted>().is_some() {
+        return Some((None, EXIT_INTERRUPTED));
     }
-    (None, EXIT_FAILURE)
+    if let Some(err @ (RuntimeError::Interrupted { .. } | RuntimeError::StoppedFollowing { .. })) =
+        cause.downcast_ref::<RuntimeError>()
+    {
+        return Some((Some(err.hint()), EXIT_INTERRUPTED));
+    }
+    if let Some(err) = cause.downcast_ref::<Busy>() {
+        return Some((Some(err.hint()), EXIT_FAILURE));
+    }
+    if let Some(err) = cause.downcast_ref::<PartlyWritten>() {
+        return Some((Some(err.hint()), EXIT_FAILURE));
+    }
+    None
+}
+
+/// Usage errors: what was given cannot be used.
+fn usage(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
+    if cause.downcast_ref::<Usage>().is_some() {
+        return Some((Some("leave out `--json`".to_owned()), EXIT_USAGE));
+    }
+    if let Some(settings) = cause.downcast_ref::<SettingsError>() {
+        let code = match settings {
+            SettingsError::NoCodexHome => EXIT_FAILURE,
+            _ => EXIT_USAGE,
+        };
+        return Some((Some(settings.hint()), code));
+    }
+    if let Some(described) = cause.downcast_ref::<DescribeError>() {
+        return Some((Some(described.hint().to_owned()), EXIT_USAGE));
+    }
+    if let Some(size) = cause.downcast_ref::<SizeError>() {
+        return Some((Some(size.hint().to_owned()), EXIT_USAGE));
+    }
+    if let Some(host) = cause.downcast_ref::<HostError>() {
+        return Some((Some(host.hint().to_owned()), EXIT_USAGE));
+    }
+    None
+}
+
+/// Failures the user can fix, each with its next step.
+fn failure(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
+    let hint = if let Some(err) = cause.downcast_ref::<init::CredentialsInAddress>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<PlanError>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<RuntimeError>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<ConfigError>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<CatalogError>() {
+        err.hint().to_owned()
+    } else if let Some(err) = cause.downcast_ref::<InitError>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<run::RunError>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<RepoError>() {
+        err.hint()
+    } else {
+        return None;
+    };
+    Some((Some(hint), EXIT_FAILURE))
 }

@@ -56,13 +56,24 @@ impl FileAction {
 struct RestoreReport {
     restored: bool,
     files: Vec<FileResult>,
+    /// Files that could not be restored; the journal keeps them for another try.
+    failed: Vec<Failure>,
     /// Model variants codex-local created; they stay in the runtime.
     models: Vec<CreatedModel>,
     /// Repositories still in local mode: `run` refuses there once their profile is gone.
     local_mode_repos: Vec<PathBuf>,
 }
 
-/// Runs `restore`, holding the Codex home's lock; the journal forgets each file once it is restored.
+/// A file restore could not put back.
+#[derive(Debug, Serialize)]
+struct Failure {
+    file: String,
+    error: String,
+    hint: String,
+}
+
+/// Runs `restore`, holding the Codex home's lock; the journal forgets each file once it is restored. A file that
+/// cannot be restored is named and kept in the journal, and the others are restored all the same.
 pub async fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let home = &ctx.settings.codex_home;
     let _lock = steps::lock_home(home, ctx.settings.lock_timeout, ctx.printer).await?;
@@ -72,11 +83,25 @@ pub async fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode>
     }
     let mut journal = Journal::load(home)?;
     let mut files = Vec::new();
+    let mut failed = Vec::new();
     for (name, record) in journal.files.clone() {
-        // Files in Codex's home are journaled by name, a repository's `.codex/config.toml` by its full path.
-        files.push(undo_file(&home.join(&name), &record, &backups)?);
-        journal.files.remove(&name);
-        journal.save(home)?;
+        let undone = journaled_path(home, &name)
+            .map_err(anyhow::Error::from)
+            .and_then(|path| undo_file(&path, &record, &backups));
+        match undone {
+            Ok(result) => {
+                files.push(result);
+                journal.files.remove(&name);
+                journal.save(home)?;
+            }
+            Err(err) => failed.push(Failure {
+                file: name,
+                error: format!("{err:#}"),
+                hint: super::diagnose(&err)
+                    .0
+                    .unwrap_or_else(|| "fix it and run `codex-local restore` again".to_owned()),
+            }),
+        }
     }
     let models = std::mem::take(&mut journal.models);
     journal.save(home)?;
@@ -88,13 +113,69 @@ pub async fn run(_args: &RestoreArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode>
     let report = RestoreReport {
         restored: files.iter().any(|f| f.action != FileAction::Missing),
         files,
+        failed,
         models,
         local_mode_repos,
     };
     ctx.printer
         .result(&report, |style| render(&report, style))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EXIT_FAILURE)
+    })
 }
+
+/// A name in the journal as a path restore may write: a file in Codex's folder (by name), or a repository's
+/// `.codex/config.toml` (by its full path) that belongs to the journal's owner. Anything else was never written
+/// by codex-local, and is left alone.
+fn journaled_path(home: &Path, name: &str) -> Result<PathBuf, UnknownEntry> {
+    let path = Path::new(name);
+    let plain = path.components().count() == 1
+        && matches!(
+            path.components().next(),
+            Some(std::path::Component::Normal(_))
+        );
+    if plain {
+        return Ok(home.join(name));
+    }
+    let repository = path.is_absolute()
+        && path.ends_with(".codex/config.toml")
+        && path.components().all(|c| {
+            !matches!(
+                c,
+                std::path::Component::ParentDir | std::path::Component::CurDir
+            )
+        });
+    if repository && same_owner(&journal::path(home), path) {
+        return Ok(path.to_path_buf());
+    }
+    Err(UnknownEntry(name.to_owned()))
+}
+
+/// Whether `path` (when it exists) belongs to the owner of `journal`.
+#[cfg(unix)]
+fn same_owner(journal: &Path, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let owner = |p: &Path| std::fs::metadata(p).ok().map(|m| m.uid());
+    match (owner(journal), owner(path)) {
+        (Some(journal), Some(file)) => journal == file,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_owner(_journal: &Path, _path: &Path) -> bool {
+    true
+}
+
+/// A journal entry codex-local would never have written.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "The journal names `{0}`, which is not a file codex-local writes (or belongs to someone else); it was left alone"
+)]
+struct UnknownEntry(String);
 
 /// Undoes one file's record: the original back byte for byte while the file holds what codex-local wrote, else
 /// key by key; a file codex-local created goes.
@@ -194,6 +275,16 @@ fn render(report: &RestoreReport, style: Style) -> String {
                 style.dim(&format!("backup: {}", backup.display()))
             );
         }
+    }
+    for failure in &report.failed {
+        let _ = writeln!(
+            out,
+            "{} {}: {}\n  {}",
+            style.bad("not restored:"),
+            failure.file,
+            failure.error,
+            style.dim(&format!("hint: {}", failure.hint))
+        );
     }
     render_models(&mut out, &report.models);
     for repo in &report.local_mode_repos {

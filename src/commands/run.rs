@@ -13,9 +13,10 @@ use crate::cli::RunArgs;
 use crate::codex::repo::RepoError;
 use crate::env_vars;
 use crate::facts::codex::{
-    CodexStatus, DEFAULT_PROVIDER, INSTALL_COMMAND, PROFILE_SUFFIX, is_loopback_url,
+    CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, INSTALL_COMMAND, PROFILE_SUFFIX, is_loopback_url,
+    leak,
 };
-use crate::facts::repo::DEFAULT_PROFILE;
+use crate::facts::repo::{DEFAULT_PROFILE, RepoStatus};
 use crate::facts::runtime::RuntimeKind;
 use crate::facts::{Facts, Want, codex_args};
 use crate::gather;
@@ -45,6 +46,13 @@ pub enum RunError {
         base: String,
         error: String,
         kind: Option<RuntimeKind>,
+    },
+    #[error("`{}` is in local mode, but `{key}` in `{}` could send its data elsewhere: {why}", root.display(), file.display())]
+    Leaks {
+        root: PathBuf,
+        file: PathBuf,
+        key: String,
+        why: String,
     },
     #[error(transparent)]
     Repo(#[from] RepoError),
@@ -82,6 +90,10 @@ impl RunError {
                 );
                 format!("{start}; then run Codex again")
             }
+            Self::Leaks { key, .. } => format!(
+                "remove `{key}` (or point it at this machine) for Codex to start in local mode; \
+                 `codex-local repo off` turns local mode off"
+            ),
             Self::Repo(err) => err.hint(),
             Self::Unreadable(_) => {
                 "fix the file by hand (Codex cannot load it either) and run the command again".to_owned()
@@ -105,7 +117,8 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let facts = facts?;
     let codex = codex.ok_or(RunError::NoCodex)?;
     let mut forwarded: Vec<OsString> = Vec::new();
-    if let Some(status) = facts.repo.clone().filter(|s| s.local_mode) {
+    if let Some(status) = local_mode(settings, &facts, &args.args) {
+        settings.check_environment()?;
         let profile = status.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
         if let Err(refused) = codex_args::check(&args.args) {
             return Err(RunError::ChoosesItself {
@@ -115,6 +128,7 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
             }
             .into());
         }
+        check_settings(facts.codex()?, &status.path, &profile)?;
         check_local(settings, &facts, &status.path, &profile).await?;
         ctx.printer.debug(&format!(
             "local mode: starting Codex with the `{profile}` profile"
@@ -124,6 +138,56 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     }
     forwarded.extend(args.args.iter().cloned());
     start(&codex, &forwarded, &settings.codex_home)
+}
+
+/// The local-mode repository Codex would work in: the one around the working directory, or one that `-C`/`--cd`
+/// or `--add-dir` names.
+fn local_mode(settings: &Settings, facts: &Facts, args: &[OsString]) -> Option<RepoStatus> {
+    if let Some(status) = facts.repo.clone().filter(|s| s.local_mode) {
+        return Some(status);
+    }
+    let cwd = settings.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
+    codex_args::work_dirs(args)
+        .into_iter()
+        .filter_map(|dir| gather::repo_status(&cwd.join(dir), &settings.codex_home))
+        .find(|status| status.local_mode)
+}
+
+/// No file Codex reads in the repository sends its data off the machine (telemetry or a tool server elsewhere, a
+/// repository's own hook): the user's config.toml, the local profile, and the repository's `.codex/config.toml`.
+fn check_settings(codex: &CodexStatus, root: &Path, profile: &str) -> anyhow::Result<()> {
+    let repository = root.join(".codex").join(CONFIG_FILE);
+    let profile_values = codex
+        .profiles
+        .iter()
+        .find(|p| p.name == profile)
+        .map(|p| p.selection.values.clone())
+        .unwrap_or_default();
+    let files = [
+        (codex.config.clone(), codex.selection.values.clone(), false),
+        (
+            codex.home.join(format!("{profile}{PROFILE_SUFFIX}")),
+            profile_values,
+            false,
+        ),
+        (
+            repository.clone(),
+            gather::config_values(&repository)?.unwrap_or_default(),
+            true,
+        ),
+    ];
+    for (file, values, in_repository) in files {
+        if let Some((key, why)) = leak(&values, in_repository) {
+            return Err(RunError::Leaks {
+                root: root.to_path_buf(),
+                file,
+                key,
+                why,
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// The profile exists, points at this machine, and its runtime answers.

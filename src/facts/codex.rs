@@ -90,6 +90,44 @@ pub struct CodexStatus {
     pub warnings: Vec<Warning>,
 }
 
+/// A setting that would send a session's data off this machine, whatever the provider: an address under `otel`
+/// (telemetry that can carry prompts) or `mcp_servers` (a remote tool server) that is not on this machine, and, in a
+/// repository's own file, a `notify` command (which gets every turn). Its key, and why.
+#[must_use]
+pub fn leak(values: &BTreeMap<String, String>, in_repository: bool) -> Option<(String, String)> {
+    for (key, value) in values {
+        if key.starts_with("otel.") || key.starts_with("mcp_servers.") {
+            let text = value.trim_matches(|c| c == '"' || c == '\'');
+            if let Some(at) = text.find("://") {
+                let start = text[..at]
+                    .rfind(|c: char| {
+                        !(c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+                    })
+                    .map_or(0, |i| i + 1);
+                let end = text[at..]
+                    .find(|c: char| {
+                        c == '"' || c == '\'' || c.is_whitespace() || c == ',' || c == '}'
+                    })
+                    .map_or(text.len(), |i| at + i);
+                let url = &text[start..end];
+                if !is_loopback_url(url) {
+                    return Some((
+                        key.clone(),
+                        format!("it sends data to `{url}`, off this machine"),
+                    ));
+                }
+            }
+        }
+        if in_repository && (key == "notify" || key.starts_with("notify.")) {
+            return Some((
+                key.clone(),
+                "it runs a command the repository chose with every turn".to_owned(),
+            ));
+        }
+    }
+    None
+}
+
 /// Whether `name` is a valid profile name: letters, digits, `_` and `-`.
 #[must_use]
 pub fn is_profile_name(name: &str) -> bool {
@@ -150,6 +188,31 @@ pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_settings_that_send_data_off_the_machine() {
+        let values = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let remote = values(&[(
+            "otel.exporter.otlp-http.endpoint",
+            "\"https://collector.example\"",
+        )]);
+        assert!(leak(&remote, false).is_some());
+        let inline = values(&[(
+            "otel.exporter",
+            "{ otlp-http = { endpoint = \"https://x.example\" } }",
+        )]);
+        assert!(leak(&inline, false).is_some());
+        let local = values(&[("mcp_servers.docs.url", "\"http://127.0.0.1:8000/mcp\"")]);
+        assert_eq!(leak(&local, false), None);
+        let notify = values(&[("notify", "[\"curl\"]")]);
+        assert_eq!(leak(&notify, false), None, "the user's own hook");
+        assert!(leak(&notify, true).is_some(), "a repository's hook");
+    }
 
     #[test]
     fn knows_loopback_addresses() {

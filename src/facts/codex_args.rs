@@ -102,20 +102,27 @@ const SAFE_SUBCOMMANDS: [&str; 14] = [
 /// Subcommands under which a session still starts (they take subcommands of their own).
 const NESTING: [&str; 2] = ["exec", "e"];
 
-/// The first keys of a `-c` override that local mode refuses; any key whose parts name a provider or a base URL
-/// is refused as well.
-const REFUSED_KEYS: [&str; 11] = [
-    "model_provider",
-    "model_providers",
-    "openai_base_url",
-    "chatgpt_base_url",
-    "profile",
-    "profiles",
-    "oss_provider",
-    "web_search",
-    "tools",
-    "features",
-    "mcp_servers",
+/// The first keys of a `-c` override that local mode lets through: what shapes the session on this machine. Any
+/// other key is refused (it might choose a provider, an address, a profile, a network tool, telemetry, a hook or an
+/// MCP server), and so is any key whose parts name a provider or a base URL.
+const SAFE_KEYS: [&str; 17] = [
+    "model",
+    "model_reasoning_effort",
+    "model_reasoning_summary",
+    "model_verbosity",
+    "model_context_window",
+    "model_auto_compact_token_limit",
+    "sandbox_mode",
+    "sandbox_workspace_write",
+    "approval_policy",
+    "shell_environment_policy",
+    "hide_agent_reasoning",
+    "show_raw_agent_reasoning",
+    "file_opener",
+    "tui",
+    "project_doc_max_bytes",
+    "project_doc_fallback_filenames",
+    "disable_paste_burst",
 ];
 
 /// An argument local mode refuses, and why.
@@ -135,6 +142,19 @@ fn refused(arg: &str, why: impl Into<String>) -> Refused {
 
 /// Checks Codex's arguments; the first one local mode refuses, if any.
 pub fn check(args: &[OsString]) -> Result<(), Refused> {
+    scan(args, &mut Vec::new())
+}
+
+/// The folders Codex's arguments make it work in (`-C`/`--cd` and `--add-dir`), as given.
+#[must_use]
+pub fn work_dirs(args: &[OsString]) -> Vec<String> {
+    let mut dirs = Vec::new();
+    // Refusals do not matter here: the folders seen before one are what Codex would use.
+    let _ = scan(args, &mut dirs);
+    dirs
+}
+
+fn scan(args: &[OsString], dirs: &mut Vec<String>) -> Result<(), Refused> {
     let args: Vec<String> = args
         .iter()
         .map(|arg| arg.to_string_lossy().into_owned())
@@ -146,10 +166,11 @@ pub fn check(args: &[OsString]) -> Result<(), Refused> {
         if arg == "--" {
             break;
         }
+        let next = args.get(i + 1).map(String::as_str);
         if arg.starts_with("--") {
-            i += long(arg, args.get(i + 1).map(String::as_str))?;
+            i += long(arg, next, dirs)?;
         } else if arg.len() > 1 && arg.starts_with('-') {
-            i += short(arg, args.get(i + 1).map(String::as_str))?;
+            i += short(arg, next, dirs)?;
         } else if subcommand_slot {
             subcommand_slot = subcommand(arg)?;
         }
@@ -159,7 +180,7 @@ pub fn check(args: &[OsString]) -> Result<(), Refused> {
 }
 
 /// A long option; how many following arguments it takes as its value.
-fn long(arg: &str, next: Option<&str>) -> Result<usize, Refused> {
+fn long(arg: &str, next: Option<&str>, dirs: &mut Vec<String>) -> Result<usize, Refused> {
     let (name, inline) = arg
         .split_once('=')
         .map_or((arg, None), |(name, value)| (name, Some(value)));
@@ -172,6 +193,9 @@ fn long(arg: &str, next: Option<&str>) -> Result<usize, Refused> {
         return Ok(usize::from(inline.is_none()));
     }
     if LONG_VALUE.contains(&name) {
+        if matches!(name, "--cd" | "--add-dir") {
+            dirs.extend(inline.or(next).map(str::to_owned));
+        }
         return Ok(usize::from(inline.is_none()));
     }
     if LONG_FLAG.contains(&name) {
@@ -184,26 +208,25 @@ fn long(arg: &str, next: Option<&str>) -> Result<usize, Refused> {
 }
 
 /// A cluster of short options (`-pdefault`, `-c key=value`, `-hV`); how many following arguments it takes.
-fn short(arg: &str, next: Option<&str>) -> Result<usize, Refused> {
+fn short(arg: &str, next: Option<&str>, dirs: &mut Vec<String>) -> Result<usize, Refused> {
     let cluster = &arg[1..];
     for (at, letter) in cluster.char_indices() {
         let rest = &cluster[at + letter.len_utf8()..];
-        let value = rest.strip_prefix('=').unwrap_or(rest);
         if letter == 'p' {
             return Err(refused(arg, "it chooses another profile"));
         }
         if SHORT_VALUE.contains(&letter) {
-            if letter == 'c' {
-                config(
-                    arg,
-                    if value.is_empty() {
-                        next.unwrap_or("")
-                    } else {
-                        value
-                    },
-                )?;
+            // The value is attached (`-Crepo`, `-c=key=value`) or the next argument.
+            let value = match rest.strip_prefix('=').unwrap_or(rest) {
+                "" => next.unwrap_or(""),
+                attached => attached,
+            };
+            match letter {
+                'c' => config(arg, value)?,
+                'C' => dirs.push(value.to_owned()),
+                _ => {}
             }
-            return Ok(usize::from(value.is_empty()));
+            return Ok(usize::from(rest.is_empty()));
         }
         if !SHORT_FLAG.contains(&letter) {
             return Err(refused(
@@ -231,7 +254,11 @@ fn subcommand(arg: &str) -> Result<bool, Refused> {
 }
 
 /// Every subcommand of the tested Codex versions.
-const KNOWN_SUBCOMMANDS: [&str; 28] = [
+const KNOWN_SUBCOMMANDS: [&str; 32] = [
+    "cloud-tasks",
+    "responses-api-proxy",
+    "stdio-to-uds",
+    "mcp-server",
     "agents",
     "exec",
     "e",
@@ -272,11 +299,11 @@ fn config(arg: &str, value: &str) -> Result<(), Refused> {
     let named = parts
         .iter()
         .any(|part| part.contains("provider") || part.contains("base_url"));
-    if REFUSED_KEYS.contains(&first) || named {
+    if !SAFE_KEYS.contains(&first) || named {
         return Err(refused(
             arg,
             format!(
-                "it overrides `{}`, which decides where prompts go",
+                "it overrides `{}`, which local mode does not let change (it may decide where prompts or data go)",
                 parts.join(".")
             ),
         ));
@@ -356,9 +383,35 @@ mod tests {
             &["remote-control"],
             &["--made-up-option"],
             &["-Z"],
+            &["cloud-tasks"],
+            &["responses-api-proxy"],
+            &["-c", "otel.exporter={otlp-http={endpoint=\"https://x\"}}"],
+            &["-c", "otel.log_user_prompt=true"],
+            &["-c", "notify=[\"curl\",\"x\"]"],
+            &["-c", "mcp_servers.x.url=\"https://x\""],
         ] {
             assert!(verdict(args).is_err(), "{args:?} is refused");
         }
+    }
+
+    #[test]
+    fn finds_the_folders_codex_works_in() {
+        let args: Vec<OsString> = [
+            "-C",
+            "a",
+            "--cd=b",
+            "-Cc",
+            "--add-dir",
+            "d",
+            "exec",
+            "--",
+            "-C",
+            "e",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        assert_eq!(work_dirs(&args), ["a", "b", "c", "d"]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub struct Described {
 }
 
 /// A description that cannot be read.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum DescribeError {
     #[error("Cannot read `--ram {value}`")]
     Ram {

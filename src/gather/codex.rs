@@ -87,16 +87,17 @@ fn read_file(path: &Path, is_main: bool, warnings: &mut Vec<Warning>) -> FileRea
                 error: None,
             }
         }
-        Err((warning, error)) => {
+        Err(failed_parse) => {
+            let (warning, error) = *failed_parse;
             warnings.push(warning);
-            failed(true, Some(error))
+            failed(true, Some(error.to_string()))
         }
     }
 }
 
 /// Parses a configuration file, turning a syntax error into a warning with its line and column, and the error
 /// text an editing command would give.
-fn parse(path: &Path, text: &str) -> Result<DocumentMut, (Warning, String)> {
+fn parse(path: &Path, text: &str) -> Result<DocumentMut, Box<(Warning, ConfigError)>> {
     text.parse::<DocumentMut>().map_err(|err| {
         let before = &text[..err.span().map_or(0, |span| span.start).min(text.len())];
         let line = before.matches('\n').count() + 1;
@@ -117,7 +118,7 @@ fn parse(path: &Path, text: &str) -> Result<DocumentMut, (Warning, String)> {
             column,
             message: reason,
         };
-        (warning, error.to_string())
+        Box::new((warning, error))
     })
 }
 
@@ -270,6 +271,16 @@ fn read_profiles(home: &Path, warnings: &mut Vec<Warning>) -> Vec<Profile> {
     profiles
 }
 
+/// Every value of a Codex configuration file by dotted key; `None` when it does not exist.
+pub fn values_of(path: &Path) -> Result<Option<BTreeMap<String, String>>, ConfigError> {
+    let Some(text) = file::read_text(path)? else {
+        return Ok(None);
+    };
+    parse(path, &text.plain)
+        .map(|document| Some(values(&document)))
+        .map_err(|failed| failed.1)
+}
+
 /// Every value of a document by dotted key, as TOML text without comments or spacing.
 fn values(document: &DocumentMut) -> BTreeMap<String, String> {
     fn walk(prefix: &str, table: &dyn toml_edit::TableLike, out: &mut BTreeMap<String, String>) {
@@ -300,7 +311,7 @@ mod tests {
     #[test]
     fn reports_the_place_of_a_syntax_error() {
         let (warning, _) =
-            parse(Path::new("c.toml"), "model = \"a\"\nmodel_provider = \n").expect_err("invalid");
+            *parse(Path::new("c.toml"), "model = \"a\"\nmodel_provider = \n").expect_err("invalid");
         assert!(
             warning.message.contains("line 2, column"),
             "{}",

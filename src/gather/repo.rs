@@ -30,26 +30,41 @@ pub fn marker(root: &Path) -> Option<(bool, String)> {
     Some((on, profile))
 }
 
-/// The repository around `dir` and its local mode, or `None` outside one. A marker decides first; otherwise the
-/// list does.
+/// The repository around `dir` and its local mode, or `None` outside one. A repository inside a local-mode one (a
+/// submodule, a nested checkout) is in local mode too: every repository around `dir` is asked, nearest first. For
+/// each, a marker decides first; otherwise the list does.
 #[must_use]
 pub fn status(dir: &Path, home: &Path) -> Option<RepoStatus> {
-    let root = find_root(dir)?;
-    if let Some((on, profile)) = marker(&root) {
-        return Some(RepoStatus {
-            path: root,
+    let list = RepoList::load(home).unwrap_or_default();
+    let mut nearest = None;
+    for root in dir
+        .ancestors()
+        .filter(|candidate| candidate.join(".git").exists())
+    {
+        let found = status_of(root, &list);
+        if found.local_mode {
+            return Some(found);
+        }
+        nearest.get_or_insert(found);
+    }
+    nearest
+}
+
+/// One repository's own local mode.
+fn status_of(root: &Path, list: &RepoList) -> RepoStatus {
+    if let Some((on, profile)) = marker(root) {
+        return RepoStatus {
+            path: root.to_path_buf(),
             local_mode: on,
             source: Some("marker"),
             profile: on.then_some(profile),
-        });
+        };
     }
-    let listed = RepoList::load(home)
-        .ok()
-        .and_then(|list| list.find(&root).cloned());
-    Some(RepoStatus {
-        path: root,
+    let listed = list.find(root).cloned();
+    RepoStatus {
+        path: root.to_path_buf(),
         local_mode: listed.is_some(),
         source: listed.is_some().then_some("list"),
         profile: listed.map(|entry| entry.profile),
-    })
+    }
 }

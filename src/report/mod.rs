@@ -153,12 +153,16 @@ impl Printer {
     pub fn usage_failure(err: &clap::Error, json: bool, code: u8) -> ExitCode {
         let text = err.to_string();
         if json {
-            let message = text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim_start_matches("error: ")
-                .to_owned();
+            let message =
+                if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    "a subcommand or argument is missing".to_owned()
+                } else {
+                    text.lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_owned()
+                };
             let document = serde_json::json!({
                 "schema_version": SCHEMA_VERSION,
                 "error": {

@@ -92,8 +92,10 @@ pub struct Http {
 
 fn builder() -> reqwest::ClientBuilder {
     // reqwest would send even loopback traffic through a system proxy.
+    // Nor does a runtime on this machine send anyone elsewhere: redirects are not followed.
     Client::builder()
         .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("codex-local/", env!("CARGO_PKG_VERSION")))
 }
 

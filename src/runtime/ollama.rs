@@ -102,7 +102,8 @@ impl Runtime for Ollama {
         model: &str,
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError> {
-        let api = self.api(self.endpoint.stall)?;
+        // The client's own idle limit comes after the stall limit, so that silence reads as a stall.
+        let api = self.api(self.endpoint.stall * 2)?;
         api.pull(model, self.endpoint.stall, observer).await?;
         Ok(Fetched::Downloaded)
     }
@@ -545,23 +546,41 @@ impl Api<'_> {
     }
 }
 
-/// What a pull reported so far, to tell progress from a line that only repeats.
+/// What a pull reported so far, to tell progress from lines that only repeat or go back and forth.
 #[derive(Default)]
 struct Seen {
-    status: String,
-    completed: u64,
+    /// The phases seen (a pull has a handful; a server inventing new ones without end stops counting as progress).
+    statuses: Vec<String>,
+    /// The most bytes seen of each layer.
+    completed: Vec<(String, u64)>,
 }
 
 impl Seen {
-    /// Whether `event` moved the pull on: a new phase, or more bytes.
+    /// Whether `event` moved the pull on: a phase not seen before, or more bytes of a layer.
     fn progress(&mut self, event: &StreamEvent) -> bool {
-        let completed = event.completed.unwrap_or(0);
-        let moved = event.status != self.status || completed > self.completed;
-        if moved {
-            self.status.clone_from(&event.status);
-            self.completed = self.completed.max(completed);
+        let new_phase = self.statuses.len() < 64 && !self.statuses.contains(&event.status);
+        if new_phase {
+            self.statuses.push(event.status.clone());
         }
-        moved
+        let layer = event.digest.clone().unwrap_or_default();
+        let completed = event.completed.unwrap_or(0);
+        let known = self.completed.len();
+        let more = match self
+            .completed
+            .iter_mut()
+            .find(|(digest, _)| *digest == layer)
+        {
+            Some((_, most)) if completed > *most => {
+                *most = completed;
+                true
+            }
+            None if known < 64 => {
+                self.completed.push((layer, completed));
+                completed > 0
+            }
+            Some(_) | None => false,
+        };
+        new_phase || more
     }
 }
 
@@ -611,6 +630,7 @@ async fn follow(
     .await;
     match read {
         Ok(()) if succeeded => Ok(()),
+        Err(Stop::Transport(err)) if err.is_timeout() => Err(stopped(stall)),
         Ok(()) | Err(Stop::Transport(_)) => Err(stopped(None)),
         Err(Stop::Stalled(after)) => Err(stopped(Some(after))),
         Err(Stop::Handler(err)) => Err(err),

@@ -35,6 +35,17 @@ impl Paths {
         }
     }
 
+    /// The mode of a new file in Codex's folder: that of config.toml (which may hold a token), else the usual.
+    #[must_use]
+    pub fn new_mode(&self) -> u32 {
+        file::check(&self.home.join(CONFIG_FILE))
+            .ok()
+            .flatten()
+            .map_or(crate::codex::edit::NEW_FILE_MODE, |metadata| {
+                file::mode_of(&metadata)
+            })
+    }
+
     /// `<codex home>/codex-local/backups`.
     #[must_use]
     pub fn backups(&self) -> PathBuf {
@@ -210,9 +221,24 @@ pub fn open_journal(
 
 /// Removes temporary files a killed codex-local left where init writes. The caller holds the lock.
 pub fn tidy(paths: &Paths) {
-    file::remove_stale_temps(&paths.home);
-    file::remove_stale_temps(&paths.backups());
-    file::remove_stale_temps(&paths.home.join("codex-local"));
+    let mut dirs = vec![
+        paths.home.clone(),
+        paths.backups(),
+        paths.home.join("codex-local"),
+    ];
+    // A file that is a symbolic link is written beside its target.
+    for path in paths.config.iter().chain([&paths.profile]) {
+        if let Some(dir) = fs_err::canonicalize(path)
+            .ok()
+            .and_then(|target| target.parent().map(Path::to_path_buf))
+            && !dirs.contains(&dir)
+        {
+            dirs.push(dir);
+        }
+    }
+    for dir in dirs {
+        file::remove_stale_temps(&dir);
+    }
 }
 
 /// Reports the configure step: what was written, or that nothing changed.

@@ -40,7 +40,7 @@ pub async fn preflight(
         Some(path) => Some(CodexConfigMut::open(path)?),
         None => None,
     };
-    let profile = CodexConfigMut::open(&paths.profile)?;
+    let profile = CodexConfigMut::open(&paths.profile)?.with_new_mode(paths.new_mode());
     let (fixes, migrations) = match &config {
         Some(config) => consent_to_fixes(config, paths, yes, printer).await?,
         None => (Vec::new(), Vec::new()),
@@ -94,7 +94,7 @@ fn migrations(config: &CodexConfigMut, paths: &Paths) -> anyhow::Result<Vec<Migr
     let mut found = Vec::new();
     for (name, leaves) in setup::old_profiles(config.document()) {
         let path: PathBuf = paths.home.join(format!("{name}{PROFILE_SUFFIX}"));
-        let file = CodexConfigMut::open(&path)?;
+        let file = CodexConfigMut::open(&path)?.with_new_mode(paths.new_mode());
         let mut ops = Vec::new();
         for leaf in leaves {
             let existing = edit::lookup(file.document(), &leaf.keys).map(|item| match item {

@@ -35,6 +35,10 @@ pub enum Pull {
     Blank,
     /// Starts a line and never ends it.
     EndlessLine,
+    /// Goes back and forth between two phases without a byte of progress.
+    Alternate,
+    /// Sends an error whose text tries to forge a line of codex-local's own.
+    ForgedError,
 }
 
 /// How `/v1/responses` behaves.
@@ -282,6 +286,7 @@ fn show(state: &mut State, request: &Request) -> Reply {
     )
 }
 
+#[expect(clippy::too_many_lines, reason = "one arm per way a pull behaves")]
 fn pull(state: &mut State, request: &Request) -> Reply {
     let name = body(request)["model"].as_str().unwrap_or("").to_owned();
     let progress = || {
@@ -333,6 +338,20 @@ fn pull(state: &mut State, request: &Request) -> Reply {
         Pull::Repeat => paced(progress().concat(), progress().pop().unwrap_or_default()),
         Pull::Blank => paced(progress().concat(), b"\n".to_vec()),
         Pull::EndlessLine => endless(b"{\"status\":\"".to_vec(), vec![b'x'; 64 << 10]),
+        Pull::Alternate => paced(
+            progress().concat(),
+            ndjson(&[
+                json!({"status": "verifying sha256 digest"}),
+                json!({"status": "writing manifest"}),
+            ])
+            .concat(),
+        ),
+        Pull::ForgedError => Reply::Stream {
+            status: 200,
+            content_type: "application/x-ndjson",
+            chunks: ndjson(&[json!({"error": "disk full\r\n\u{1b}[32m✓ configure  all good"})]),
+            end: StreamEnd::Finish,
+        },
     }
 }
 
