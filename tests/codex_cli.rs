@@ -19,29 +19,33 @@ use common::ollama::{FakeOllama, Responses};
 use common::{TestContext, read, text};
 use serde_json::Value;
 
-fn codex() -> Option<PathBuf> {
-    match std::env::var_os("CODEX_LOCAL_TEST_CODEX") {
-        Some(path) => {
-            let path = PathBuf::from(path);
-            assert!(
-                path.exists(),
-                "CODEX_LOCAL_TEST_CODEX names `{}`, which does not exist",
-                path.display()
-            );
-            Some(path)
-        }
-        None if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CI must test against the real Codex: run the tests through `.ci/test`, which installs it"
-            )
-        }
-        None => {
-            eprintln!(
-                "skipped: set CODEX_LOCAL_TEST_CODEX (or run `.ci/test`) to test against the real Codex"
-            );
-            None
+/// The real Codex binaries to test with: the newest version codex-local supports (`CODEX_LOCAL_TEST_CODEX`) and
+/// the oldest (`CODEX_LOCAL_TEST_CODEX_OLDEST`), both installed by `.ci/test`. In CI both must be there; by hand,
+/// the tests run with those that are set, and say so when none is.
+fn codexes() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for var in ["CODEX_LOCAL_TEST_CODEX", "CODEX_LOCAL_TEST_CODEX_OLDEST"] {
+        match std::env::var_os(var) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                assert!(
+                    path.exists(),
+                    "{var} names `{}`, which does not exist",
+                    path.display()
+                );
+                found.push(path);
+            }
+            None if std::env::var_os("CI").is_some() => {
+                panic!(
+                    "CI must test against the real Codex: run the tests through `.ci/test`, which installs it ({var})"
+                )
+            }
+            None => eprintln!(
+                "skipped for {var}: set it (or run `.ci/test`) to test against that real Codex"
+            ),
         }
     }
+    found
 }
 
 /// Keys that keep Codex from looking anything up on the network (its update check, analytics, the daemon): init
@@ -105,7 +109,12 @@ fn first_request(ollama: &FakeOllama) -> Value {
 
 #[test]
 fn codex_uses_the_custom_provider_that_init_wrote() {
-    let Some(codex) = codex() else { return };
+    for codex in codexes() {
+        codex_uses_the_custom_provider_that_init_wrote_with(codex);
+    }
+}
+
+fn codex_uses_the_custom_provider_that_init_wrote_with(codex: PathBuf) {
     let ollama = FakeOllama::start("0.32.15");
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
@@ -139,7 +148,12 @@ fn codex_uses_the_custom_provider_that_init_wrote() {
 
 #[test]
 fn codex_uses_the_reserved_ollama_provider_where_it_points() {
-    let Some(codex) = codex() else { return };
+    for codex in codexes() {
+        codex_uses_the_reserved_ollama_provider_where_it_points_with(codex);
+    }
+}
+
+fn codex_uses_the_reserved_ollama_provider_where_it_points_with(codex: PathBuf) {
     let ollama = FakeOllama::start("0.32.15");
     let oss = format!("http://127.0.0.1:{}/v1", ollama.server.port);
     let mut ctx = TestContext::new();
@@ -164,7 +178,12 @@ fn codex_uses_the_reserved_ollama_provider_where_it_points() {
 
 #[test]
 fn codex_uses_the_reserved_lmstudio_provider_where_it_points() {
-    let Some(codex) = codex() else { return };
+    for codex in codexes() {
+        codex_uses_the_reserved_lmstudio_provider_where_it_points_with(codex);
+    }
+}
+
+fn codex_uses_the_reserved_lmstudio_provider_where_it_points_with(codex: PathBuf) {
     let lmstudio = common::lmstudio::FakeLmStudio::start();
     let oss = format!("http://127.0.0.1:{}/v1", lmstudio.server.port);
     let mut ctx = TestContext::new();
@@ -188,7 +207,12 @@ fn codex_uses_the_reserved_lmstudio_provider_where_it_points() {
 
 #[test]
 fn codex_sends_lm_studios_token_through_the_provider_init_wrote() {
-    let Some(codex) = codex() else { return };
+    for codex in codexes() {
+        codex_sends_lm_studios_token_through_the_provider_init_wrote_with(codex);
+    }
+}
+
+fn codex_sends_lm_studios_token_through_the_provider_init_wrote_with(codex: PathBuf) {
     let lmstudio = common::lmstudio::FakeLmStudio::start();
     lmstudio.with(|s| s.token = Some("sk-lm-secret".to_owned()));
     let mut ctx = TestContext::new();
@@ -217,7 +241,12 @@ fn codex_sends_lm_studios_token_through_the_provider_init_wrote() {
 
 #[test]
 fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile() {
-    let Some(codex) = codex() else { return };
+    for codex in codexes() {
+        codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile_with(codex);
+    }
+}
+
+fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile_with(codex: PathBuf) {
     let ollama = FakeOllama::start("0.32.15");
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
@@ -323,9 +352,14 @@ fn run_in(
 }
 
 #[test]
-#[expect(clippy::too_many_lines, reason = "every spelling, in one list")]
 fn in_local_mode_no_spelling_of_an_escape_reaches_the_cloud() {
-    let Some(codex) = codex() else { return };
+    for codex in codexes() {
+        in_local_mode_no_spelling_of_an_escape_reaches_the_cloud_with(codex);
+    }
+}
+
+#[expect(clippy::too_many_lines, reason = "every spelling, in one list")]
+fn in_local_mode_no_spelling_of_an_escape_reaches_the_cloud_with(codex: PathBuf) {
     let (ctx, local, cloud, repo, codex_dir) = local_mode_with_a_cloud(&codex);
     let cloud_base = format!("http://{}/v1", cloud.host());
     let escapes: Vec<Vec<String>> = [

@@ -653,7 +653,7 @@ fn the_codex_program_and_its_version_are_shown() {
     assert_eq!(doc["codex"]["binary"]["supported"], false);
     let (stdout, _) = text(&ctx.run(["status"]));
     assert!(
-        stdout.contains("older than 0.134: update with `npm install -g @openai/codex@latest`"),
+        stdout.contains("older than 0.156.0: update with `npm install -g @openai/codex@latest`"),
         "{stdout}"
     );
 }

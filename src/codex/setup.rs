@@ -24,11 +24,14 @@ pub struct Target {
 
 /// Keys that leave Codex with plain function tools only: local runtimes break on namespace and web-search tools,
 /// and web search would send queries off the machine.
-pub const TOOL_KEYS: [(&str, bool); 4] = [
+pub const TOOL_KEYS: [(&str, bool); 5] = [
     ("agents.enabled", false),
     ("features.apps", false),
     ("features.plugins", false),
     ("features.goals", false),
+    // Stable and off by default since Codex 0.171, it adds a `namespace` tool when on (never the deprecated
+    // `multi_agent` key, which prints warnings).
+    ("features.multi_agent_v2", false),
 ];
 
 /// A loopback address where nothing listens, for the `openai` provider in local profiles.

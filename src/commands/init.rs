@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use super::Ctx;
 use crate::cli::{InitArgs, RuntimeArg};
 use crate::codex::setup::Target;
-use crate::facts::codex::{INSTALL_COMMAND, PROFILE_SUFFIX};
+use crate::facts::codex::{
+    INSTALL_COMMAND, MIN_VERSION, NEWEST_TESTED, PROFILE_SUFFIX, version_text,
+};
 use crate::facts::runtime::RuntimeKind;
 use crate::facts::{Facts, Want};
 use crate::gather;
@@ -221,8 +223,15 @@ fn warn_about_codex(report: &mut InitReport, printer: &Printer) {
             "Codex is not installed: install it with `{INSTALL_COMMAND}`; init configures it all the same"
         ),
         Some(found) if found.supported == Some(false) => format!(
-            "Codex {} is older than 0.134, which the profile files need: update it with `{INSTALL_COMMAND}`",
+            "Codex {} is older than {}, which loads every key init writes: update it with `{INSTALL_COMMAND}`",
             found.version.as_deref().unwrap_or("?"),
+            version_text(MIN_VERSION),
+        ),
+        Some(found) if found.newer_than_tested => format!(
+            "Codex {} is newer than {}, the newest codex-local was tested with; if Codex refuses a key, \
+             `codex-local verify` names it",
+            found.version.as_deref().unwrap_or("?"),
+            version_text(NEWEST_TESTED)
         ),
         Some(_) => return,
     };

@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::Ctx;
 use crate::cli::StatusArgs;
 use crate::facts::Want;
-use crate::facts::codex::{CodexBinary, CodexStatus, INSTALL_COMMAND};
+use crate::facts::codex::{
+    CodexBinary, CodexStatus, INSTALL_COMMAND, MIN_VERSION, NEWEST_TESTED, version_text,
+};
 use crate::facts::hardware::{Gpu, Hardware, HardwareSource, NoteStatus};
 use crate::facts::repo::{DEFAULT_PROFILE, RepoStatus};
 use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
@@ -308,12 +310,23 @@ fn program_line(binary: Option<&CodexBinary>, settings: &Settings, style: Style)
         "{version}  {}",
         style.dim(&display_path(&found.path, settings.home_dir.as_deref()))
     );
+    if found.newer_than_tested {
+        let _ = write!(
+            text,
+            "  {}",
+            style.dim(&format!(
+                "newer than {}, the newest codex-local was tested with",
+                version_text(NEWEST_TESTED)
+            ))
+        );
+    }
     if found.supported == Some(false) {
         let _ = write!(
             text,
             "  {}",
             style.warn(&format!(
-                "older than 0.134: update with `{INSTALL_COMMAND}`"
+                "older than {}: update with `{INSTALL_COMMAND}`",
+                version_text(MIN_VERSION)
             ))
         );
     }

@@ -153,8 +153,17 @@ pub fn is_loopback_url(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The first Codex that reads profile files (`<name>.config.toml`), the format codex-local writes.
-pub const MIN_VERSION: (u64, u64, u64) = (0, 134, 0);
+/// The oldest Codex that loads every key codex-local writes (with `--strict-config`; `features.daemon_auto_start`
+/// came in 0.156.0, profile files in 0.134.0). `.ci/test` runs the real-Codex tests against it.
+pub const MIN_VERSION: (u64, u64, u64) = (0, 156, 0);
+
+/// A version as `0.156.0`.
+#[must_use]
+pub fn version_text(version: (u64, u64, u64)) -> String {
+    format!("{}.{}.{}", version.0, version.1, version.2)
+}
+/// The newest Codex the tests ran against: a newer one gets a note (it has not been tried with what init writes).
+pub const NEWEST_TESTED: (u64, u64, u64) = (0, 171, 0);
 /// How to install or update it.
 pub const INSTALL_COMMAND: &str = "npm install -g @openai/codex@latest";
 
@@ -165,6 +174,8 @@ pub struct CodexBinary {
     pub version: Option<String>,
     /// Whether it is new enough for the configuration codex-local writes; `None` when the version is unknown.
     pub supported: Option<bool>,
+    /// Whether it is newer than any Codex codex-local was tested with.
+    pub newer_than_tested: bool,
 }
 
 /// The version in `codex --version` output (`codex-cli 0.169.0`): the first word that reads as one.

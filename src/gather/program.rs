@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::facts::codex::{CodexBinary, MIN_VERSION, parse_version, version_in};
+use crate::facts::codex::{CodexBinary, MIN_VERSION, NEWEST_TESTED, parse_version, version_in};
 
 /// How long `codex --version` may take when the version cannot be read from npm's files.
 pub const VERSION_TIMEOUT: Duration = Duration::from_secs(1);
@@ -29,14 +29,12 @@ pub async fn find(
         Some(version) => Some(version),
         None => run_version(&path, timeout).await,
     };
-    let supported = version
-        .as_deref()
-        .and_then(parse_version)
-        .map(|v| v >= MIN_VERSION);
+    let parsed = version.as_deref().and_then(parse_version);
     Some(CodexBinary {
         path,
+        supported: parsed.map(|v| v >= MIN_VERSION),
+        newer_than_tested: parsed.is_some_and(|v| v > NEWEST_TESTED),
         version,
-        supported,
     })
 }
 
