@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::ollama::{FakeOllama, Responses};
@@ -63,7 +63,7 @@ const OFFLINE: [&str; 6] = [
 /// Runs `codex exec` as a user would after init, in the context's homes, with at most two minutes to finish.
 fn codex_exec(
     ctx: &TestContext,
-    codex: &PathBuf,
+    codex: &Path,
     extra_env: &[(&str, String)],
     args: &[&str],
 ) -> std::process::Output {
@@ -110,11 +110,11 @@ fn first_request(ollama: &FakeOllama) -> Value {
 #[test]
 fn codex_uses_the_custom_provider_that_init_wrote() {
     for codex in codexes() {
-        codex_uses_the_custom_provider_that_init_wrote_with(codex);
+        codex_uses_the_custom_provider_that_init_wrote_with(&codex);
     }
 }
 
-fn codex_uses_the_custom_provider_that_init_wrote_with(codex: PathBuf) {
+fn codex_uses_the_custom_provider_that_init_wrote_with(codex: &Path) {
     let ollama = FakeOllama::start("0.32.15");
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
@@ -124,7 +124,7 @@ fn codex_uses_the_custom_provider_that_init_wrote_with(codex: PathBuf) {
     // Codex ends its turn on a text answer.
     ollama.with(|s| s.responses = Responses::TextOnly);
 
-    let output = codex_exec(&ctx, &codex, &[], &[]);
+    let output = codex_exec(&ctx, codex, &[], &[]);
     let (stdout, stderr) = succeeded(&output);
     assert!(stderr.contains("provider: codex-local-ollama"), "{stderr}");
     assert!(stdout.contains("hi there"), "{stdout}");
@@ -142,18 +142,18 @@ fn codex_uses_the_custom_provider_that_init_wrote_with(codex: PathBuf) {
     );
 
     // The profile file loads too.
-    let output = codex_exec(&ctx, &codex, &[], &["--profile", "local"]);
+    let output = codex_exec(&ctx, codex, &[], &["--profile", "local"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
 }
 
 #[test]
 fn codex_uses_the_reserved_ollama_provider_where_it_points() {
     for codex in codexes() {
-        codex_uses_the_reserved_ollama_provider_where_it_points_with(codex);
+        codex_uses_the_reserved_ollama_provider_where_it_points_with(&codex);
     }
 }
 
-fn codex_uses_the_reserved_ollama_provider_where_it_points_with(codex: PathBuf) {
+fn codex_uses_the_reserved_ollama_provider_where_it_points_with(codex: &Path) {
     let ollama = FakeOllama::start("0.32.15");
     let oss = format!("http://127.0.0.1:{}/v1", ollama.server.port);
     let mut ctx = TestContext::new();
@@ -170,7 +170,7 @@ fn codex_uses_the_reserved_ollama_provider_where_it_points_with(codex: PathBuf) 
     );
     ollama.with(|s| s.responses = Responses::TextOnly);
 
-    let output = codex_exec(&ctx, &codex, &[("CODEX_OSS_BASE_URL", oss)], &[]);
+    let output = codex_exec(&ctx, codex, &[("CODEX_OSS_BASE_URL", oss)], &[]);
     let (_, stderr) = succeeded(&output);
     assert!(stderr.contains("provider: ollama"), "{stderr}");
     assert_eq!(first_request(&ollama)["model"], "gpt-oss:20b-ctx64k");
@@ -179,11 +179,11 @@ fn codex_uses_the_reserved_ollama_provider_where_it_points_with(codex: PathBuf) 
 #[test]
 fn codex_uses_the_reserved_lmstudio_provider_where_it_points() {
     for codex in codexes() {
-        codex_uses_the_reserved_lmstudio_provider_where_it_points_with(codex);
+        codex_uses_the_reserved_lmstudio_provider_where_it_points_with(&codex);
     }
 }
 
-fn codex_uses_the_reserved_lmstudio_provider_where_it_points_with(codex: PathBuf) {
+fn codex_uses_the_reserved_lmstudio_provider_where_it_points_with(codex: &Path) {
     let lmstudio = common::lmstudio::FakeLmStudio::start();
     let oss = format!("http://127.0.0.1:{}/v1", lmstudio.server.port);
     let mut ctx = TestContext::new();
@@ -196,7 +196,7 @@ fn codex_uses_the_reserved_lmstudio_provider_where_it_points_with(codex: PathBuf
     assert_eq!(doc["codex"]["provider"], "lmstudio");
     lmstudio.with(|s| s.tool_calls = false);
 
-    let output = codex_exec(&ctx, &codex, &[("CODEX_OSS_BASE_URL", oss)], &[]);
+    let output = codex_exec(&ctx, codex, &[("CODEX_OSS_BASE_URL", oss)], &[]);
     let (_, stderr) = succeeded(&output);
     assert!(stderr.contains("provider: lmstudio"), "{stderr}");
     let requests = lmstudio.requests_to("/v1/responses");
@@ -208,11 +208,11 @@ fn codex_uses_the_reserved_lmstudio_provider_where_it_points_with(codex: PathBuf
 #[test]
 fn codex_sends_lm_studios_token_through_the_provider_init_wrote() {
     for codex in codexes() {
-        codex_sends_lm_studios_token_through_the_provider_init_wrote_with(codex);
+        codex_sends_lm_studios_token_through_the_provider_init_wrote_with(&codex);
     }
 }
 
-fn codex_sends_lm_studios_token_through_the_provider_init_wrote_with(codex: PathBuf) {
+fn codex_sends_lm_studios_token_through_the_provider_init_wrote_with(codex: &Path) {
     let lmstudio = common::lmstudio::FakeLmStudio::start();
     lmstudio.with(|s| s.token = Some("sk-lm-secret".to_owned()));
     let mut ctx = TestContext::new();
@@ -226,7 +226,7 @@ fn codex_sends_lm_studios_token_through_the_provider_init_wrote_with(codex: Path
 
     let output = codex_exec(
         &ctx,
-        &codex,
+        codex,
         &[("LM_API_TOKEN", "sk-lm-secret".to_owned())],
         &[],
     );
@@ -242,11 +242,11 @@ fn codex_sends_lm_studios_token_through_the_provider_init_wrote_with(codex: Path
 #[test]
 fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile() {
     for codex in codexes() {
-        codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile_with(codex);
+        codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile_with(&codex);
     }
 }
 
-fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile_with(codex: PathBuf) {
+fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile_with(codex: &Path) {
     let ollama = FakeOllama::start("0.32.15");
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
@@ -354,13 +354,13 @@ fn run_in(
 #[test]
 fn in_local_mode_no_spelling_of_an_escape_reaches_the_cloud() {
     for codex in codexes() {
-        in_local_mode_no_spelling_of_an_escape_reaches_the_cloud_with(codex);
+        in_local_mode_no_spelling_of_an_escape_reaches_the_cloud_with(&codex);
     }
 }
 
 #[expect(clippy::too_many_lines, reason = "every spelling, in one list")]
-fn in_local_mode_no_spelling_of_an_escape_reaches_the_cloud_with(codex: PathBuf) {
-    let (ctx, local, cloud, repo, codex_dir) = local_mode_with_a_cloud(&codex);
+fn in_local_mode_no_spelling_of_an_escape_reaches_the_cloud_with(codex: &Path) {
+    let (ctx, local, cloud, repo, codex_dir) = local_mode_with_a_cloud(codex);
     let cloud_base = format!("http://{}/v1", cloud.host());
     let escapes: Vec<Vec<String>> = [
         vec!["-p", "default"],
@@ -390,7 +390,7 @@ fn in_local_mode_no_spelling_of_an_escape_reaches_the_cloud_with(codex: PathBuf)
     // Started plainly, as outside local mode, Codex does reach the fake cloud: this test can fail.
     Command::new("timeout")
         .arg("60")
-        .arg(&codex)
+        .arg(codex)
         .args(["exec", "--skip-git-repo-check", "say hi"])
         .env_clear()
         .env("HOME", &ctx.home)
