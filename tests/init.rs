@@ -923,3 +923,122 @@ fn verify_names_a_runtime_that_is_down_and_a_model_that_is_gone() {
         "{check}"
     );
 }
+
+/// A context whose `ollama` is installed (a stand-in on `PATH`) but not running at a free port. When the stand-in
+/// is started with `serve`, it reports the address it was told to listen on through a FIFO, and a fake Ollama
+/// starts there, as the real one would.
+fn installed_but_down() -> (TestContext, std::sync::mpsc::Receiver<(String, FakeOllama)>) {
+    let port = common::fake::closed_port();
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", format!("127.0.0.1:{port}"));
+    let fifo = ctx.dir.path().join("started");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    ctx.write_tool(
+        "ollama",
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = serve ] || exit 2\necho \"$OLLAMA_HOST\" > '{}'\n",
+            fifo.display()
+        ),
+    );
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let told = std::fs::read_to_string(&fifo).expect("read the FIFO");
+        let ollama = FakeOllama::start_at("0.32.15", port);
+        let _ = send.send((told.trim().to_owned(), ollama));
+    });
+    (ctx, receive)
+}
+
+#[test]
+fn init_starts_an_installed_ollama_that_is_not_running_when_allowed() {
+    let (ctx, started) = installed_but_down();
+
+    let output = ctx.run(init_args(&["--yes"]));
+    let (stdout, stderr) = common::text(&output);
+
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let (told, ollama) = started.try_recv().expect("`ollama serve` was started");
+    let port = told.rsplit(':').next().expect("a port");
+    assert_eq!(
+        told,
+        format!("127.0.0.1:{port}"),
+        "it listens where codex-local looks"
+    );
+    assert!(
+        stderr.contains("Starting Ollama (`ollama serve`)"),
+        "{stderr}"
+    );
+    assert_eq!(ollama.requests_to("/api/pull").len(), 1);
+    let doc = common::toml(&ctx.codex_home.join("config.toml"));
+    assert_eq!(doc["model_provider"].as_str(), Some("codex-local-ollama"));
+    let log = ctx.codex_home.join("codex-local").join("ollama.log");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&log)
+            .expect("its output goes to a log")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the log is private");
+}
+
+#[test]
+fn without_a_terminal_or_yes_init_does_not_start_a_runtime() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    let marker = ctx.dir.path().join("ran");
+    ctx.write_tool(
+        "ollama",
+        &format!("#!/bin/sh\ntouch '{}'\n", marker.display()),
+    );
+
+    let stderr = ctx.fails(init_args(&[]));
+
+    assert!(stderr.contains("No model runtime is running"), "{stderr}");
+    assert!(
+        stderr.contains("Ollama is installed: `codex-local init --yes` starts it"),
+        "{stderr}"
+    );
+    assert!(!marker.exists(), "nothing was started without consent");
+    assert_eq!(std::fs::read_dir(&ctx.codex_home).expect("dir").count(), 0);
+}
+
+#[test]
+fn a_runtime_that_is_not_installed_gets_install_instructions() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+
+    let stderr = ctx.fails(init_args(&["--yes"]));
+
+    assert!(
+        stderr.contains("Ollama is not installed: install it with"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("LM Studio is not installed: install it with"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_started_runtime_that_never_answers_is_named_with_its_log() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.write_tool(
+        "ollama",
+        "#!/bin/sh\necho 'Error: listen failed' >&2\nexit 1\n",
+    );
+
+    let stderr = ctx.fails(init_args(&["--yes"]));
+
+    assert!(
+        stderr.contains("Started Ollama (`ollama serve`), but it stopped (exit status: 1) before answering at `http://127.0.0.1:"),
+        "{stderr}"
+    );
+    let log = ctx.codex_home.join("codex-local").join("ollama.log");
+    assert!(stderr.contains("ollama.log"), "{stderr}");
+    assert!(common::read(&log).contains("Error: listen failed"));
+}

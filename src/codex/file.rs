@@ -464,6 +464,28 @@ pub fn private_dir(dir: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Opens codex-local's own log file `path` for appending, creating it private (0600). A link or anything but a
+/// regular file is refused rather than followed.
+pub fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other(format!(
+            "`{}` is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
 /// Removes codex-local's own temporary files left in `dir` by a process that was killed. Call it only while holding
 /// the Codex home's lock, so that no other codex-local is writing one.
 pub fn remove_stale_temps(dir: &Path) -> usize {

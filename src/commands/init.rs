@@ -14,7 +14,7 @@ use crate::facts::codex::{
 use crate::facts::runtime::RuntimeKind;
 use crate::facts::{Facts, Want};
 use crate::gather;
-use crate::plan::{self, InitOptions, Inputs, Plan};
+use crate::plan::{self, InitOptions, Inputs, Plan, PlanError};
 use crate::report::{Printer, Style};
 use crate::runtime;
 use crate::size::human_bytes;
@@ -31,22 +31,21 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         repo: false,
         ..Want::ALL
     };
-    let facts = gather::gather(settings, want).await?;
-    let hardware = facts.hardware()?;
-    let tokens: Vec<RuntimeKind> = RuntimeKind::ALL
-        .into_iter()
-        .filter(|kind| settings.token(*kind).is_some())
-        .collect();
-    let plan = plan::make(
-        &Inputs {
-            hardware,
-            runtimes: &facts.runtimes,
-            oss_base_url: settings.codex_oss_base_url.as_deref(),
-            tokens: &tokens,
-        },
-        &catalog,
-        &options(args),
-    )?;
+    let mut facts = gather::gather(settings, want).await?;
+    let plan = match make_plan(settings, &facts, &catalog, args) {
+        Err(err @ (PlanError::NoRuntime { .. } | PlanError::RuntimeDown { .. }))
+            if !args.dry_run =>
+        {
+            // Installed but not running: started with consent, then planned again.
+            if !start_one(args, settings, &facts, printer).await? {
+                return Err(err.into());
+            }
+            facts.runtimes = runtime::probe_all(settings).await?;
+            gather::note_programs(settings, &mut facts.runtimes);
+            make_plan(settings, &facts, &catalog, args)?
+        }
+        other => other?,
+    };
     let credentials = CredentialsInAddress::check(settings, &plan);
     if let Some(refusal) = credentials {
         if !args.dry_run {
@@ -65,6 +64,48 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let home_dir = settings.home_dir.as_deref();
     printer.result(&report, |style| render_done(&report, home_dir, style))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn make_plan(
+    settings: &crate::settings::Settings,
+    facts: &Facts,
+    catalog: &plan::catalog::Catalog,
+    args: &InitArgs,
+) -> Result<Plan, PlanError> {
+    let tokens: Vec<RuntimeKind> = RuntimeKind::ALL
+        .into_iter()
+        .filter(|kind| settings.token(*kind).is_some())
+        .collect();
+    let hardware = facts.hardware.as_ref().ok_or(PlanError::NoHardware)?;
+    plan::make(
+        &Inputs {
+            hardware,
+            runtimes: &facts.runtimes,
+            oss_base_url: settings.codex_oss_base_url.as_deref(),
+            tokens: &tokens,
+        },
+        catalog,
+        &options(args),
+    )
+}
+
+/// Starts the runtime asked for (`--runtime`), else the first one installed, when it is down.
+async fn start_one(
+    args: &InitArgs,
+    settings: &crate::settings::Settings,
+    facts: &Facts,
+    printer: &Printer,
+) -> anyhow::Result<bool> {
+    let wanted = options(args).runtime;
+    let Some(status) = facts
+        .runtimes
+        .iter()
+        .filter(|status| wanted.is_none_or(|kind| kind == status.name))
+        .find(|status| !status.running && status.program.is_some())
+    else {
+        return Ok(false);
+    };
+    steps::start_runtime(status, settings, args.yes, printer).await
 }
 
 /// The steps, in order: checks first (nothing changes before they pass), then fetch, serve and verify; Codex's

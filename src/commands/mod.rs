@@ -23,7 +23,7 @@ use crate::report::Printer;
 use crate::runtime::error::RuntimeError;
 use crate::settings::{ProcessEnv, Settings, SettingsError};
 use crate::size::SizeError;
-use crate::steps::{Busy, InitError, PartlyWritten};
+use crate::steps::{Busy, InitError, PartlyWritten, StartError};
 
 /// Exit code for a failure the user can fix.
 pub const EXIT_FAILURE: u8 = 1;
@@ -187,6 +187,8 @@ fn failure(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
     } else if let Some(err) = cause.downcast_ref::<run::RunError>() {
         err.hint()
     } else if let Some(err) = cause.downcast_ref::<RepoError>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<StartError>() {
         err.hint()
     } else {
         return None;

@@ -55,6 +55,15 @@ pub struct RuntimeInfo {
     pub get_command: &'static str,
     /// The command that removes a model variant codex-local made, if it makes any.
     pub remove_command: Option<&'static str>,
+    /// The program that starts it, and where else than `PATH` it may be.
+    pub program: &'static str,
+    pub program_elsewhere: Option<&'static str>,
+    /// The program's arguments that start the server.
+    pub start_args: &'static [&'static str],
+    /// Whether that command keeps running as the server (else it returns once the server runs).
+    pub start_runs_server: bool,
+    /// How to install it on macOS, Linux and Windows.
+    pub install: [&'static str; 3],
 }
 
 const OLLAMA: RuntimeInfo = RuntimeInfo {
@@ -71,6 +80,15 @@ const OLLAMA: RuntimeInfo = RuntimeInfo {
     update_hint: "update Ollama from https://ollama.com/download",
     get_command: "ollama pull {model}",
     remove_command: Some("ollama rm {model}"),
+    program: "ollama",
+    program_elsewhere: None,
+    start_args: &["serve"],
+    start_runs_server: true,
+    install: [
+        "`brew install ollama`, or the app from https://ollama.com/download",
+        "`curl -fsSL https://ollama.com/install.sh | sh`",
+        "the installer from https://ollama.com/download",
+    ],
 };
 
 const LMSTUDIO: RuntimeInfo = RuntimeInfo {
@@ -87,6 +105,15 @@ const LMSTUDIO: RuntimeInfo = RuntimeInfo {
     update_hint: "update LM Studio from https://lmstudio.ai",
     get_command: "lms get {model}",
     remove_command: None,
+    program: "lms",
+    program_elsewhere: Some(".lmstudio/bin/lms"),
+    start_args: &["server", "start"],
+    start_runs_server: false,
+    install: [
+        "the app from https://lmstudio.ai (then `lms`, its command line, from ~/.lmstudio/bin)",
+        "the AppImage from https://lmstudio.ai (then `lms`, its command line, from ~/.lmstudio/bin)",
+        "the installer from https://lmstudio.ai",
+    ],
 };
 
 impl RuntimeKind {
@@ -118,6 +145,19 @@ impl RuntimeKind {
     #[must_use]
     pub fn start_hint(self) -> &'static str {
         self.info().start_hint
+    }
+
+    /// How to install it on this system.
+    #[must_use]
+    pub fn install_hint(self) -> &'static str {
+        let [mac, linux, windows] = self.info().install;
+        if cfg!(target_os = "macos") {
+            mac
+        } else if cfg!(windows) {
+            windows
+        } else {
+            linux
+        }
     }
 
     /// The command that downloads `model` by hand.
@@ -173,6 +213,8 @@ pub struct RuntimeStatus {
     pub error: Option<String>,
     /// What to do about it.
     pub hint: Option<String>,
+    /// The runtime's own program (`ollama`, `lms`), when it is installed here.
+    pub program: Option<std::path::PathBuf>,
 }
 
 impl RuntimeStatus {

@@ -10,6 +10,7 @@ mod repo;
 use std::time::Duration;
 
 use crate::facts::hardware::Hardware;
+use crate::facts::runtime::RuntimeStatus;
 use crate::facts::{Facts, Want};
 use crate::plan::catalog::{self, Catalog, CatalogError};
 use crate::runtime::{self, error::RuntimeError};
@@ -54,7 +55,8 @@ pub async fn gather(settings: &Settings, want: Want) -> Result<Facts, RuntimeErr
         }
     };
     let (hardware, runtimes, codex, program) = tokio::join!(hardware, runtimes, codex, program);
-    let runtimes = runtimes?;
+    let mut runtimes = runtimes?;
+    note_programs(settings, &mut runtimes);
     let repo = if want.repo {
         settings
             .cwd
@@ -70,6 +72,18 @@ pub async fn gather(settings: &Settings, want: Want) -> Result<Facts, RuntimeErr
         program,
         repo,
     })
+}
+
+/// Notes each runtime's own program (`ollama`, `lms`) when it is installed.
+pub fn note_programs(settings: &Settings, runtimes: &mut [RuntimeStatus]) {
+    for status in runtimes {
+        status.program = program::runtime_program(
+            status.name,
+            settings.path_var.as_ref(),
+            settings.cwd.as_deref(),
+            settings.home_dir.as_deref(),
+        );
+    }
 }
 
 /// The hardware: described on the command line, else probed.

@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::facts::codex::{CodexBinary, MIN_VERSION, NEWEST_TESTED, parse_version, version_in};
+use crate::facts::runtime::RuntimeKind;
 
 /// How long `codex --version` may take when the version cannot be read from npm's files.
 pub const VERSION_TIMEOUT: Duration = Duration::from_secs(1);
@@ -16,6 +17,24 @@ pub const VERSION_TIMEOUT: Duration = Duration::from_secs(1);
 pub fn locate(path_var: Option<&OsString>, cwd: Option<&Path>) -> Option<PathBuf> {
     let cwd = cwd.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     which::which_in("codex", path_var, cwd).ok()
+}
+
+/// A runtime's own program (`ollama`, `lms`): on `PATH`, else where the runtime installs it under the home folder.
+#[must_use]
+pub fn runtime_program(
+    kind: RuntimeKind,
+    path_var: Option<&OsString>,
+    cwd: Option<&Path>,
+    home_dir: Option<&Path>,
+) -> Option<PathBuf> {
+    let info = kind.info();
+    let cwd = cwd.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    which::which_in(info.program, path_var, cwd)
+        .ok()
+        .or_else(|| {
+            let elsewhere = home_dir?.join(info.program_elsewhere?);
+            elsewhere.is_file().then_some(elsewhere)
+        })
 }
 
 /// Finds `codex` and reads its version.

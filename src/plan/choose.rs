@@ -64,10 +64,18 @@ fn no_runtime(inputs: &Inputs<'_>) -> PlanError {
     let hints = inputs
         .runtimes
         .iter()
-        .map(|r| {
-            r.hint
-                .clone()
-                .unwrap_or_else(|| r.name.start_hint().to_owned())
+        .map(|r| match (&r.program, &r.hint) {
+            (None, _) => format!(
+                "{} is not installed: install it with {}; then {}",
+                r.name.display_name(),
+                r.name.install_hint(),
+                r.name.start_hint()
+            ),
+            (Some(_), hint) => format!(
+                "{} is installed: `codex-local init --yes` starts it, or {}",
+                r.name.display_name(),
+                hint.as_deref().unwrap_or(r.name.start_hint())
+            ),
         })
         .collect();
     PlanError::NoRuntime {

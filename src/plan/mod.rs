@@ -84,6 +84,8 @@ impl Plan {
 /// Why no plan can be made.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PlanError {
+    #[error("Internal error: the plan was asked for without the hardware")]
+    NoHardware,
     #[error("No model runtime is running: neither {places} answers")]
     NoRuntime { places: String, hints: Vec<String> },
     #[error("{name} is not running at `{url}`: {error}")]
@@ -139,6 +141,7 @@ impl PlanError {
     #[must_use]
     pub fn hint(&self) -> String {
         match self {
+            Self::NoHardware => "this is a bug in codex-local; please report it".to_owned(),
             Self::NoRuntime { hints, .. } => format!(
                 "{}. `codex-local init --dry-run` shows the plan without a runtime",
                 hints.join("; or ")
@@ -462,6 +465,7 @@ mod tests {
                 .collect(),
             error: (!running).then(|| "connection refused".to_owned()),
             hint: None,
+            program: None,
         }
     }
 

@@ -383,6 +383,7 @@ fn up(
         models: Vec::new(),
         error: None,
         hint: None,
+        program: None,
     };
     match listed {
         Ok(models) => status.models = models,

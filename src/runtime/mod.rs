@@ -325,6 +325,7 @@ fn down(kind: RuntimeKind, url: &Url, error: &ProbeError) -> RuntimeStatus {
         models: Vec::new(),
         error: Some(error.to_string()),
         hint,
+        program: None,
     }
 }
 

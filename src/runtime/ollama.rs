@@ -276,6 +276,7 @@ fn up(
         models,
         error,
         hint: None,
+        program: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod configure;
 mod preflight;
+mod start;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub use configure::{
     PartlyWritten, Paths, configure, open_journal, remember_variant, report_configured, tidy,
 };
 pub use preflight::{Preflight, preflight};
+pub use start::{StartError, start_runtime};
 
 /// Why init stopped before changing anything, or why its last step failed.
 #[derive(Debug, Error)]

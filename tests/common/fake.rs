@@ -111,7 +111,15 @@ pub struct FakeServer {
 impl FakeServer {
     /// Starts a server that answers every request with `handler`.
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        Self::start_at(0, handler)
+    }
+
+    /// Starts a server on `port` (0: any free port), as a runtime that was started late does.
+    pub fn start_at(
+        port: u16,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind a loopback port");
         let port = listener.local_addr().expect("a bound address").port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);

@@ -168,6 +168,11 @@ fn not_found(model: &str) -> Reply {
 impl FakeOllama {
     /// Starts a fake Ollama `version` with nothing installed, pulls that succeed and models that call tools.
     pub fn start(version: &str) -> Self {
+        Self::start_at(version, 0)
+    }
+
+    /// Starts a fake Ollama on `port` (0: any free port).
+    pub fn start_at(version: &str, port: u16) -> Self {
         let state = Arc::new(Mutex::new(State {
             version: version.to_owned(),
             installed: Vec::new(),
@@ -181,7 +186,7 @@ impl FakeOllama {
             trained_ctx: 131_072,
         }));
         let shared = Arc::clone(&state);
-        let server = FakeServer::start(move |request| handle(&shared, request));
+        let server = FakeServer::start_at(port, move |request| handle(&shared, request));
         Self { server, state }
     }
 
