@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::cli::GlobalArgs;
 use crate::env_vars;
+use crate::facts::codex::{DEFAULT_PROVIDER, Selection, is_loopback_url};
 use crate::facts::described::{DescribeError, Described};
 use crate::facts::runtime::RuntimeKind;
 use crate::host::{self, Credentials, HostError};
@@ -298,6 +299,41 @@ impl Settings {
             "http://localhost:{}/v1",
             self.codex_oss_port.unwrap_or(port)
         ))
+    }
+}
+
+/// What a Codex configuration selects, when it sends prompts to this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalTarget {
+    /// Where Codex sends prompts (the provider's API base).
+    pub base: String,
+    pub provider: String,
+    pub model: Option<String>,
+    /// The context Codex is told.
+    pub context: Option<u64>,
+}
+
+impl Settings {
+    /// What `selection` makes Codex use, when it sends prompts to a loopback address; else where it sends them.
+    pub fn local_target(&self, selection: &Selection) -> Result<LocalTarget, String> {
+        let provider = selection
+            .model_provider
+            .as_deref()
+            .unwrap_or(DEFAULT_PROVIDER);
+        let base = self
+            .provider_api_base(provider, selection.base_url.as_deref())
+            .unwrap_or_else(|| format!("provider `{provider}`"));
+        if !is_loopback_url(&base) {
+            return Err(base);
+        }
+        Ok(LocalTarget {
+            base,
+            provider: provider.to_owned(),
+            model: selection.model.clone(),
+            context: selection
+                .model_context_window
+                .and_then(|window| u64::try_from(window).ok()),
+        })
     }
 }
 

@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 use common::ollama::FakeOllama;
 use common::{TestContext, read, text};
 
-/// A context with a repository, the `local` profile pointing at `ollama`, and a fake `codex` on PATH that
+/// A context with a repository, the `local` profile pointing at `ollama` (which has its model), and a fake `codex` on PATH that
 /// writes its arguments to `codex-args` and exits with 7.
 fn setup(ollama: &FakeOllama) -> (TestContext, PathBuf) {
+    // The model the profile names, as init leaves it: installed, carrying the context Codex is told.
+    ollama.install("gpt-oss:20b", 13_793_441_244, Some(65_536));
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
     ctx.env("OLLAMA_HOST", ollama.host());

@@ -12,16 +12,15 @@ use super::Ctx;
 use crate::cli::RunArgs;
 use crate::codex::repo::RepoError;
 use crate::env_vars;
-use crate::facts::codex::{
-    CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, INSTALL_COMMAND, PROFILE_SUFFIX, is_loopback_url,
-    leak,
-};
+use crate::facts::codex::{CONFIG_FILE, CodexStatus, INSTALL_COMMAND, PROFILE_SUFFIX, leak};
 use crate::facts::repo::{DEFAULT_PROFILE, RepoStatus};
 use crate::facts::runtime::RuntimeKind;
 use crate::facts::{Facts, Want, codex_args};
 use crate::gather;
-use crate::runtime;
-use crate::settings::Settings;
+use crate::runtime::error::RuntimeError;
+use crate::runtime::{self, Kept, Runtime};
+use crate::settings::{LocalTarget, Settings};
+use crate::steps;
 
 /// Why Codex was not started.
 #[derive(Debug, Error)]
@@ -129,12 +128,14 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
             .into());
         }
         check_settings(facts.codex()?, &status.path, &profile)?;
-        check_local(settings, &facts, &status.path, &profile).await?;
+        check_local(ctx, &facts, &status.path, &profile).await?;
         ctx.printer.debug(&format!(
             "local mode: starting Codex with the `{profile}` profile"
         ));
         forwarded.push("--profile".into());
         forwarded.push(profile.into());
+    } else {
+        keep_default(ctx, facts.codex()?, &args.args).await;
     }
     forwarded.extend(args.args.iter().cloned());
     start(&codex, &forwarded, &settings.codex_home)
@@ -190,31 +191,102 @@ fn check_settings(codex: &CodexStatus, root: &Path, profile: &str) -> anyhow::Re
     Ok(())
 }
 
-/// The profile exists, points at this machine, and its runtime answers.
+/// The profile exists, points at this machine, and its runtime answers (started, with consent on a terminal, when
+/// it is installed and down) and still serves the model with the context Codex is told, put back when a restart, an
+/// unload or a removal undid it.
 async fn check_local(
-    settings: &Settings,
+    ctx: &Ctx<'_>,
     facts: &Facts,
     root: &Path,
     profile: &str,
 ) -> anyhow::Result<()> {
-    let (base, provider) = local_base(settings, facts.codex()?, root, profile)?;
-    let runtime_root = runtime::root_of(&base).ok_or_else(|| RunError::NotLocal {
+    let settings = &ctx.settings;
+    let local = local_base(settings, facts.codex()?, root, profile)?;
+    let runtime_root = runtime::root_of(&local.base).ok_or_else(|| RunError::NotLocal {
         root: root.to_path_buf(),
         profile: profile.to_owned(),
-        base: base.clone(),
+        base: local.base.clone(),
     })?;
-    let kind = RuntimeKind::from_provider(&provider);
-    let (_, status) = runtime::identify(kind, &runtime_root, settings).await?;
-    if status.running {
-        return Ok(());
+    let kind = RuntimeKind::from_provider(&local.provider);
+    let (mut runtime, mut status) = runtime::identify(kind, &runtime_root, settings).await?;
+    if !status.running && kind.is_some() {
+        gather::note_programs(settings, std::slice::from_mut(&mut status));
+        if steps::start_runtime(&status, settings, false, ctx.printer).await? {
+            (runtime, status) = runtime::identify(kind, &runtime_root, settings).await?;
+        }
     }
-    Err(RunError::RuntimeDown {
-        root: root.to_path_buf(),
-        base,
-        error: status.error.unwrap_or_default(),
-        kind,
+    if !status.running {
+        return Err(RunError::RuntimeDown {
+            root: root.to_path_buf(),
+            base: local.base,
+            error: status.error.unwrap_or_default(),
+            kind,
+        }
+        .into());
     }
-    .into())
+    if let (Some(model), Some(context)) = (&local.model, local.context) {
+        keep(ctx, runtime.as_ref(), model, context).await?;
+    }
+    Ok(())
+}
+
+/// Puts back the context `model` is served with, saying so in one line when something had to be done.
+async fn keep(
+    ctx: &Ctx<'_>,
+    runtime: &dyn Runtime,
+    model: &str,
+    context: u64,
+) -> Result<(), RuntimeError> {
+    match runtime.keep_served(model, context).await? {
+        Kept::Right => {}
+        Kept::Repaired(what) => ctx.printer.info(&format!("codex-local: {what}")),
+        Kept::Unknown(why) => ctx.printer.debug(&why),
+    }
+    Ok(())
+}
+
+/// Outside local mode, when the configuration Codex will load (config.toml, or the profile its arguments choose)
+/// points at a runtime on this machine: the same repair, started on consent when it is down; but nothing here
+/// stops Codex, which starts whatever happens (with a warning when the model is not right).
+async fn keep_default(ctx: &Ctx<'_>, codex: &CodexStatus, args: &[OsString]) {
+    let settings = &ctx.settings;
+    let selection = match codex_args::profile(args) {
+        Some(name) => match codex.profiles.iter().find(|p| p.name == name) {
+            Some(found) => &found.selection,
+            None => return,
+        },
+        None => &codex.selection,
+    };
+    let Ok(local) = settings.local_target(selection) else {
+        return;
+    };
+    let (Some(kind), Some(model), Some(context), Some(root)) = (
+        RuntimeKind::from_provider(&local.provider),
+        local.model.as_deref(),
+        local.context,
+        runtime::root_of(&local.base),
+    ) else {
+        return;
+    };
+    let Ok(endpoint) = runtime::endpoint_at(kind, root, settings) else {
+        return;
+    };
+    let runtime = runtime::connect(kind, endpoint);
+    let mut outcome = keep(ctx, runtime.as_ref(), model, context).await;
+    if matches!(outcome, Err(RuntimeError::Unreachable { .. })) {
+        let mut status = runtime.probe().await;
+        gather::note_programs(settings, std::slice::from_mut(&mut status));
+        if matches!(
+            steps::start_runtime(&status, settings, false, ctx.printer).await,
+            Ok(true)
+        ) {
+            outcome = keep(ctx, runtime.as_ref(), model, context).await;
+        }
+    }
+    if let Err(err) = outcome {
+        ctx.printer.warn(&format!("{err}"));
+        ctx.printer.info(&format!("hint: {}", err.hint()));
+    }
 }
 
 /// Where the profile sends prompts (which must be this machine), and through which provider.
@@ -223,7 +295,7 @@ fn local_base(
     codex: &CodexStatus,
     root: &Path,
     profile: &str,
-) -> Result<(String, String), RunError> {
+) -> Result<LocalTarget, RunError> {
     let Some(found) = codex.profiles.iter().find(|p| p.name == profile) else {
         return Err(RunError::Repo(RepoError::NoProfile {
             profile: profile.to_owned(),
@@ -235,22 +307,13 @@ fn local_base(
     if let Some(error) = &found.error {
         return Err(RunError::Unreadable(error.clone()));
     }
-    let selection = &found.selection;
-    let provider = selection
-        .model_provider
-        .as_deref()
-        .unwrap_or(DEFAULT_PROVIDER);
-    let base = settings
-        .provider_api_base(provider, selection.base_url.as_deref())
-        .unwrap_or_else(|| format!("provider `{provider}`"));
-    if !is_loopback_url(&base) {
-        return Err(RunError::NotLocal {
+    settings
+        .local_target(&found.selection)
+        .map_err(|base| RunError::NotLocal {
             root: root.to_path_buf(),
             profile: profile.to_owned(),
             base,
-        });
-    }
-    Ok((base, provider.to_owned()))
+        })
 }
 
 /// Replaces this process with Codex (on Unix), so that Codex owns the terminal and its exit code is the result.

@@ -9,16 +9,19 @@ use super::Ctx;
 use crate::cli::StatusArgs;
 use crate::facts::Want;
 use crate::facts::codex::{
-    CodexBinary, CodexStatus, INSTALL_COMMAND, MIN_VERSION, NEWEST_TESTED, version_text,
+    CodexBinary, CodexStatus, INSTALL_COMMAND, MIN_VERSION, NEWEST_TESTED, Warning,
+    is_loopback_url, version_text,
 };
 use crate::facts::hardware::{Gpu, Hardware, HardwareSource, NoteStatus};
 use crate::facts::repo::{DEFAULT_PROFILE, RepoStatus};
 use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
 use crate::gather;
 use crate::report::Style;
-use crate::settings::{Settings, Source};
+use crate::runtime::{self, Served, Serves};
+use crate::settings::{LocalTarget, Settings, Source};
 use crate::size::human_bytes;
 use crate::text::{display_path, pad, sanitize};
+use reqwest::Url;
 
 /// The `status` document.
 #[derive(Debug, Serialize)]
@@ -36,19 +39,143 @@ struct CodexWithBinary {
     pub config: CodexStatus,
     /// The `codex` program, or `null` when it is not on `PATH`.
     pub binary: Option<CodexBinary>,
+    /// For config.toml and each profile that points at a running runtime here: what the runtime really serves.
+    pub served: Vec<ServedCheck>,
 }
 
-/// Gathers every fact at once: hardware, every runtime, Codex's files and program, the repository.
+/// What a runtime serves, next to what one configuration file tells Codex.
+#[derive(Debug, Serialize)]
+struct ServedCheck {
+    /// `null` for config.toml, else the profile's name.
+    profile: Option<String>,
+    model: String,
+    model_context_window: u64,
+    /// The context the runtime serves the model with; `null` when it does not have it, has not loaded it, or
+    /// does not say.
+    served_context: Option<u64>,
+    ok: bool,
+    detail: String,
+    /// What is wrong and what fixes it, when something is.
+    #[serde(skip)]
+    fix: Option<(String, String)>,
+}
+
+/// Gathers every fact at once: hardware, every runtime, Codex's files and program, the repository; then asks
+/// each running runtime that a configuration points at what it really serves.
 async fn gather(settings: &Settings) -> anyhow::Result<StatusReport> {
     let facts = gather::gather(settings, Want::ALL).await?;
+    let mut config = facts.codex()?.clone();
+    let served = served_checks(settings, &mut config, &facts.runtimes).await;
     Ok(StatusReport {
         hardware: facts.hardware()?.clone(),
         codex: CodexWithBinary {
-            config: facts.codex()?.clone(),
+            config,
             binary: facts.program.clone(),
+            served,
         },
         runtimes: facts.runtimes,
         repo: facts.repo,
+    })
+}
+
+/// One request per configuration that points at a running runtime, all at once; a shortfall also becomes a
+/// warning with the command that fixes it.
+async fn served_checks(
+    settings: &Settings,
+    codex: &mut CodexStatus,
+    runtimes: &[RuntimeStatus],
+) -> Vec<ServedCheck> {
+    let files = std::iter::once((None, codex.config.clone(), &codex.selection)).chain(
+        codex
+            .profiles
+            .iter()
+            .map(|p| (Some(p.name.clone()), p.path.clone(), &p.selection)),
+    );
+    let mut set = tokio::task::JoinSet::new();
+    for (index, (profile, file, selection)) in files.enumerate() {
+        let Ok(target) = settings.local_target(selection) else {
+            continue;
+        };
+        let (Some(model), Some(window)) = (target.model.clone(), target.context) else {
+            continue;
+        };
+        let Some(status) = serving_runtime(&target, runtimes) else {
+            continue;
+        };
+        let Ok(runtime) = runtime::for_status(status, settings) else {
+            continue;
+        };
+        set.spawn(async move {
+            let served = runtime.served(&model).await;
+            (index, profile, file, model, window, runtime.kind(), served)
+        });
+    }
+    let mut checks = Vec::new();
+    while let Some(Ok((index, profile, file, model, window, kind, served))) = set.join_next().await
+    {
+        let Ok(served) = served else { continue };
+        let check = ServedCheck::judge(profile, model, window, kind, served);
+        if let Some(warning) = check.warning(file) {
+            codex.warnings.push(warning);
+        }
+        checks.push((index, check));
+    }
+    checks.sort_by_key(|(index, _)| *index);
+    checks.into_iter().map(|(_, check)| check).collect()
+}
+
+impl ServedCheck {
+    fn judge(
+        profile: Option<String>,
+        model: String,
+        window: u64,
+        kind: RuntimeKind,
+        served: Served,
+    ) -> Self {
+        let short = served.shortfall(kind, &model, window);
+        Self {
+            profile,
+            model_context_window: window,
+            served_context: match served.serves {
+                Serves::At(context) => Some(context),
+                _ => None,
+            },
+            ok: short.is_none(),
+            fix: short,
+            detail: served.detail,
+            model,
+        }
+    }
+
+    /// The warning for a shortfall, naming the file.
+    fn warning(&self, file: std::path::PathBuf) -> Option<Warning> {
+        let (what, fix) = self.fix.as_ref()?;
+        let whose = self.profile.as_deref().map_or_else(
+            || "config.toml".to_owned(),
+            |name| format!("the `{name}` profile"),
+        );
+        Some(Warning {
+            file,
+            message: format!("{what} ({whose})"),
+            hint: fix.clone(),
+        })
+    }
+}
+
+/// The running runtime a configuration sends prompts to: the one of its kind listening on the same loopback port.
+fn serving_runtime<'a>(
+    target: &LocalTarget,
+    runtimes: &'a [RuntimeStatus],
+) -> Option<&'a RuntimeStatus> {
+    let kind = RuntimeKind::from_provider(&target.provider);
+    let root = runtime::root_of(&target.base)?;
+    runtimes.iter().find(|status| {
+        status.running
+            && kind.is_none_or(|kind| kind == status.name)
+            && Url::parse(&status.url).is_ok_and(|url| {
+                url.port_or_known_default() == root.port_or_known_default()
+                    && is_loopback_url(url.as_str())
+            })
     })
 }
 
@@ -284,6 +411,15 @@ fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, s
         &program_line(both.binary.as_ref(), settings, style),
     );
     render_selection(out, codex, style);
+    if let Some(check) = both.served.iter().find(|check| check.profile.is_none()) {
+        let detail = sanitize(&check.detail);
+        let served = if check.ok {
+            detail
+        } else {
+            style.warn(&detail)
+        };
+        row(out, style, "served", &served);
+    }
     for warning in &codex.warnings {
         row(
             out,

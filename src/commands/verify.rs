@@ -267,7 +267,8 @@ async fn verify(
     };
 }
 
-/// The runtime has the model, and serves it with at least the configured context. `false` stops the checks.
+/// The runtime has the model, and serves it with at least the configured context; when not, the check says what
+/// puts it right. `false` stops the checks.
 async fn check_model(
     report: &mut VerifyReport,
     runtime: &dyn Runtime,
@@ -281,21 +282,23 @@ async fn check_model(
             return false;
         }
     };
-    match served.serves {
-        Serves::Missing | Serves::NotLoaded => {
-            report.check("model", false, served.detail);
-            false
-        }
-        Serves::At(context) => {
-            let ok = window.is_none_or(|w| u64::try_from(w).is_ok_and(|w| w <= context));
-            report.check("model", ok, served.detail);
-            true
-        }
-        Serves::Unknown => {
-            report.check("model", true, served.detail);
-            true
-        }
+    let window = window.and_then(|w| u64::try_from(w).ok());
+    let short = match window {
+        Some(window) => served.shortfall(runtime.kind(), model, window),
+        None => matches!(served.serves, Serves::Missing | Serves::NotLoaded).then(|| {
+            (
+                served.detail.clone(),
+                "run `codex-local init` again".to_owned(),
+            )
+        }),
+    };
+    if let Some((what, fix)) = short {
+        report.check("model", false, format!("{what}; {fix}"));
+        // A model that is present can still answer; one that is missing cannot.
+        return !matches!(served.serves, Serves::Missing | Serves::NotLoaded);
     }
+    report.check("model", true, served.detail);
+    true
 }
 
 fn render(report: &VerifyReport, style: Style) -> String {

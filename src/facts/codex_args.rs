@@ -145,6 +145,32 @@ pub fn check(args: &[OsString]) -> Result<(), Refused> {
     scan(args, &mut Vec::new())
 }
 
+/// The profile the arguments choose (`-p NAME`, `-pNAME`, `--profile NAME`, `--profile=NAME`), if any; what comes
+/// after `--` is a prompt, not an option.
+#[must_use]
+pub fn profile(args: &[OsString]) -> Option<String> {
+    let args: Vec<&str> = args
+        .iter()
+        .map(|arg| arg.to_str().unwrap_or(""))
+        .take_while(|arg| *arg != "--")
+        .collect();
+    let mut chosen = None;
+    for (at, arg) in args.iter().enumerate() {
+        let next = args.get(at + 1).map(|next| (*next).to_owned());
+        let value = match *arg {
+            "-p" | "--profile" => next,
+            _ => arg
+                .strip_prefix("--profile=")
+                .or_else(|| arg.strip_prefix("-p").filter(|rest| !rest.is_empty()))
+                .map(|value| value.trim_start_matches('=').to_owned()),
+        };
+        if value.is_some() {
+            chosen = value;
+        }
+    }
+    chosen
+}
+
 /// The folders Codex's arguments make it work in (`-C`/`--cd` and `--add-dir`), as given.
 #[must_use]
 pub fn work_dirs(args: &[OsString]) -> Vec<String> {
@@ -334,6 +360,24 @@ fn key_parts(key: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_profile_chosen_is_found_in_every_spelling() {
+        let os = |args: &[&str]| args.iter().map(OsString::from).collect::<Vec<_>>();
+        for args in [
+            &["-p", "work"][..],
+            &["--profile", "work"],
+            &["--profile=work"],
+            &["-pwork"],
+            &["-p=work"],
+            &["exec", "-p", "other", "--profile", "work", "say hi"],
+        ] {
+            assert_eq!(profile(&os(args)).as_deref(), Some("work"), "{args:?}");
+        }
+        for args in [&["exec", "say -p hi"][..], &["--", "-p", "work"], &[]] {
+            assert_eq!(profile(&os(args)), None, "{args:?}");
+        }
+    }
 
     fn verdict(args: &[&str]) -> Result<(), Refused> {
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();

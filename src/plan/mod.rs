@@ -14,7 +14,7 @@ use crate::facts::ollama::version_at_least;
 use crate::facts::runtime::{ContextControl, RuntimeKind, RuntimeStatus};
 use catalog::{Catalog, Model};
 use fit::{Budget, Estimate, Fit, PassedOver};
-pub use provider::{Provider, variant_name};
+pub use provider::{Provider, variant_name, variant_parts};
 use steps::Step;
 
 /// What the user asked of `init`.

@@ -71,3 +71,57 @@ pub fn variant_name(base: &str, context: u64) -> String {
         format!("{}:{suffix}", base.trim_end_matches(":latest"))
     }
 }
+
+/// The base model and context of a name [`variant_name`] made (`qwen3-coder:30b-ctx64k` gives `qwen3-coder:30b`
+/// and 65,536), so that a variant that was removed can be made again; `None` for any other name.
+#[must_use]
+pub fn variant_parts(name: &str) -> Option<(String, u64)> {
+    let (base, label) = name
+        .rsplit_once("-ctx")
+        .filter(|(base, _)| {
+            base.rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':'))
+        })
+        .or_else(|| name.rsplit_once(":ctx"))?;
+    let context = match label.strip_suffix('k') {
+        Some(thousands) => thousands.parse::<u64>().ok()?.checked_mul(1024)?,
+        None => label.parse().ok()?,
+    };
+    (!base.is_empty() && context > 0 && variant_name(base, context) == name)
+        .then(|| (base.to_owned(), context))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variant_name_gives_back_its_base_and_context() {
+        for (base, context) in [
+            ("qwen3-coder:30b", 65_536),
+            ("glm-4.7-flash", 65_536),
+            ("hf.co/org/repo:Q4_K_M", 32_768),
+            ("devstral", 30_000),
+        ] {
+            let name = variant_name(base, context);
+            assert_eq!(
+                variant_parts(&name),
+                Some((base.to_owned(), context)),
+                "{name}"
+            );
+        }
+        for other in [
+            "qwen3-coder:30b",
+            "glm-4.7-flash:latest-ctx64k",
+            "x:ctx",
+            "x:ctxk",
+            "x:ctx0",
+            "a-ctx64k",
+            ":ctx64k",
+            "m:ctx99999999999999999999k",
+        ] {
+            assert_eq!(variant_parts(other), None, "{other}");
+        }
+    }
+}

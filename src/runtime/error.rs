@@ -58,6 +58,19 @@ pub enum RuntimeError {
     TimedOut { model: String, seconds: u64 },
     #[error("`{model}` answered with an error: {message}")]
     Failed { model: String, message: String },
+    #[error("{runtime} no longer has `{model}`, which Codex is set up to use{why}")]
+    Gone {
+        runtime: &'static str,
+        model: String,
+        why: String,
+    },
+    #[error("{runtime} serves `{model}` with {served} tokens, but Codex is told {wanted}")]
+    Short {
+        runtime: &'static str,
+        model: String,
+        served: u64,
+        wanted: u64,
+    },
 }
 
 impl RuntimeError {
@@ -107,6 +120,9 @@ impl RuntimeError {
                 "choose a model that calls tools: `codex-local models` lists them".to_owned()
             }
             Self::NoResponsesApi { version, .. } => responses_hint(version.as_deref()),
+            Self::Gone { .. } | Self::Short { .. } => {
+                "run `codex-local init` again (with the same `--profile`, if any) to set the model up again".to_owned()
+            }
             Self::TimedOut { .. } => {
                 "the machine may be too slow for this model: try a smaller one with `--model`, or raise \
                  `CODEX_LOCAL_VERIFY_TIMEOUT_S`"

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::error::RuntimeError;
 use super::http::{self, Answer, Auth, Http, ProbeError};
 use super::{
-    Endpoint, Fetched, Observer, Progress, Runtime, ServeRequest, Served, Serves, Serving, Verified,
+    Endpoint, Fetched, Kept, Observer, Progress, Runtime, ServeRequest, Served, Serves, Serving,
+    Verified,
 };
 use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
 use crate::plan::steps::{StepName, StepStatus};
@@ -169,7 +170,7 @@ impl Runtime for LmStudio {
         let Some(found) = found else {
             return Ok(Served {
                 serves: Serves::Missing,
-                detail: format!("`{model}` is not in LM Studio: run `codex-local init`"),
+                detail: format!("`{model}` is not in LM Studio"),
             });
         };
         let context = found
@@ -187,15 +188,114 @@ impl Runtime for LmStudio {
                 serves: Serves::NotLoaded,
                 detail: format!(
                     "`{model}` is not loaded: LM Studio would load it on the first request with its default \
-                     context; `codex-local init` loads it with the context Codex is told"
+                     context"
                 ),
             },
         })
     }
 
+    async fn keep_served(&self, model: &str, context: u64) -> Result<Kept, RuntimeError> {
+        let body = match self.api(QUICK_IDLE)?.listing(model).await {
+            Err(RuntimeError::LmStudioTooOld { .. }) => {
+                return Ok(Kept::Unknown(
+                    "this LM Studio (before 0.4) does not say which context it serves".to_owned(),
+                ));
+            }
+            other => other?,
+        };
+        let gone = |why: String| RuntimeError::Gone {
+            runtime: KIND.display_name(),
+            model: model.to_owned(),
+            why,
+        };
+        let Some(found) = owner_of(&body, model) else {
+            return Err(gone(String::new()));
+        };
+        // Codex's requests go to the instance it names, or to any instance of the model it names.
+        let serving: Vec<Option<u64>> = found
+            .loaded_instances
+            .iter()
+            .filter(|instance| instance.id == model || found.key == model)
+            .map(|instance| instance.config.as_ref().and_then(|c| c.context_length))
+            .collect();
+        match serving.iter().copied().max() {
+            Some(Some(served)) if served >= context => return Ok(Kept::Right),
+            Some(None) => {
+                return Ok(Kept::Unknown(format!(
+                    "LM Studio does not say which context `{model}` is loaded with"
+                )));
+            }
+            _ => {}
+        }
+        let was = match serving.iter().copied().flatten().max() {
+            Some(served) => format!("was loaded with only {served} tokens"),
+            None => "was not loaded".to_owned(),
+        };
+        let served = self.load_again(found, model, context).await?;
+        Ok(Kept::Repaired(format!(
+            "`{model}` {was}: loaded it with {served} tokens"
+        )))
+    }
+
     async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError> {
         super::responses::verify_at(&self.endpoint, model, timeout, None).await
     }
+}
+
+impl LmStudio {
+    /// Loads `found` again with `context` for Codex's `model`, its short instances unloaded first (a load beside
+    /// them would make a second instance, `key:2`); returns the context it got.
+    async fn load_again(
+        &self,
+        found: &InstancesModel,
+        model: &str,
+        context: u64,
+    ) -> Result<u64, RuntimeError> {
+        let api = self.api(LOAD_IDLE)?;
+        let short = found.loaded_instances.iter().filter(|instance| {
+            instance
+                .config
+                .as_ref()
+                .and_then(|c| c.context_length)
+                .is_some_and(|served| served < context)
+        });
+        for instance in short {
+            api.unload(&instance.id).await?;
+        }
+        let loaded = api.load(&found.key, context).await?;
+        let served = loaded.context_length.unwrap_or(context);
+        if loaded.id != model && found.key != model {
+            return Err(RuntimeError::Gone {
+                runtime: KIND.display_name(),
+                model: model.to_owned(),
+                why: format!(
+                    " (LM Studio named the instance it loaded now `{}`)",
+                    crate::text::sanitize(&loaded.id)
+                ),
+            });
+        }
+        if served < context {
+            return Err(RuntimeError::Short {
+                runtime: KIND.display_name(),
+                model: model.to_owned(),
+                served,
+                wanted: context,
+            });
+        }
+        Ok(served)
+    }
+}
+
+/// The model that `name` (a model key, or the id of one of its instances, loaded or not: `key:2`) belongs to.
+fn owner_of<'a>(body: &'a InstancesBody, name: &str) -> Option<&'a InstancesModel> {
+    body.models
+        .iter()
+        .find(|m| m.key == name || m.loaded_instances.iter().any(|i| i.id == name))
+        .or_else(|| {
+            let (key, number) = name.rsplit_once(':')?;
+            number.parse::<u32>().ok()?;
+            body.models.iter().find(|m| m.key == key)
+        })
 }
 
 fn serving(model: &str, context: u64, changed: bool) -> Serving {
@@ -239,7 +339,7 @@ impl LmStudio {
         Ok(match found.iter().find(|m| m.name == model) {
             None => Served {
                 serves: Serves::Missing,
-                detail: format!("`{model}` is not in LM Studio: run `codex-local init`"),
+                detail: format!("`{model}` is not in LM Studio"),
             },
             Some(found) if found.loaded == Some(true) => Served {
                 serves: Serves::Unknown,
@@ -251,7 +351,7 @@ impl LmStudio {
                 serves: Serves::NotLoaded,
                 detail: format!(
                     "`{model}` is not loaded: LM Studio would load it on the first request with its default \
-                     context; load it with `lms load {model} -c <context>`"
+                     context"
                 ),
             },
         })

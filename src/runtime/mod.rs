@@ -78,6 +78,11 @@ pub trait Runtime: Send + Sync {
     /// Whether `model` (the name Codex uses) is present, and the context it is served with.
     async fn served(&self, model: &str) -> Result<Served, RuntimeError>;
 
+    /// Makes sure `model` (the name Codex uses) is still served with at least `context` tokens, and puts back what a
+    /// restart, an unload or a removal undid: a variant made again, a model loaded again with the context. When all
+    /// is right it costs one request and changes nothing.
+    async fn keep_served(&self, model: &str, context: u64) -> Result<Kept, RuntimeError>;
+
     /// Sends the request Codex sends, with a tool offered, and reads the answer to its end.
     async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError>;
 }
@@ -167,6 +172,54 @@ pub struct Served {
     pub serves: Serves,
     /// In words, for a check's detail.
     pub detail: String,
+}
+
+/// What [`Runtime::keep_served`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    /// The model is served with the context already.
+    Right,
+    /// It was not, and now is: what was done, in words.
+    Repaired(String),
+    /// The runtime does not say which context it serves; nothing was done.
+    Unknown(String),
+}
+
+impl Served {
+    /// When this falls short of the `window` Codex is told: what is wrong, and the command that puts it right.
+    #[must_use]
+    pub fn shortfall(
+        &self,
+        kind: RuntimeKind,
+        model: &str,
+        window: u64,
+    ) -> Option<(String, String)> {
+        let run = "`codex-local run` (what the shell hook calls) puts it back before Codex starts";
+        let variant = kind == RuntimeKind::Ollama && crate::plan::variant_parts(model).is_some();
+        let again = "run `codex-local init` again (with the same `--profile`, if any)";
+        let fix = match (kind, self.serves) {
+            (_, Serves::At(served)) if served >= window => return None,
+            (_, Serves::Unknown) => return None,
+            (RuntimeKind::Ollama, Serves::Missing) if variant => format!("{run}, or {again}"),
+            (_, Serves::Missing) => again.to_owned(),
+            (RuntimeKind::Lmstudio, _) => {
+                format!("{run}; by hand: `lms unload --all` and `lms load {model} -c {window} -y`")
+            }
+            (RuntimeKind::Ollama, _) if variant => format!("{run}, or {again}"),
+            (RuntimeKind::Ollama, _) => format!(
+                "set `OLLAMA_CONTEXT_LENGTH={window}` where `ollama serve` runs, or {again}"
+            ),
+        };
+        let told = format!("Codex is told {window} tokens");
+        let what = match self.serves {
+            Serves::At(served) => format!(
+                "{} serves `{model}` with {served} tokens, but {told}",
+                kind.display_name()
+            ),
+            _ => format!("{}, but {told}", self.detail),
+        };
+        Some((what, fix))
+    }
 }
 
 /// What a runtime serves a model with.

@@ -12,7 +12,7 @@ use super::error::RuntimeError;
 use super::http::{self, Answer, Auth, Http, ProbeError};
 use super::stream::{self, Stop};
 use super::{
-    Endpoint, Fetched, Observer, Placement, Progress, Runtime, ServeRequest, Served, Serves,
+    Endpoint, Fetched, Kept, Observer, Placement, Progress, Runtime, ServeRequest, Served, Serves,
     Serving, Verified,
 };
 use crate::facts::ollama::{default_context, full_name};
@@ -141,9 +141,59 @@ impl Runtime for Ollama {
             },
             None => Served {
                 serves: Serves::Missing,
-                detail: format!("`{model}` is not installed: run `codex-local init`"),
+                detail: format!("`{model}` is not installed"),
             },
         })
+    }
+
+    async fn keep_served(&self, model: &str, context: u64) -> Result<Kept, RuntimeError> {
+        let api = self.api(SHOW_IDLE)?;
+        let shown = api.show(model).await?;
+        let served = match &shown {
+            Some(show) => match show.num_ctx {
+                Some(served) if served >= context => return Ok(Kept::Right),
+                Some(served) => Some(served),
+                None => {
+                    return Ok(Kept::Unknown(format!(
+                        "`{model}` carries no num_ctx: Ollama's own default context applies"
+                    )));
+                }
+            },
+            None => None,
+        };
+        // A variant codex-local made is made again from its base; any other model is the user's to fix.
+        let Some((base, named)) = crate::plan::variant_parts(model) else {
+            return Err(match served {
+                Some(served) => RuntimeError::Short {
+                    runtime: KIND.display_name(),
+                    model: model.to_owned(),
+                    served,
+                    wanted: context,
+                },
+                None => RuntimeError::Gone {
+                    runtime: KIND.display_name(),
+                    model: model.to_owned(),
+                    why: String::new(),
+                },
+            });
+        };
+        if api.show(&base).await?.is_none() {
+            return Err(RuntimeError::Gone {
+                runtime: KIND.display_name(),
+                model: model.to_owned(),
+                why: format!(", nor `{base}`, the model it was made from"),
+            });
+        }
+        let num_ctx = named.max(context);
+        api.create(model, &base, num_ctx).await?;
+        let what = if served.is_some() {
+            "carried a shorter context"
+        } else {
+            "was missing"
+        };
+        Ok(Kept::Repaired(format!(
+            "`{model}` {what}: made it again from `{base}` with num_ctx {num_ctx}"
+        )))
     }
 
     async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError> {

@@ -86,8 +86,8 @@ pub async fn start_runtime(
         return Ok(false);
     }
     printer.info(&format!("Starting {} (`{command}`)…", kind.display_name()));
-    let (mut server, log) = spawn(kind, program, settings, &command)?;
-    let url = settings.runtime_url(kind).clone();
+    let url = url::Url::parse(&status.url).unwrap_or_else(|_| settings.runtime_url(kind).clone());
+    let (mut server, log) = spawn(kind, program, &url, settings, &command)?;
     let log = log.map(|log| log.display().to_string());
     let deadline = Instant::now() + START_WAIT;
     while Instant::now() < deadline {
@@ -127,6 +127,7 @@ pub async fn start_runtime(
 fn spawn(
     kind: RuntimeKind,
     program: &Path,
+    url: &url::Url,
     settings: &Settings,
     command: &str,
 ) -> Result<(Option<std::process::Child>, Option<std::path::PathBuf>), StartError> {
@@ -136,7 +137,6 @@ fn spawn(
         command: command.to_owned(),
         source,
     };
-    let url = settings.runtime_url(kind);
     let mut child = std::process::Command::new(program);
     child.args(info.start_args).stdin(Stdio::null());
     if !info.start_runs_server {
