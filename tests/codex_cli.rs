@@ -454,3 +454,55 @@ fn in_local_mode_no_spelling_of_an_escape_reaches_the_cloud_with(codex: &Path) {
         "nothing from the local-mode repository reached the cloud"
     );
 }
+
+#[test]
+fn verify_asks_the_real_codex_and_names_a_key_it_would_ignore() {
+    for codex in codexes() {
+        verify_asks_the_real_codex_and_names_a_key_it_would_ignore_with(&codex);
+    }
+}
+
+fn verify_asks_the_real_codex_and_names_a_key_it_would_ignore_with(codex: &Path) {
+    let ollama = FakeOllama::start("0.32.15");
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"], 0);
+    std::os::unix::fs::symlink(codex, ctx.bin.join("codex")).expect("put codex on PATH");
+    let version = Command::new(codex)
+        .arg("--version")
+        .output()
+        .expect("codex --version");
+    let version = String::from_utf8_lossy(&version.stdout)
+        .split_whitespace()
+        .last()
+        .expect("a version")
+        .to_owned();
+
+    // What init wrote loads in this Codex without a warning, the profile too.
+    for args in [&["verify"][..], &["verify", "--profile", "local"]] {
+        let doc = ctx.json(args, 0);
+        let check = common::find(&doc["checks"], "name", "codex");
+        assert_eq!(
+            check["detail"],
+            format!("Codex {version} loads the file"),
+            "{args:?}"
+        );
+    }
+
+    let config = ctx.codex_home.join("config.toml");
+    let text = read(&config);
+    common::write(
+        &config,
+        &text.replace("[features]", "[features]\nmulti_agent_v9 = false"),
+    );
+    let doc = ctx.json(["verify"], 1);
+    let check = common::find(&doc["checks"], "name", "codex");
+    assert_eq!(check["ok"], false);
+    assert!(
+        check["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("would ignore `features.multi_agent_v9`")),
+        "{check}"
+    );
+}

@@ -386,3 +386,136 @@ fn run_off_a_terminal_never_starts_a_runtime_and_fails_closed() {
     assert!(!marker.exists(), "nothing was started without consent");
     assert!(!codex_ran(&ctx));
 }
+
+/// A stand-in `codex` whose `doctor --json` prints `report` and records its environment, its folder and the
+/// config.toml it was given.
+fn doctor_codex(ctx: &TestContext, report: &str) -> PathBuf {
+    let seen = ctx.dir.path().join("doctor-seen");
+    let report_file = ctx.dir.path().join("doctor-report.json");
+    common::write(&report_file, report);
+    ctx.write_tool(
+        "codex",
+        &format!(
+            "#!/bin/sh\n[ \"$1 $2\" = \"doctor --json\" ] || exit 9\n\
+             {{ env; echo \"cwd=$(pwd)\"; echo '--- config'; cat \"$CODEX_HOME/config.toml\"; }} > '{seen}'\n\
+             cat '{report}'\nexit 1\n",
+            seen = seen.display(),
+            report = report_file.display()
+        ),
+    );
+    seen
+}
+
+fn doctor_report(load: &Value) -> String {
+    serde_json::json!({"schemaVersion": 1, "overallStatus": "fail", "codexVersion": "0.171.0",
+        "checks": {"config.load": load, "network.provider_reachability": {"status": "fail"}}})
+    .to_string()
+}
+
+#[test]
+fn verify_has_the_real_codex_read_the_file_and_names_keys_it_would_ignore() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install(VARIANT, SIZE, Some(65_536));
+    let ctx = ollama_context(&ollama);
+    let seen = doctor_codex(
+        &ctx,
+        &doctor_report(
+            &serde_json::json!({"status": "warning", "summary": "config loaded", "details": {
+            "startup warning": "Codex is ignoring 2 unrecognized configuration settings. Check for typos or deprecated settings.\n  user (/x/config.toml): `features.multi_agent_v3` is ignored.\n  user (/x/config.toml): `model_context_windw` is ignored."}}),
+        ),
+    );
+
+    let doc = ctx.json(["verify"], 1);
+
+    let codex = common::find(&doc["checks"], "name", "codex");
+    assert_eq!(codex["ok"], false);
+    assert_eq!(
+        codex["detail"],
+        "Codex 0.171.0 would ignore `features.multi_agent_v3`, `model_context_windw`: remove or correct them, or update Codex"
+    );
+    assert_eq!(
+        common::find(&doc["checks"], "name", "request")["ok"],
+        true,
+        "the request still went through codex-local"
+    );
+    let seen = common::read(&seen);
+    let config = common::read(&ctx.codex_home.join("config.toml"));
+    assert!(
+        seen.ends_with(&format!("--- config\n{config}")),
+        "Codex read the file verified:\n{seen}"
+    );
+    assert!(
+        !seen.contains(&format!("CODEX_HOME={}\n", ctx.codex_home.display())),
+        "not the user's Codex home"
+    );
+    for proxy in [
+        "HTTPS_PROXY=http://127.0.0.1:9",
+        "HTTP_PROXY=http://127.0.0.1:9",
+        "ALL_PROXY=http://127.0.0.1:9",
+    ] {
+        assert!(
+            seen.contains(proxy),
+            "its look-up of a newer version cannot leave the machine: {seen}"
+        );
+    }
+    assert!(
+        std::fs::read_dir(&ctx.codex_home).expect("dir").count() == 1,
+        "nothing was written in the Codex home"
+    );
+}
+
+#[test]
+fn verify_fails_when_the_real_codex_cannot_load_the_profile() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install(VARIANT, SIZE, Some(65_536));
+    let ctx = ollama_context(&ollama);
+    ctx.write_codex_file(
+        "local.config.toml",
+        &selection("ollama", ollama.server.port, VARIANT),
+    );
+    let seen = doctor_codex(
+        &ctx,
+        &doctor_report(
+            &serde_json::json!({"status": "fail", "summary": "config could not be loaded", "details": {"error": "invalid data"}}),
+        ),
+    );
+
+    let doc = ctx.json(["verify", "--profile", "local"], 1);
+
+    let codex = common::find(&doc["checks"], "name", "codex");
+    assert_eq!(
+        codex["detail"],
+        "Codex 0.171.0 cannot load the file: invalid data; `codex doctor` says more"
+    );
+    let profile = common::read(&ctx.codex_home.join("local.config.toml"));
+    assert!(common::read(&seen).ends_with(&format!("--- config\n{profile}")));
+}
+
+#[test]
+fn verify_passes_when_codex_loads_the_file_and_warns_when_codex_cannot_be_asked() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install(VARIANT, SIZE, Some(65_536));
+    let ctx = ollama_context(&ollama);
+    doctor_codex(
+        &ctx,
+        &doctor_report(
+            &serde_json::json!({"status": "ok", "summary": "config loaded", "details": {"model": VARIANT}}),
+        ),
+    );
+    let doc = ctx.json(["verify"], 0);
+    assert_eq!(
+        common::find(&doc["checks"], "name", "codex")["detail"],
+        "Codex 0.171.0 loads the file"
+    );
+
+    // A Codex without `doctor`: a warning, and the other checks decide.
+    doctor_codex(&ctx, "error: unrecognized subcommand 'doctor'");
+    let output = ctx.run(["verify"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("warning: could not ask Codex whether it loads the file (`codex doctor --json`): its output is not a JSON document"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("codex "), "no codex check: {stdout}");
+}

@@ -14,6 +14,7 @@ use crate::facts::codex::{
     CONFIG_FILE, CodexStatus, DEFAULT_PROVIDER, PROFILE_SUFFIX, Selection, is_local_provider,
     is_loopback_url,
 };
+use crate::facts::doctor::Doctor;
 use crate::facts::runtime::RuntimeKind;
 use crate::gather;
 use crate::report::{Printer, Style};
@@ -72,14 +73,18 @@ pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         checks: Vec::new(),
     };
     if let Some(configured) = configured(&mut report, facts.codex()?, args.profile.as_deref()) {
-        verify(
-            &mut report,
-            &configured,
-            args.offline,
-            settings,
-            ctx.printer,
-        )
-        .await;
+        // The real Codex reads the file while the runtime is checked.
+        let (verdict, ()) = tokio::join!(
+            ask_codex(settings, &file),
+            verify(
+                &mut report,
+                &configured,
+                args.offline,
+                settings,
+                ctx.printer,
+            )
+        );
+        check_codex(&mut report, verdict, ctx.printer);
     }
     ctx.printer
         .result(&report, |style| render(&report, style))?;
@@ -88,6 +93,71 @@ pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(super::EXIT_FAILURE)
     })
+}
+
+/// What the real Codex says of the file, when `codex` is installed: `None` when it is not.
+async fn ask_codex(
+    settings: &Settings,
+    file: &std::path::Path,
+) -> Option<Result<(Doctor, Option<String>), String>> {
+    let codex = gather::locate_codex(settings.path_var.as_ref(), settings.cwd.as_deref())?;
+    let text = match crate::codex::file::read_text(file) {
+        Ok(Some(text)) => text.plain,
+        Ok(None) => return None,
+        Err(err) => return Some(Err(err.to_string())),
+    };
+    Some(gather::codex_doctor(&codex, &text).await)
+}
+
+/// The `codex` check: Codex loads the file and ignores none of its keys. When Codex cannot be asked, a warning.
+fn check_codex(
+    report: &mut VerifyReport,
+    verdict: Option<Result<(Doctor, Option<String>), String>>,
+    printer: &Printer,
+) {
+    let (doctor, version) = match verdict {
+        None => return,
+        Some(Ok(found)) => found,
+        Some(Err(why)) => {
+            printer.warn(&format!(
+                "could not ask Codex whether it loads the file (`codex doctor --json`): {why}"
+            ));
+            return;
+        }
+    };
+    let codex = version.map_or_else(|| "Codex".to_owned(), |v| format!("Codex {v}"));
+    match doctor {
+        Doctor::Loads { notes } if notes.is_empty() => {
+            report.check("codex", true, format!("{codex} loads the file"));
+        }
+        Doctor::Loads { notes } => {
+            let notes = notes.join("; ");
+            report.check(
+                "codex",
+                true,
+                format!("{codex} loads the file, and says: {notes}"),
+            );
+        }
+        Doctor::Ignores { keys } => {
+            let keys: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
+            report.check(
+                "codex",
+                false,
+                format!(
+                    "{codex} would ignore {}: remove or correct {}, or update Codex",
+                    keys.join(", "),
+                    if keys.len() == 1 { "it" } else { "them" }
+                ),
+            );
+        }
+        Doctor::Refuses { error } => {
+            report.check(
+                "codex",
+                false,
+                format!("{codex} cannot load the file: {error}; `codex doctor` says more"),
+            );
+        }
+    }
 }
 
 /// The selection of the file checked (config.toml or a profile), when it exists and parses.

@@ -3,6 +3,7 @@
 //! opened), then the repository around the working directory. Also the catalog, when `--catalog` names a file.
 
 mod codex;
+mod doctor;
 mod hardware;
 mod program;
 mod repo;
@@ -16,6 +17,7 @@ use crate::plan::catalog::{self, Catalog, CatalogError};
 use crate::runtime::{self, error::RuntimeError};
 use crate::settings::Settings;
 pub use codex::values_of as config_values;
+pub use doctor::doctor as codex_doctor;
 pub use program::locate as locate_codex;
 pub use repo::{find_root, status as repo_status};
 
