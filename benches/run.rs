@@ -42,7 +42,8 @@ impl Home {
         let dir = tempfile::tempdir().expect("a temporary home");
         std::fs::create_dir_all(dir.path().join(".codex")).expect("a Codex home");
         std::fs::create_dir_all(dir.path().join("bin")).expect("a bin folder");
-        std::os::unix::fs::symlink("/bin/true", dir.path().join("bin/codex")).expect("a stand-in codex");
+        std::os::unix::fs::symlink("/bin/true", dir.path().join("bin/codex"))
+            .expect("a stand-in codex");
         Self { dir }
     }
 
@@ -74,7 +75,10 @@ impl Home {
             .env_clear()
             .env("HOME", self.dir.path())
             .env("CODEX_HOME", self.codex_home())
-            .env("PATH", format!("{}:/usr/bin:/bin", self.dir.path().join("bin").display()))
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", self.dir.path().join("bin").display()),
+            )
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -125,8 +129,13 @@ fn main() {
     let lms = FakeLmStudio::start();
     lms.with(|state| state.downloaded.push((LMS_KEY.to_owned(), 12_109_710_000)));
 
-    println!("codex-local run -- exec hi, {runs} runs each (whole process, wall clock; Codex is `true`)");
-    println!("{:<52} {:>9} {:>9} {:>9}", "situation", "median", "min", "max");
+    println!(
+        "codex-local run -- exec hi, {runs} runs each (whole process, wall clock; Codex is `true`)"
+    );
+    println!(
+        "{:<52} {:>9} {:>9} {:>9}",
+        "situation", "median", "min", "max"
+    );
 
     let home = Home::new();
     let dir = home.dir.path().to_path_buf();
@@ -136,7 +145,12 @@ fn main() {
             .env("LMSTUDIO_HOST", lms.host());
         command
     };
-    row("the stand-in codex alone", runs, || {}, || home.command("/bin/true", &dir));
+    row(
+        "the stand-in codex alone",
+        runs,
+        || {},
+        || home.command("/bin/true", &dir),
+    );
     let run = || {
         let mut command = with_env(home.command(BIN, &dir));
         command.args(["run", "--", "exec", "hi"]);
@@ -144,7 +158,10 @@ fn main() {
     };
     home.write("config.toml", "model = \"gpt-5\"\n");
     row("config.toml on a cloud provider", runs, || {}, run);
-    home.write("config.toml", &selection("ollama", ollama.server.port, VARIANT));
+    home.write(
+        "config.toml",
+        &selection("ollama", ollama.server.port, VARIANT),
+    );
     row("config.toml on Ollama, all right", runs, || {}, run);
 
     let repo = home.local_repo(&selection("ollama", ollama.server.port, VARIANT));
@@ -157,13 +174,31 @@ fn main() {
     let remove_variant = || {
         ollama.with(|state| state.installed.retain(|m| !m.name.starts_with(VARIANT)));
     };
-    row("local mode on Ollama, variant made again", runs, remove_variant, run_in_repo);
+    row(
+        "local mode on Ollama, variant made again",
+        runs,
+        remove_variant,
+        run_in_repo,
+    );
 
-    home.write("local.config.toml", &selection("lmstudio", lms.server.port, LMS_KEY));
+    home.write(
+        "local.config.toml",
+        &selection("lmstudio", lms.server.port, LMS_KEY),
+    );
     lms.with(|state| state.instances.clear());
-    row("local mode on LM Studio, all right", runs, || {}, run_in_repo);
+    row(
+        "local mode on LM Studio, all right",
+        runs,
+        || {},
+        run_in_repo,
+    );
     let unload = || {
         lms.with(|state| state.instances.clear());
     };
-    row("local mode on LM Studio, loaded again", runs, unload, run_in_repo);
+    row(
+        "local mode on LM Studio, loaded again",
+        runs,
+        unload,
+        run_in_repo,
+    );
 }

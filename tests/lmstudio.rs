@@ -253,3 +253,54 @@ fn ctrl_c_stops_following_a_download_and_says_lm_studio_goes_on() {
         "nothing written"
     );
 }
+
+#[test]
+fn init_starts_lm_studios_server_with_lms_when_allowed() {
+    let port = common::fake::closed_port();
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("LMSTUDIO_HOST", format!("127.0.0.1:{port}"))
+        .env("CODEX_LOCAL_POLL_INTERVAL_MS", "1");
+    let fifo = ctx.dir.path().join("started");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    // `lms server start` starts the server and returns, as the real one does.
+    ctx.write_tool(
+        "lms",
+        &format!("#!/bin/sh\necho \"$*\" > '{}'\n", fifo.display()),
+    );
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let args = std::fs::read_to_string(&fifo).expect("read the FIFO");
+        let lmstudio = FakeLmStudio::start_at(port);
+        let _ = send.send((args.trim().to_owned(), lmstudio));
+    });
+
+    let output = ctx.run([
+        "init",
+        "--yes",
+        "--runtime",
+        "lmstudio",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "24GiB",
+    ]);
+    let (stdout, stderr) = common::text(&output);
+
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let (args, lmstudio) = receive.try_recv().expect("`lms` was run");
+    assert_eq!(args, format!("server start --port {port}"));
+    assert!(
+        stderr.contains("Starting LM Studio (`lms server start`)"),
+        "{stderr}"
+    );
+    assert_eq!(lmstudio.requests_to("/api/v1/models/load").len(), 1);
+    assert_eq!(
+        toml(&ctx.codex_home.join("config.toml"))["model"].as_str(),
+        Some(KEY)
+    );
+}

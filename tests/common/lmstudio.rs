@@ -63,6 +63,11 @@ const SIZE: u64 = 12_109_710_000;
 
 impl FakeLmStudio {
     pub fn start() -> Self {
+        Self::start_at(0)
+    }
+
+    /// Starts a fake LM Studio on `port` (0: any free port).
+    pub fn start_at(port: u16) -> Self {
         let state = Arc::new(Mutex::new(State {
             downloaded: Vec::new(),
             instances: Vec::new(),
@@ -73,7 +78,7 @@ impl FakeLmStudio {
             tool_calls: true,
         }));
         let shared = Arc::clone(&state);
-        let server = FakeServer::start(move |request| {
+        let server = FakeServer::start_at(port, move |request| {
             handle(&mut shared.lock().expect("state lock"), request)
         });
         Self { server, state }
