@@ -118,6 +118,7 @@ fn row(name: &str, runs: usize, mut before: impl FnMut(), mut command: impl FnMu
     );
 }
 
+#[expect(clippy::too_many_lines, reason = "the benchmark reads top to bottom")]
 fn main() {
     let runs: usize = std::env::var("RUN_BENCH_RUNS")
         .ok()
