@@ -86,12 +86,28 @@ fn creates(ollama: &FakeOllama) -> Vec<Value> {
         .collect()
 }
 
+/// Codex set up by init itself on `ollama` (which then has `BASE` and the `VARIANT` init made, in its journal),
+/// with a repository in local mode.
+fn after_init(ollama: &FakeOllama) -> (TestContext, PathBuf) {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"], 0);
+    assert!(ollama.has(VARIANT).is_some(), "init made the variant");
+    with_fake_codex(&mut ctx);
+    let repo = ctx.dir.path().join("secret-project");
+    std::fs::create_dir_all(repo.join(".git")).expect("a repository");
+    ctx.json(["repo", "on", repo.to_str().expect("path")], 0);
+    (ctx, repo)
+}
+
 #[test]
 fn run_makes_a_removed_ollama_variant_again_then_costs_one_request() {
     let ollama = FakeOllama::start("0.32.15");
-    ollama.install(BASE, SIZE, None);
-    let ctx = ollama_context(&ollama);
-    let repo = local_mode_repo(&ctx, &selection("ollama", ollama.server.port, VARIANT));
+    let (ctx, repo) = after_init(&ollama);
+    // `ollama rm gpt-oss:20b-ctx64k`
+    ollama.with(|state| state.installed.retain(|m| !m.name.starts_with(VARIANT)));
+    let made_by_init = creates(&ollama).len();
 
     let (code, stderr) = run_in(&ctx, &repo);
 
@@ -104,10 +120,11 @@ fn run_makes_a_removed_ollama_variant_again_then_costs_one_request() {
     );
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     let made = creates(&ollama);
-    assert_eq!(made.len(), 1);
-    assert_eq!(made[0]["model"], VARIANT);
-    assert_eq!(made[0]["from"], BASE);
-    assert_eq!(made[0]["parameters"]["num_ctx"], 65_536);
+    assert_eq!(made.len(), made_by_init + 1);
+    let again = made.last().expect("a create");
+    assert_eq!(again["model"], VARIANT);
+    assert_eq!(again["from"], BASE);
+    assert_eq!(again["parameters"]["num_ctx"], 65_536);
     assert_eq!(ollama.has(VARIANT).and_then(|m| m.num_ctx), Some(65_536));
 
     // All is right now: one `show` of the model beyond the probe, nothing made, nothing said.
@@ -124,21 +141,44 @@ fn run_makes_a_removed_ollama_variant_again_then_costs_one_request() {
         1,
         "{after:?}"
     );
-    assert_eq!(creates(&ollama).len(), 1, "nothing made the second time");
+    assert_eq!(
+        creates(&ollama).len(),
+        made_by_init + 1,
+        "nothing made the second time"
+    );
     assert!(
         after
             .iter()
             .all(|p| p.starts_with("GET ") || p == "POST /api/show"),
         "only reads: {after:?}"
     );
+
+    // Codex commands that talk to no model cost nothing.
+    let before = ollama.paths().len();
+    let output = ctx
+        .command(["run", "--", "--version"])
+        .current_dir(ctx.dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(7));
+    assert_eq!(
+        ollama.paths().len(),
+        before,
+        "no request for `codex --version`"
+    );
 }
 
 #[test]
-fn run_makes_again_a_variant_that_carries_a_shorter_context() {
+fn run_makes_again_a_variant_of_its_own_that_carries_a_shorter_context() {
     let ollama = FakeOllama::start("0.32.15");
-    ollama.install(BASE, SIZE, None);
-    ollama.install(VARIANT, SIZE, Some(4096));
-    let ctx = ollama_context(&ollama);
+    let (ctx, _) = after_init(&ollama);
+    ollama.with(|state| {
+        for model in &mut state.installed {
+            if model.name.starts_with(VARIANT) {
+                model.num_ctx = Some(4096);
+            }
+        }
+    });
 
     // Outside local mode too: config.toml points Codex at this runtime.
     let (code, stderr) = run_in(&ctx, ctx.dir.path());
@@ -152,10 +192,44 @@ fn run_makes_again_a_variant_that_carries_a_shorter_context() {
 }
 
 #[test]
-fn a_model_that_is_gone_with_its_base_keeps_codex_from_starting_in_local_mode() {
+fn a_variant_codex_local_did_not_make_is_never_made_again() {
     let ollama = FakeOllama::start("0.32.15");
+    ollama.install(BASE, SIZE, None);
+    // The user's own model, named like a variant, with a shorter context; no journal says codex-local made it.
+    ollama.install(VARIANT, SIZE, Some(4096));
     let ctx = ollama_context(&ollama);
     let repo = local_mode_repo(&ctx, &selection("ollama", ollama.server.port, VARIANT));
+
+    let (code, stderr) = run_in(&ctx, ctx.dir.path());
+    assert_eq!(code, 7, "outside local mode Codex starts: {stderr}");
+    assert!(
+        stderr.contains(
+            "warning: Ollama serves `gpt-oss:20b-ctx64k` with 4096 tokens, but Codex is told 65536"
+        ),
+        "{stderr}"
+    );
+    let (code, stderr) = run_in(&ctx, &repo);
+    assert_eq!(code, 1, "local mode fails closed: {stderr}");
+
+    ollama.with(|state| state.installed.retain(|m| !m.name.starts_with(VARIANT)));
+    let (code, stderr) = run_in(&ctx, &repo);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("Ollama no longer has `gpt-oss:20b-ctx64k`"),
+        "{stderr}"
+    );
+    assert!(
+        creates(&ollama).is_empty(),
+        "the user's model is left alone"
+    );
+}
+
+#[test]
+fn a_model_that_is_gone_with_its_base_keeps_codex_from_starting_in_local_mode() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = after_init(&ollama);
+    ollama.with(|state| state.installed.clear());
+    let made_by_init = creates(&ollama).len();
 
     let (code, stderr) = run_in(&ctx, &repo);
 
@@ -171,7 +245,7 @@ fn a_model_that_is_gone_with_its_base_keeps_codex_from_starting_in_local_mode() 
         "{stderr}"
     );
     assert!(!codex_ran(&ctx), "Codex never ran");
-    assert!(creates(&ollama).is_empty());
+    assert_eq!(creates(&ollama).len(), made_by_init);
 
     // Outside local mode the same finding is a warning, and Codex starts.
     let (code, stderr) = run_in(&ctx, ctx.dir.path());
@@ -518,4 +592,188 @@ fn verify_passes_when_codex_loads_the_file_and_warns_when_codex_cannot_be_asked(
         "{stderr}"
     );
     assert!(!stdout.contains("codex "), "no codex check: {stdout}");
+}
+
+#[test]
+fn a_runtime_that_trickles_its_answer_cannot_hold_codex_back() {
+    use common::fake::{FakeServer, Reply};
+    // `/api/show` sends a byte every 50 ms, with no end in sight: within the idle limit forever.
+    let server = FakeServer::start(|request| match request.path.as_str() {
+        "/api/show" => Reply::Endless {
+            status: 200,
+            content_type: "application/json",
+            first: br#"{"parameters": ""#.to_vec(),
+            chunk: b"x".to_vec(),
+            every: Some(std::time::Duration::from_millis(50)),
+            limit_bytes: u64::MAX,
+            limit_time: std::time::Duration::from_mins(2),
+        },
+        _ => Reply::json(404, "{}"),
+    });
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    with_fake_codex(&mut ctx);
+    ctx.write_config(&selection("ollama", server.port, VARIANT));
+
+    let started = std::time::Instant::now();
+    let (code, stderr) = run_in(&ctx, ctx.dir.path());
+
+    assert_eq!(code, 7, "Codex started: {stderr}");
+    assert!(
+        stderr.contains("/api/show` did not finish the answer to `/api/show` in time"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: codex-local waits 10 s for an answer about a model"),
+        "the limit is named: {stderr}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the whole answer has a deadline"
+    );
+}
+
+#[test]
+fn verifys_copy_for_codex_is_private_and_a_hostile_codex_cannot_hold_it_or_print_escapes() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install(VARIANT, SIZE, Some(65_536));
+    let ctx = ollama_context(&ollama);
+    let seen = ctx.dir.path().join("seen");
+    let helper = ctx.dir.path().join("helper-pid");
+    let report = doctor_report(&serde_json::json!({"status": "ok", "details": {}}))
+        .replace("0.171.0", "0.171.0\\u001b]0;PWNED\\u0007\\u001b[31mRED");
+    let report_file = ctx.dir.path().join("report.json");
+    common::write(&report_file, &report);
+    // It records the modes of its Codex home and the copy, prints its report, and leaves a helper running that
+    // holds its output open.
+    ctx.write_tool(
+        "codex",
+        &format!(
+            "#!/bin/sh\nstat -c '%a' \"$CODEX_HOME\" \"$CODEX_HOME/config.toml\" > '{seen}'\ncat '{report}'\n\
+             sleep 60 &\necho $! > '{helper}'\nexit 1\n",
+            seen = seen.display(),
+            report = report_file.display(),
+            helper = helper.display()
+        ),
+    );
+
+    let started = std::time::Instant::now();
+    let output = ctx.run(["verify"]);
+    let (stdout, stderr) = text(&output);
+
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "a helper holding the output open does not hold verify"
+    );
+    assert_eq!(
+        common::read(&seen),
+        "700\n600\n",
+        "only the owner can read the copy"
+    );
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "no escape reaches the terminal: {stdout:?}"
+    );
+    assert!(
+        stdout.contains("Codex 0.171.0?]0;PWNED??[31mRED loads the file"),
+        "{stdout}"
+    );
+    // Stopped: gone, or a zombie waiting for a parent that reaps it.
+    let pid = common::read(&helper);
+    let state = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    let running = state
+        .rsplit(')')
+        .next()
+        .and_then(|rest| rest.split_whitespace().next())
+        .is_some_and(|state| state != "Z");
+    assert!(!running, "the helper Codex left was stopped: {state}");
+}
+
+#[test]
+fn a_password_in_a_profiles_address_is_never_shown() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install(VARIANT, SIZE, Some(65_536));
+    let ctx = ollama_context(&ollama);
+    let with_password = selection("ollama", ollama.server.port, VARIANT)
+        .replace("http://127.0.0.1", "http://admin:s3cret@127.0.0.1");
+    ctx.write_config(&with_password);
+    let repo = local_mode_repo(
+        &ctx,
+        &with_password.replace(
+            &ollama.server.port.to_string(),
+            &common::fake::closed_port().to_string(),
+        ),
+    );
+
+    let status = ctx.run(["status", "--json"]);
+    let verify = ctx.run(["verify", "--offline"]);
+    let (_, run_stderr) = run_in(&ctx, &repo);
+
+    for (what, out) in [
+        ("status", text(&status).0),
+        ("verify", text(&verify).0 + &text(&verify).1),
+        ("run", run_stderr.clone()),
+    ] {
+        assert!(!out.contains("s3cret"), "{what}: {out}");
+    }
+    assert!(run_stderr.contains("admin:***@127.0.0.1"), "{run_stderr}");
+}
+
+#[test]
+fn run_leaves_other_lm_studio_instances_of_the_model_alone() {
+    let lmstudio = FakeLmStudio::start();
+    let ctx = lmstudio_context(&lmstudio);
+    // Someone else's instance, with a short context; Codex is set up for the second instance.
+    lmstudio.with(|state| {
+        state.instances.push(Instance {
+            id: LMS_KEY.to_owned(),
+            key: LMS_KEY.to_owned(),
+            context: 4096,
+        });
+    });
+    let second = format!("{LMS_KEY}:2");
+    ctx.write_config(&selection("lmstudio", lmstudio.server.port, &second));
+
+    let (code, stderr) = run_in(&ctx, ctx.dir.path());
+
+    assert_eq!(code, 7, "{stderr}");
+    assert!(
+        lmstudio.requests_to("/api/v1/models/unload").is_empty(),
+        "the other instance stays"
+    );
+    let instances = lmstudio.instances();
+    assert_eq!(instances.len(), 2, "{instances:?}");
+    assert_eq!(instances[1].id, second);
+    assert_eq!(instances[1].context, 65_536);
+    let (code, stderr) = run_in(&ctx, ctx.dir.path());
+    assert_eq!(code, 7, "{stderr}");
+    assert_eq!(stderr, "", "served now: nothing to do");
+    assert_eq!(lmstudio.instances().len(), 2, "no third copy");
+}
+
+#[test]
+fn an_lms_that_never_returns_is_stopped_after_the_wait() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.write_tool("lms", "#!/bin/sh\nexec sleep 120\n");
+
+    let started = std::time::Instant::now();
+    let stderr = ctx.fails([
+        "init",
+        "--yes",
+        "--runtime",
+        "lmstudio",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "24GiB",
+    ]);
+
+    assert!(
+        stderr.contains("Cannot start LM Studio (`lms server start`)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("it did not return within 15 s"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(40));
 }

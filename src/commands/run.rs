@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use super::Ctx;
 use crate::cli::RunArgs;
+use crate::codex::journal::Journal;
 use crate::codex::repo::RepoError;
 use crate::env_vars;
 use crate::facts::codex::{CONFIG_FILE, CodexStatus, INSTALL_COMMAND, PROFILE_SUFFIX, leak};
@@ -17,6 +18,7 @@ use crate::facts::repo::{DEFAULT_PROFILE, RepoStatus};
 use crate::facts::runtime::RuntimeKind;
 use crate::facts::{Facts, Want, codex_args};
 use crate::gather;
+use crate::host::redact;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::{self, Kept, Runtime};
 use crate::settings::{LocalTarget, Settings};
@@ -128,7 +130,7 @@ pub async fn run(args: &RunArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
             .into());
         }
         check_settings(facts.codex()?, &status.path, &profile)?;
-        check_local(ctx, &facts, &status.path, &profile).await?;
+        check_local(ctx, &facts, &status.path, &profile, &args.args).await?;
         ctx.printer.debug(&format!(
             "local mode: starting Codex with the `{profile}` profile"
         ));
@@ -199,13 +201,14 @@ async fn check_local(
     facts: &Facts,
     root: &Path,
     profile: &str,
+    args: &[OsString],
 ) -> anyhow::Result<()> {
     let settings = &ctx.settings;
     let local = local_base(settings, facts.codex()?, root, profile)?;
     let runtime_root = runtime::root_of(&local.base).ok_or_else(|| RunError::NotLocal {
         root: root.to_path_buf(),
         profile: profile.to_owned(),
-        base: local.base.clone(),
+        base: redact(&local.base),
     })?;
     let kind = RuntimeKind::from_provider(&local.provider);
     let (mut runtime, mut status) = runtime::identify(kind, &runtime_root, settings).await?;
@@ -218,26 +221,35 @@ async fn check_local(
     if !status.running {
         return Err(RunError::RuntimeDown {
             root: root.to_path_buf(),
-            base: local.base,
+            base: redact(&local.base),
             error: status.error.unwrap_or_default(),
             kind,
         }
         .into());
     }
-    if let (Some(model), Some(context)) = (&local.model, local.context) {
+    if let (Some(model), Some(context)) = (&local.model, local.context)
+        && codex_args::starts_session(args)
+    {
         keep(ctx, runtime.as_ref(), model, context).await?;
     }
     Ok(())
 }
 
-/// Puts back the context `model` is served with, saying so in one line when something had to be done.
+/// Puts back the context `model` is served with, saying so in one line when something had to be done. Only a
+/// model codex-local's journal says it made is ever made again.
 async fn keep(
     ctx: &Ctx<'_>,
     runtime: &dyn Runtime,
     model: &str,
     context: u64,
 ) -> Result<(), RuntimeError> {
-    match runtime.keep_served(model, context).await? {
+    let ours = Journal::load(&ctx.settings.codex_home).is_ok_and(|journal| {
+        journal
+            .models
+            .iter()
+            .any(|made| made.name == model && made.runtime == runtime.kind().id())
+    });
+    match runtime.keep_served(model, context, ours).await? {
         Kept::Right => {}
         Kept::Repaired(what) => ctx.printer.info(&format!("codex-local: {what}")),
         Kept::Unknown(why) => ctx.printer.debug(&why),
@@ -245,10 +257,13 @@ async fn keep(
     Ok(())
 }
 
-/// Outside local mode, when the configuration Codex will load (config.toml, or the profile its arguments choose)
-/// points at a runtime on this machine: the same repair, started on consent when it is down; but nothing here
-/// stops Codex, which starts whatever happens (with a warning when the model is not right).
+/// Outside local mode, when Codex will talk to a model and the configuration it will load (config.toml, or the
+/// profile its arguments choose) points at a runtime on this machine: the same repair. Nothing here stops Codex,
+/// which starts whatever happens, after a warning when the model is not right or the runtime does not answer.
 async fn keep_default(ctx: &Ctx<'_>, codex: &CodexStatus, args: &[OsString]) {
+    if !codex_args::starts_session(args) {
+        return;
+    }
     let settings = &ctx.settings;
     let selection = match codex_args::profile(args) {
         Some(name) => match codex.profiles.iter().find(|p| p.name == name) {
@@ -272,18 +287,7 @@ async fn keep_default(ctx: &Ctx<'_>, codex: &CodexStatus, args: &[OsString]) {
         return;
     };
     let runtime = runtime::connect(kind, endpoint);
-    let mut outcome = keep(ctx, runtime.as_ref(), model, context).await;
-    if matches!(outcome, Err(RuntimeError::Unreachable { .. })) {
-        let mut status = runtime.probe().await;
-        gather::note_programs(settings, std::slice::from_mut(&mut status));
-        if matches!(
-            steps::start_runtime(&status, settings, false, ctx.printer).await,
-            Ok(true)
-        ) {
-            outcome = keep(ctx, runtime.as_ref(), model, context).await;
-        }
-    }
-    if let Err(err) = outcome {
+    if let Err(err) = keep(ctx, runtime.as_ref(), model, context).await {
         ctx.printer.warn(&format!("{err}"));
         ctx.printer.info(&format!("hint: {}", err.hint()));
     }

@@ -66,6 +66,13 @@ async fn gather(settings: &Settings) -> anyhow::Result<StatusReport> {
     let facts = gather::gather(settings, Want::ALL).await?;
     let mut config = facts.codex()?.clone();
     let served = served_checks(settings, &mut config, &facts.runtimes).await;
+    // An address's password is used, never shown.
+    let hide = |url: &mut Option<String>| *url = url.as_deref().map(crate::host::redact);
+    hide(&mut config.base_url);
+    hide(&mut config.selection.base_url);
+    for profile in &mut config.profiles {
+        hide(&mut profile.selection.base_url);
+    }
     Ok(StatusReport {
         hardware: facts.hardware()?.clone(),
         codex: CodexWithBinary {

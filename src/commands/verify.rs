@@ -17,6 +17,7 @@ use crate::facts::codex::{
 use crate::facts::doctor::Doctor;
 use crate::facts::runtime::RuntimeKind;
 use crate::gather;
+use crate::host::redact;
 use crate::report::{Printer, Style};
 use crate::runtime::{self, Runtime, Serves};
 use crate::settings::Settings;
@@ -216,7 +217,7 @@ fn check_offline(report: &mut VerifyReport, selection: &Selection, base: &str) {
     report.check(
         "offline",
         local,
-        format!("the runtime is at {base}, {place}"),
+        format!("the runtime is at {}, {place}", redact(base)),
     );
 }
 
@@ -234,7 +235,7 @@ fn check_configuration(
     report.provider = Some(provider.clone());
     report.model.clone_from(&selection.model);
     let base = settings.provider_api_base(&provider, selection.base_url.as_deref());
-    report.base_url.clone_from(&base);
+    report.base_url = base.as_deref().map(redact);
     let local = is_local_provider(&provider) || base.as_deref().is_some_and(is_loopback_url);
     let Some(base) = base.filter(|_| local || selection.base_url.is_some()) else {
         report.check(
@@ -244,7 +245,11 @@ fn check_configuration(
         );
         return None;
     };
-    report.check("provider", true, format!("`{provider}` at {base}"));
+    report.check(
+        "provider",
+        true,
+        format!("`{provider}` at {}", redact(&base)),
+    );
     let Some(model) = selection.model.clone() else {
         report.check(
             "model",
@@ -265,7 +270,11 @@ fn check_configuration(
         check_offline(report, selection, &base);
     }
     let Some(root) = runtime::root_of(&base) else {
-        report.check("runtime", false, format!("`{base}` is not a URL"));
+        report.check(
+            "runtime",
+            false,
+            format!("`{}` is not a URL", redact(&base)),
+        );
         return None;
     };
     Some((root, model))
@@ -292,7 +301,7 @@ async fn verify(
             return;
         }
     };
-    let url = runtime.url();
+    let url = redact(runtime.url().as_str());
     if !status.running {
         let error = status.error.unwrap_or_default();
         report.check("runtime", false, format!("{url}: {error}"));

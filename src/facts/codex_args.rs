@@ -145,6 +145,70 @@ pub fn check(args: &[OsString]) -> Result<(), Refused> {
     scan(args, &mut Vec::new())
 }
 
+/// Subcommands that talk to no model: Codex started with one needs no model served.
+const NO_SESSION: [&str; 18] = [
+    "apply",
+    "a",
+    "help",
+    "completion",
+    "features",
+    "doctor",
+    "sandbox",
+    "archive",
+    "unarchive",
+    "login",
+    "logout",
+    "mcp",
+    "mcp-server",
+    "app-server",
+    "debug",
+    "cloud",
+    "cloud-tasks",
+    "responses-api-proxy",
+];
+
+/// Whether Codex started with `args` talks to a model: the interactive session, `exec`, `review`, `resume`,
+/// `fork` or a prompt; not `--help`, `--version` or a subcommand of [`NO_SESSION`].
+#[must_use]
+pub fn starts_session(args: &[OsString]) -> bool {
+    let args: Vec<&str> = args
+        .iter()
+        .map(|arg| arg.to_str().unwrap_or(""))
+        .take_while(|arg| *arg != "--")
+        .collect();
+    if args
+        .iter()
+        .any(|arg| matches!(*arg, "-h" | "--help" | "-V" | "--version"))
+    {
+        return false;
+    }
+    let mut at = 0;
+    while let Some(arg) = args.get(at) {
+        at += 1;
+        if let Some(long) = arg.strip_prefix("--") {
+            let takes_value = LONG_VALUE.contains(arg)
+                || LONG_REFUSED.iter().any(|(name, _)| name == arg)
+                || long == "config";
+            if takes_value && !long.contains('=') {
+                at += 1;
+            }
+        } else if let Some(short) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let last = short.chars().last().unwrap_or('-');
+            let valued = short
+                .char_indices()
+                .find(|(_, letter)| SHORT_VALUE.contains(letter) || *letter == 'p');
+            if valued.is_some_and(|(index, letter)| index + letter.len_utf8() == short.len())
+                && (SHORT_VALUE.contains(&last) || last == 'p')
+            {
+                at += 1;
+            }
+        } else {
+            return !NO_SESSION.contains(arg);
+        }
+    }
+    true
+}
+
 /// The profile the arguments choose (`-p NAME`, `-pNAME`, `--profile NAME`, `--profile=NAME`), if any; what comes
 /// after `--` is a prompt, not an option.
 #[must_use]
@@ -360,6 +424,35 @@ fn key_parts(key: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_what_talks_to_a_model_starts_a_session() {
+        let os = |args: &[&str]| args.iter().map(OsString::from).collect::<Vec<_>>();
+        for args in [
+            &[][..],
+            &["exec", "say hi"],
+            &["-m", "x", "resume", "--last"],
+            &["-c", "model=x", "fix the tests"],
+            &["-pwork"],
+            &["--model=x", "review"],
+            &["-C", "repo", "e", "hi"],
+            &["--", "--version"],
+        ] {
+            assert!(starts_session(&os(args)), "{args:?}");
+        }
+        for args in [
+            &["--version"][..],
+            &["-V"],
+            &["exec", "--help"],
+            &["completion", "bash"],
+            &["logout"],
+            &["-c", "model=x", "mcp", "list"],
+            &["--profile", "exec", "login"],
+            &["-m", "exec", "doctor"],
+        ] {
+            assert!(!starts_session(&os(args)), "{args:?}");
+        }
+    }
 
     #[test]
     fn the_profile_chosen_is_found_in_every_spelling() {

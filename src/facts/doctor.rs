@@ -19,7 +19,7 @@ pub enum Doctor {
 pub fn read(output: &[u8]) -> Result<(Doctor, Option<String>), String> {
     let doc: Value = serde_json::from_slice(output)
         .map_err(|err| format!("its output is not a JSON document ({err})"))?;
-    let version = doc["codexVersion"].as_str().map(str::to_owned);
+    let version = doc["codexVersion"].as_str().map(clean);
     let load = &doc["checks"]["config.load"];
     let Some(status) = load["status"].as_str() else {
         return Err("its report has no `config.load` check".to_owned());

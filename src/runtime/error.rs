@@ -4,6 +4,9 @@ use thiserror::Error;
 
 use super::http::ProbeError;
 
+/// The idle limit of the longest operations (a load, a create), in seconds, for messages.
+const LONG_IDLE_SECONDS: u64 = 900;
+
 /// A runtime operation that failed.
 #[derive(Debug, Error)]
 pub enum RuntimeError {
@@ -23,6 +26,8 @@ pub enum RuntimeError {
     PullFailed { model: String, message: String },
     #[error("The connection to `{url}` dropped before {what} finished")]
     Dropped { url: String, what: String },
+    #[error("`{url}` did not finish {what} in time")]
+    Slow { url: String, what: String },
     #[error("The connection to `{url}` dropped before pulling `{model}` finished")]
     PullDropped { url: String, model: String },
     #[error("Interrupted while pulling `{model}`")]
@@ -91,6 +96,12 @@ impl RuntimeError {
             | Self::LineTooLong { .. } => {
                 "check the runtime's log; `codex-local status` shows what it serves".to_owned()
             }
+            Self::Slow { .. } => format!(
+                "codex-local waits {} s for an answer about a model, and {} min without a byte during a pull or a \
+                 load; the runtime is busy or stuck: check its log, or restart it, then try again",
+                super::http::QUICK.as_secs(),
+                LONG_IDLE_SECONDS / 60
+            ),
             Self::Dropped { .. } => {
                 "check that the runtime is still running (`codex-local status`) and its log, then try again".to_owned()
             }

@@ -18,6 +18,8 @@ pub const MAX_BODY: usize = 16 << 20;
 pub const MAX_PROBE_BODY: usize = 4 << 20;
 /// How long connecting may take for a long operation.
 const CONNECT: Duration = Duration::from_secs(3);
+/// The whole time a question about a runtime's state may take (see [`Http::quick`]).
+pub const QUICK: Duration = Duration::from_secs(10);
 
 /// Why a request to a runtime gave nothing usable.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -113,6 +115,17 @@ impl Http {
             connect: timeout,
             limit: timeout,
             max_body: MAX_PROBE_BODY,
+        })
+    }
+
+    /// A client for a question about the runtime's state (a model's details, its loaded models): the answer must
+    /// come whole within [`QUICK`], however slowly a server sends it.
+    pub fn quick() -> Result<Self, RuntimeError> {
+        Ok(Self {
+            client: built(builder().connect_timeout(CONNECT).timeout(QUICK))?,
+            connect: CONNECT.min(QUICK),
+            limit: QUICK,
+            max_body: MAX_BODY,
         })
     }
 
@@ -335,6 +348,10 @@ pub async fn read_answer(response: Response, path: &str) -> Result<Answer, Runti
             Capped::TooLarge => RuntimeError::TooLarge {
                 url: target,
                 limit: MAX_BODY,
+            },
+            Capped::Failed(err) if err.is_timeout() => RuntimeError::Slow {
+                url: target,
+                what: format!("the answer to `/{path}`"),
             },
             Capped::Failed(_) => RuntimeError::Dropped {
                 url: target,

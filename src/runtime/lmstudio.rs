@@ -50,6 +50,15 @@ impl LmStudio {
             auth: &self.endpoint.auth,
         })
     }
+
+    /// The API for a question that must be answered whole within [`http::QUICK`].
+    fn quick_api(&self) -> Result<Api<'_>, RuntimeError> {
+        Ok(Api {
+            http: Http::quick()?,
+            base: &self.endpoint.url,
+            auth: &self.endpoint.auth,
+        })
+    }
 }
 
 #[async_trait]
@@ -157,7 +166,7 @@ impl Runtime for LmStudio {
     }
 
     async fn served(&self, model: &str) -> Result<Served, RuntimeError> {
-        let body = match self.api(QUICK_IDLE)?.listing(model).await {
+        let body = match self.quick_api()?.listing(model).await {
             Err(RuntimeError::LmStudioTooOld { .. }) => return self.served_v0(model).await,
             other => other?,
         };
@@ -194,8 +203,14 @@ impl Runtime for LmStudio {
         })
     }
 
-    async fn keep_served(&self, model: &str, context: u64) -> Result<Kept, RuntimeError> {
-        let body = match self.api(QUICK_IDLE)?.listing(model).await {
+    async fn keep_served(
+        &self,
+        model: &str,
+        context: u64,
+        _ours: bool,
+    ) -> Result<Kept, RuntimeError> {
+        // Loading changes nothing on disk, so it is done for any model.
+        let body = match self.quick_api()?.listing(model).await {
             Err(RuntimeError::LmStudioTooOld { .. }) => {
                 return Ok(Kept::Unknown(
                     "this LM Studio (before 0.4) does not say which context it serves".to_owned(),
@@ -243,8 +258,8 @@ impl Runtime for LmStudio {
 }
 
 impl LmStudio {
-    /// Loads `found` again with `context` for Codex's `model`, its short instances unloaded first (a load beside
-    /// them would make a second instance, `key:2`); returns the context it got.
+    /// Loads `found` again with `context` for Codex's `model`, the short instance of that name unloaded first (a load
+    /// beside it would make a second instance, `key:2`); returns the context it got.
     async fn load_again(
         &self,
         found: &InstancesModel,
@@ -252,12 +267,14 @@ impl LmStudio {
         context: u64,
     ) -> Result<u64, RuntimeError> {
         let api = self.api(LOAD_IDLE)?;
+        // Only the instance Codex names goes; other instances of the model are someone else's.
         let short = found.loaded_instances.iter().filter(|instance| {
-            instance
-                .config
-                .as_ref()
-                .and_then(|c| c.context_length)
-                .is_some_and(|served| served < context)
+            instance.id == model
+                && instance
+                    .config
+                    .as_ref()
+                    .and_then(|c| c.context_length)
+                    .is_some_and(|served| served < context)
         });
         for instance in short {
             api.unload(&instance.id).await?;

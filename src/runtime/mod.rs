@@ -79,9 +79,15 @@ pub trait Runtime: Send + Sync {
     async fn served(&self, model: &str) -> Result<Served, RuntimeError>;
 
     /// Makes sure `model` (the name Codex uses) is still served with at least `context` tokens, and puts back what a
-    /// restart, an unload or a removal undid: a variant made again, a model loaded again with the context. When all
-    /// is right it costs one request and changes nothing.
-    async fn keep_served(&self, model: &str, context: u64) -> Result<Kept, RuntimeError>;
+    /// restart, an unload or a removal undid: a model loaded again with the context, or a variant made again, but
+    /// only when `ours` (codex-local's journal says it made that model); anything else is the user's and is only
+    /// named. When all is right it costs one request, within a few seconds, and changes nothing.
+    async fn keep_served(
+        &self,
+        model: &str,
+        context: u64,
+        ours: bool,
+    ) -> Result<Kept, RuntimeError>;
 
     /// Sends the request Codex sends, with a tool offered, and reads the answer to its end.
     async fn verify(&self, model: &str, timeout: Duration) -> Result<Verified, RuntimeError>;

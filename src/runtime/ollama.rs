@@ -54,6 +54,15 @@ impl Ollama {
             auth: &self.endpoint.auth,
         })
     }
+
+    /// The API for a question that must be answered whole within [`http::QUICK`].
+    fn quick_api(&self) -> Result<Api<'_>, RuntimeError> {
+        Ok(Api {
+            http: Http::quick()?,
+            base: &self.endpoint.url,
+            auth: &self.endpoint.auth,
+        })
+    }
 }
 
 #[async_trait]
@@ -127,7 +136,7 @@ impl Runtime for Ollama {
     }
 
     async fn served(&self, model: &str) -> Result<Served, RuntimeError> {
-        let api = self.api(Duration::from_secs(30))?;
+        let api = self.quick_api()?;
         Ok(match api.show(model).await? {
             Some(show) => match show.num_ctx {
                 Some(served) => Served {
@@ -146,8 +155,13 @@ impl Runtime for Ollama {
         })
     }
 
-    async fn keep_served(&self, model: &str, context: u64) -> Result<Kept, RuntimeError> {
-        let api = self.api(SHOW_IDLE)?;
+    async fn keep_served(
+        &self,
+        model: &str,
+        context: u64,
+        ours: bool,
+    ) -> Result<Kept, RuntimeError> {
+        let api = self.quick_api()?;
         let shown = api.show(model).await?;
         let served = match &shown {
             Some(show) => match show.num_ctx {
@@ -162,7 +176,7 @@ impl Runtime for Ollama {
             None => None,
         };
         // A variant codex-local made is made again from its base; any other model is the user's to fix.
-        let Some((base, named)) = crate::plan::variant_parts(model) else {
+        let Some((base, named)) = crate::plan::variant_parts(model).filter(|_| ours) else {
             return Err(match served {
                 Some(served) => RuntimeError::Short {
                     runtime: KIND.display_name(),
@@ -185,7 +199,7 @@ impl Runtime for Ollama {
             });
         }
         let num_ctx = named.max(context);
-        api.create(model, &base, num_ctx).await?;
+        self.api(SHOW_IDLE)?.create(model, &base, num_ctx).await?;
         let what = if served.is_some() {
             "carried a shorter context"
         } else {

@@ -80,14 +80,19 @@ pub async fn start_runtime(
     let question = format!(
         "{} is installed but not running at `{}`. Start it (`{command}`)?",
         kind.display_name(),
-        status.url
+        crate::host::redact(&status.url)
     );
+    if something_listens(&status.url).await {
+        // Something holds the address already (a runtime that is busy, or another program): starting another
+        // would only fail.
+        return Ok(false);
+    }
     if !yes && ask(printer, &question).await? != Some(true) {
         return Ok(false);
     }
     printer.info(&format!("Starting {} (`{command}`)…", kind.display_name()));
     let url = url::Url::parse(&status.url).unwrap_or_else(|_| settings.runtime_url(kind).clone());
-    let (mut server, log) = spawn(kind, program, &url, settings, &command)?;
+    let (mut server, log) = spawn(kind, program, &url, settings, &command).await?;
     let log = log.map(|log| log.display().to_string());
     let deadline = Instant::now() + START_WAIT;
     while Instant::now() < deadline {
@@ -105,7 +110,7 @@ pub async fn start_runtime(
             return Err(StartError::Stopped {
                 runtime: kind.display_name(),
                 command,
-                url: url.to_string(),
+                url: crate::host::redact(url.as_str()),
                 status,
                 log,
             }
@@ -116,7 +121,7 @@ pub async fn start_runtime(
     Err(StartError::Silent {
         runtime: kind.display_name(),
         command,
-        url: url.to_string(),
+        url: crate::host::redact(url.as_str()),
         log,
     }
     .into())
@@ -124,7 +129,7 @@ pub async fn start_runtime(
 
 /// Starts the program: a server that keeps running is detached, its output in a log; a command that starts the
 /// server and returns is waited for. Returns the server's process and the log's path, when there are.
-fn spawn(
+async fn spawn(
     kind: RuntimeKind,
     program: &Path,
     url: &url::Url,
@@ -137,25 +142,11 @@ fn spawn(
         command: command.to_owned(),
         source,
     };
+    if !info.start_runs_server {
+        return start_and_return(kind, program, url, command).await;
+    }
     let mut child = std::process::Command::new(program);
     child.args(info.start_args).stdin(Stdio::null());
-    if !info.start_runs_server {
-        if let Some(port) = url.port_or_known_default() {
-            child.args(["--port", &port.to_string()]);
-        }
-        let status = child
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(failed)?;
-        return if status.success() {
-            Ok((None, None))
-        } else {
-            Err(failed(std::io::Error::other(format!(
-                "it exited with {status}"
-            ))))
-        };
-    }
     // The server listens where codex-local looks for it.
     let host = match (url.host_str(), url.port_or_known_default()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
@@ -164,7 +155,12 @@ fn spawn(
     let dir = settings.codex_home.join("codex-local");
     file::private_dir(&dir).map_err(|err| failed(std::io::Error::other(err.to_string())))?;
     let log_path = dir.join(format!("{}.log", info.program));
-    let log = file::open_log(&log_path).map_err(failed)?;
+    let log = file::open_log(&log_path).map_err(|err| {
+        failed(std::io::Error::other(format!(
+            "cannot open its log `{}` ({err}); move whatever is there away",
+            log_path.display()
+        )))
+    })?;
     let log_err = log.try_clone().map_err(failed)?;
     child
         .env(info.address_var, host)
@@ -178,4 +174,63 @@ fn spawn(
     }
     let server = child.spawn().map_err(failed)?;
     Ok((Some(server), Some(log_path)))
+}
+
+/// Whether anything accepts connections at `url`'s host and port.
+async fn something_listens(url: &str) -> bool {
+    let Some((host, port)) = url::Url::parse(url).ok().and_then(|url| {
+        Some((
+            url.host_str()?.trim_matches(['[', ']']).to_owned(),
+            url.port_or_known_default()?,
+        ))
+    }) else {
+        return false;
+    };
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    matches!(
+        tokio::time::timeout(Duration::from_millis(300), connect).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Runs a command that starts the server and returns (`lms server start`), stopping it if it does not return within
+/// the wait.
+async fn start_and_return(
+    kind: RuntimeKind,
+    program: &Path,
+    url: &url::Url,
+    command: &str,
+) -> Result<(Option<std::process::Child>, Option<std::path::PathBuf>), StartError> {
+    let failed = |source| StartError::Spawn {
+        runtime: kind.display_name(),
+        command: command.to_owned(),
+        source,
+    };
+    let mut starter = tokio::process::Command::new(program);
+    starter
+        .args(kind.info().start_args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(port) = url.port_or_known_default() {
+        starter.args(["--port", &port.to_string()]);
+    }
+    // It starts the server and returns; one that does not return within the wait is stopped.
+    let status = tokio::time::timeout(START_WAIT, starter.status())
+        .await
+        .map_err(|_| {
+            failed(std::io::Error::other(format!(
+                "it did not return within {} s",
+                START_WAIT.as_secs()
+            )))
+        })?
+        .map_err(failed)?;
+    if status.success() {
+        Ok((None, None))
+    } else {
+        Err(failed(std::io::Error::other(format!(
+            "it exited with {status}"
+        ))))
+    }
 }
