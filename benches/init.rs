@@ -72,7 +72,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let args = "init --yes --ram 64GiB --gpu 24GiB";
+    let args = "init --yes --ram 64GiB --gpu 18GiB";
     let mut report = Vec::new();
     for tty in [false, true] {
         if tty && Command::new("script").arg("--version").output().is_err() {
@@ -113,7 +113,7 @@ fn main() {
     let walls: Vec<f64> = (0..20)
         .map(|_| {
             cpu_of(
-                "init --dry-run --ram 64GiB --gpu 24GiB",
+                "init --dry-run --ram 64GiB --gpu 18GiB",
                 &fake.host(),
                 home.path(),
                 false,

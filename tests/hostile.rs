@@ -27,7 +27,7 @@ fn context_for(ollama: &FakeOllama) -> TestContext {
     ctx
 }
 
-const INIT: [&str; 7] = ["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB", "-q"];
+const INIT: [&str; 7] = ["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB", "-q"];
 
 /// The limit on memory the issue sets for any command, whatever a server sends.
 const PEAK_LIMIT_KB: u64 = 64 * 1024;
@@ -153,7 +153,7 @@ fn an_lm_studio_download_without_progress_stops_too() {
         "--ram",
         "64GiB",
         "--gpu",
-        "24GiB",
+        "18GiB",
         "--runtime",
         "lmstudio",
     ]);
@@ -225,7 +225,7 @@ fn ctrl_c_stops_a_load_and_a_verification_with_130_and_writes_nothing() {
     ollama.install("gpt-oss:20b", 13_793_441_244, Some(65_536));
     ollama.with(|s| s.load_hangs = true);
     let ctx = context_for(&ollama);
-    let args = ["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"];
+    let args = ["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"];
     let (code, stderr) = interrupt(&ctx, &args, "context");
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("Interrupted"), "{stderr}");
@@ -335,7 +335,7 @@ fn run_starts_codex_on_the_home_it_checked() {
             "--ram",
             "64GiB",
             "--gpu",
-            "24GiB",
+            "18GiB",
         ],
         0,
     );
@@ -373,18 +373,20 @@ fn messages_say_what_really_happened() {
     assert!(stderr.contains("dropped before the answer of"), "{stderr}");
     assert!(!stderr.contains("resumes the download"), "{stderr}");
 
-    // A context no model was trained for is not a lack of memory.
+    // A context the model was not trained for is not a lack of memory.
     let stderr = ctx.fails([
         "init",
         "--yes",
         "--ram",
         "64GiB",
         "--gpu",
-        "24GiB",
+        "18GiB",
+        "--model",
+        "gpt-oss-20b",
         "--context",
-        "1048576",
+        "262144",
     ]);
-    assert!(stderr.contains("trained for 1048576 tokens"), "{stderr}");
+    assert!(stderr.contains("trained for 262144 tokens"), "{stderr}");
     assert!(!stderr.contains("memory"), "{stderr}");
 
     // A server that never answers, and one that answers HTML, are named as status names them.
@@ -413,7 +415,7 @@ fn messages_say_what_really_happened() {
         "--ram",
         "64GiB",
         "--gpu",
-        "24GiB",
+        "18GiB",
         "--runtime",
         "lmstudio",
     ]);
@@ -471,7 +473,7 @@ fn a_server_cannot_forge_lines_of_codex_locals_output() {
     let ollama = FakeOllama::start("0.32.15");
     ollama.with(|s| s.pull = Pull::ForgedError);
     let ctx = context_for(&ollama);
-    let output = ctx.run(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"]);
+    let output = ctx.run(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"]);
     let (_, stderr) = text(&output);
     assert!(stderr.contains("disk full"), "{stderr}");
     assert!(

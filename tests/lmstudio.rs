@@ -23,7 +23,7 @@ fn init(extra: &[&str]) -> Vec<String> {
         "--ram",
         "64GiB",
         "--gpu",
-        "24GiB",
+        "18GiB",
         "--runtime",
         "lmstudio",
     ]
@@ -287,7 +287,7 @@ fn init_starts_lm_studios_server_with_lms_when_allowed() {
         "--ram",
         "64GiB",
         "--gpu",
-        "24GiB",
+        "18GiB",
     ]);
     let (stdout, stderr) = common::text(&output);
 

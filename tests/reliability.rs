@@ -25,7 +25,7 @@ fn context_for(ollama: &FakeOllama) -> TestContext {
     ctx
 }
 
-const INIT: [&str; 6] = ["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"];
+const INIT: [&str; 6] = ["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"];
 
 /// The fixture with comments, unknown keys and tables, as users' files are.
 fn fixture() -> String {

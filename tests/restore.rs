@@ -12,7 +12,7 @@ fn context_for(ollama: &FakeOllama) -> TestContext {
     ctx
 }
 
-const INIT: [&str; 6] = ["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"];
+const INIT: [&str; 6] = ["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"];
 
 #[test]
 fn restore_puts_back_every_byte_init_changed() {
@@ -79,7 +79,7 @@ fn restore_keeps_what_the_user_changed_after_init() {
 #[test]
 fn a_second_init_does_not_lose_the_original_values() {
     let ollama = FakeOllama::start("0.32.15");
-    // As a real Ollama on 24 GiB of VRAM.
+    // As a real Ollama whose default is 32k tokens (it gives that on 23 GiB of VRAM or more).
     ollama.with(|s| s.default_ctx = 32_768);
     let ctx = context_for(&ollama);
     let config = ctx.write_config("model = \"gpt-5\"\n");
@@ -90,7 +90,7 @@ fn a_second_init_does_not_lose_the_original_values() {
             "--ram",
             "64GiB",
             "--gpu",
-            "24GiB",
+            "18GiB",
             "--context",
             "32768",
             "--model",

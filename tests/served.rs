@@ -92,7 +92,7 @@ fn after_init(ollama: &FakeOllama) -> (TestContext, PathBuf) {
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
     ctx.env("OLLAMA_HOST", ollama.host());
-    ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "24GiB"], 0);
+    ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"], 0);
     assert!(ollama.has(VARIANT).is_some(), "init made the variant");
     with_fake_codex(&mut ctx);
     let repo = ctx.dir.path().join("secret-project");
@@ -767,7 +767,7 @@ fn an_lms_that_never_returns_is_stopped_after_the_wait() {
         "--ram",
         "64GiB",
         "--gpu",
-        "24GiB",
+        "18GiB",
     ]);
 
     assert!(

@@ -32,8 +32,12 @@ struct Row {
     context_length: u64,
     tools: bool,
     thinking: bool,
-    score: f64,
-    score_benchmark: String,
+    score: Option<f64>,
+    score_benchmark: Option<String>,
+    score_harness: Option<String>,
+    score_vendor: Option<bool>,
+    /// The ranking rule applied to it, in words.
+    ranking: String,
     license: String,
     /// Runtimes that have it installed.
     installed: Vec<RuntimeKind>,
@@ -49,6 +53,8 @@ struct ModelsReport {
     budget: String,
     recommended: Option<String>,
     recommended_context: Option<u64>,
+    /// When nothing fits: the model that needs least, and what it needs.
+    smallest: Option<fit::PassedOver>,
     models: Vec<Row>,
 }
 
@@ -67,15 +73,22 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let budget = Budget::from_hardware(&hardware);
     let context = args.context.unwrap_or(fit::PREFERRED_CONTEXT);
     let all: Vec<&Model> = catalog.models.iter().collect();
-    let choice = fit::choose(&all, &budget, args.context).ok();
+    let chosen = fit::choose(&all, &budget, args.context);
+    let smallest = chosen
+        .as_ref()
+        .err()
+        .and_then(|no_fit| no_fit.smallest.clone());
+    let choice = chosen.ok();
+    let contexts = fit::contexts(args.context);
     let rows = catalog
         .models
         .iter()
-        .map(|model| row(model, context, &budget, &runtimes))
+        .map(|model| row(model, &contexts, &budget, &runtimes))
         .collect();
     let report = ModelsReport {
         recommended: choice.as_ref().map(|c| c.model.id.clone()),
         recommended_context: choice.as_ref().map(|c| c.estimate.context_length),
+        smallest,
         budget: budget.describe(),
         catalog: catalog.origin.clone(),
         context_length: context,
@@ -88,9 +101,15 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn row(model: &Model, context: u64, budget: &Budget, runtimes: &[RuntimeStatus]) -> Row {
-    let estimate = fit::estimate(model, context, budget);
-    let (fit, reason) = if model.context_trained < context {
+/// A model where it runs best, at the longest of `contexts` it fits there (else at the first, where it does not).
+fn row(model: &Model, contexts: &[u64], budget: &Budget, runtimes: &[RuntimeStatus]) -> Row {
+    let longest = contexts[0];
+    let shortest = *contexts.last().unwrap_or(&longest);
+    // Where it does not fit: what it would need at the least context tried.
+    let estimate = fit::best_fit(model, contexts, budget)
+        .unwrap_or_else(|| fit::estimate(model, shortest, budget));
+    let context = estimate.context_length;
+    let (fit, reason) = if model.context_trained < shortest {
         (
             Fit::No,
             format!("trained for only {} tokens", model.context_trained),
@@ -98,6 +117,7 @@ fn row(model: &Model, context: u64, budget: &Budget, runtimes: &[RuntimeStatus])
     } else {
         (estimate.fit, estimate.explain(budget))
     };
+    let reason = format!("{}; {reason}", model.ranking());
     let installed = runtimes
         .iter()
         .filter(|status| {
@@ -122,15 +142,34 @@ fn row(model: &Model, context: u64, budget: &Budget, runtimes: &[RuntimeStatus])
         thinking: model.thinking,
         score: model.score,
         score_benchmark: model.score_benchmark.clone(),
+        score_harness: model.score_harness.clone(),
+        score_vendor: model.score_vendor,
+        ranking: model.ranking(),
         license: model.license.clone(),
         installed,
         reason,
     }
 }
 
-fn render_row(out: &mut String, row: &Row, width: usize, recommended: bool, style: Style) {
+fn render_row(
+    out: &mut String,
+    row: &Row,
+    (width, longest): (usize, u64),
+    recommended: bool,
+    style: Style,
+) {
     let mark = if recommended { "*" } else { " " };
-    let fit = pad(row.fit.as_str(), 5);
+    // The context it fits at, when that is not the longest tried.
+    let fit = if row.fit != Fit::No && row.context_length < longest {
+        format!(
+            "{}@{}",
+            row.fit.as_str(),
+            fit::context_label(row.context_length)
+        )
+    } else {
+        row.fit.as_str().to_owned()
+    };
+    let fit = pad(&fit, 9);
     let fit = match row.fit {
         Fit::Gpu => style.good(&fit),
         Fit::Split | Fit::Cpu => style.warn(&fit),
@@ -143,14 +182,18 @@ fn render_row(out: &mut String, row: &Row, width: usize, recommended: bool, styl
         let names: Vec<&str> = row.installed.iter().map(|k| k.id()).collect();
         format!("  installed in {}", names.join(", "))
     };
+    let score = row
+        .score
+        .map_or_else(|| "-".to_owned(), |score| format!("{score:.1}"));
     let _ = writeln!(
         out,
-        "  {mark} {}  {:>9}  {:>9}  {fit}  {:>5.1}  {}{installed}",
+        "  {mark} {}  {:>9}  {:>9}  {fit}  {score:>5}  {}{installed}",
         pad(&row.id, width),
         format!("{approx}{}", human_bytes(row.size_bytes)),
         human_bytes(row.need_bytes),
-        row.score,
-        row.score_benchmark,
+        row.score_benchmark
+            .as_deref()
+            .unwrap_or("no published score"),
     );
 }
 
@@ -174,7 +217,7 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
         out,
         "  {}",
         style.dim(&format!(
-            "  {}  {:>9}  {:>9}  {:<5}  {:>5}  {}",
+            "  {}  {:>9}  {:>9}  {:<9}  {:>5}  {}",
             pad("model", width),
             "download",
             "need",
@@ -185,21 +228,27 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
     );
     for row in &report.models {
         let recommended = report.recommended.as_deref() == Some(row.id.as_str());
-        render_row(&mut out, row, width, recommended, style);
+        render_row(
+            &mut out,
+            row,
+            (width, report.context_length),
+            recommended,
+            style,
+        );
         if verbose {
             let _ = writeln!(out, "      {}", style.dim(&row.reason));
         }
     }
-    match (&report.recommended, report.recommended_context) {
-        (Some(id), Some(context)) => {
-            let _ = writeln!(
-                out,
-                "* recommended: {id} at {context} tokens (`codex-local init --model {id}`)"
-            );
-        }
-        _ => {
-            let _ = writeln!(out, "No catalog model fits this machine.");
-        }
+    if let (Some(id), Some(context)) = (&report.recommended, report.recommended_context) {
+        let _ = writeln!(
+            out,
+            "* recommended: {id} at {context} tokens (`codex-local init --model {id}`)"
+        );
+    } else {
+        let smallest = report.smallest.as_ref().map_or_else(String::new, |s| {
+            format!(" The smallest, `{}`, {}.", s.id, s.reason)
+        });
+        let _ = writeln!(out, "No catalog model fits this machine.{smallest}");
     }
     out
 }

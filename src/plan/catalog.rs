@@ -13,8 +13,12 @@ use crate::facts::runtime::RuntimeKind;
 
 /// The catalog that ships inside the binary.
 pub const BUILTIN: &str = include_str!("../../models.toml");
-/// The catalog format this program reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The catalog format this program writes and reads (version 1, without the newer fields, is read too).
+pub const SCHEMA_VERSION: u32 = 2;
+/// The benchmark that ranks first.
+pub const RANKING_BENCHMARK: &str = "SWE-bench Verified";
+/// How much more on [`RANKING_BENCHMARK`] makes a model "clearly better", worth a shorter context.
+pub const CLEAR_MARGIN: f64 = 5.0;
 
 /// The KV cache's shape, per token.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -30,6 +34,30 @@ pub struct KvShape {
     pub sliding_window: u64,
     #[serde(default)]
     pub state_bytes: u64,
+    /// The sliding layers' own shape, when it differs from the full layers' (Gemma 4).
+    #[serde(default)]
+    pub sliding_kv_heads: Option<u64>,
+    #[serde(default)]
+    pub sliding_key_length: Option<u64>,
+    #[serde(default)]
+    pub sliding_value_length: Option<u64>,
+}
+
+impl KvShape {
+    /// Bytes one token takes in one full layer (f16).
+    #[must_use]
+    pub fn full_bytes_per_token(&self) -> u64 {
+        (self.key_length + self.value_length) * self.kv_heads * 2
+    }
+
+    /// Bytes one token takes in one sliding layer (f16).
+    #[must_use]
+    pub fn sliding_bytes_per_token(&self) -> u64 {
+        let heads = self.sliding_kv_heads.unwrap_or(self.kv_heads);
+        let key = self.sliding_key_length.unwrap_or(self.key_length);
+        let value = self.sliding_value_length.unwrap_or(self.value_length);
+        (key + value) * heads * 2
+    }
 }
 
 /// One catalog entry.
@@ -45,11 +73,23 @@ pub struct Model {
     pub params_total_b: f64,
     pub params_active_b: f64,
     pub context_trained: u64,
+    /// The month of release, `YYYY-MM`.
+    #[serde(default)]
+    pub released: Option<String>,
     pub tools: bool,
     pub thinking: bool,
-    pub score: f64,
-    pub score_benchmark: String,
-    pub score_source: String,
+    /// A published coding score, when there is one.
+    #[serde(default)]
+    pub score: Option<f64>,
+    #[serde(default)]
+    pub score_benchmark: Option<String>,
+    #[serde(default)]
+    pub score_harness: Option<String>,
+    /// The model maker's own number.
+    #[serde(default)]
+    pub score_vendor: Option<bool>,
+    #[serde(default)]
+    pub score_source: Option<String>,
     pub license: String,
     pub notes: Option<String>,
     pub kv: KvShape,
@@ -135,7 +175,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
             message: err.message().trim().to_owned(),
         }
     })?;
-    if file.schema_version != SCHEMA_VERSION {
+    if !(1..=SCHEMA_VERSION).contains(&file.schema_version) {
         return Err(CatalogError::Version {
             origin: origin.to_owned(),
             found: file.schema_version,
@@ -149,11 +189,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
         check(model, origin)?;
     }
     let mut models = file.models;
-    models.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.size_bytes.cmp(&b.size_bytes))
-    });
+    models.sort_by(Model::rank_order);
     Ok(Catalog {
         origin: origin.to_owned(),
         models,
@@ -181,11 +217,32 @@ fn check(model: &Model, origin: &str) -> Result<(), CatalogError> {
     if model.size_bytes == 0 {
         return invalid("size_bytes", "must be more than 0");
     }
-    if !(0.0..=100.0).contains(&model.score) {
-        return invalid("score", "must be between 0 and 100");
+    check_score(model).map_err(|(field, message)| invalid_owned(origin, model, field, message))?;
+    if model.params_total_b <= 0.0 || model.params_active_b <= 0.0 {
+        return invalid("params_total_b", "parameters must be more than 0");
+    }
+    if model.params_active_b > model.params_total_b {
+        return invalid(
+            "params_active_b",
+            "more active parameters than parameters in all",
+        );
+    }
+    // Weights at 2 to 16 bits per parameter: anything else contradicts the parameter count.
+    #[expect(clippy::cast_precision_loss, reason = "a plausibility check")]
+    let bytes_per_param = model.size_bytes as f64 / (model.params_total_b * 1e9);
+    if !(0.25..=2.1).contains(&bytes_per_param) {
+        return invalid(
+            "size_bytes",
+            "does not match params_total_b (between 2 and 16 bits per parameter)",
+        );
     }
     if model.context_trained < 4096 {
         return invalid("context_trained", "must be at least 4096 tokens");
+    }
+    if let Some(released) = &model.released
+        && !is_month(released)
+    {
+        return invalid("released", "must be a month written YYYY-MM");
     }
     if model.kv.full_layers + model.kv.sliding_layers == 0 || model.kv.kv_heads == 0 {
         return invalid("kv", "needs attention layers and key/value heads");
@@ -193,7 +250,61 @@ fn check(model: &Model, origin: &str) -> Result<(), CatalogError> {
     if model.kv.sliding_layers > 0 && model.kv.sliding_window == 0 {
         return invalid("kv", "sliding layers need a `sliding_window`");
     }
+    let sliding_shape = [
+        model.kv.sliding_kv_heads,
+        model.kv.sliding_key_length,
+        model.kv.sliding_value_length,
+    ];
+    if model.kv.sliding_layers == 0 && sliding_shape.iter().any(Option::is_some) {
+        return invalid("kv", "a sliding shape without sliding layers");
+    }
+    if model.kv.sliding_kv_heads == Some(0) {
+        return invalid("kv", "`sliding_kv_heads` must be more than 0");
+    }
     Ok(())
+}
+
+/// A score comes whole (number, benchmark, source) or not at all, between 0 and 100.
+fn check_score(model: &Model) -> Result<(), (&'static str, String)> {
+    match (&model.score, &model.score_benchmark, &model.score_source) {
+        (None, None, None) => {
+            if model.score_harness.is_some() || model.score_vendor.is_some() {
+                return Err((
+                    "score",
+                    "a harness or vendor flag without a score".to_owned(),
+                ));
+            }
+            Ok(())
+        }
+        (Some(score), Some(_), Some(_)) if (0.0..=100.0).contains(score) => Ok(()),
+        (Some(_), Some(_), Some(_)) => Err(("score", "must be between 0 and 100".to_owned())),
+        (None, _, _) => Err(("score", "a benchmark or source without a score".to_owned())),
+        (_, None, _) => Err(("score_benchmark", "a score needs its benchmark".to_owned())),
+        (_, _, None) => Err(("score_source", "a score needs its source".to_owned())),
+    }
+}
+
+fn invalid_owned(
+    origin: &str,
+    model: &Model,
+    field: &'static str,
+    message: String,
+) -> CatalogError {
+    CatalogError::Invalid {
+        origin: origin.to_owned(),
+        id: model.id.clone(),
+        field,
+        message,
+    }
+}
+
+/// `YYYY-MM`.
+fn is_month(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 7
+        && bytes[4] == b'-'
+        && bytes[..4].iter().chain(&bytes[5..]).all(u8::is_ascii_digit)
+        && matches!(text[5..].parse::<u8>(), Ok(1..=12))
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -204,6 +315,59 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 impl Model {
+    /// Its score on [`RANKING_BENCHMARK`], when it has one.
+    #[must_use]
+    pub fn ranking_score(&self) -> Option<f64> {
+        self.score
+            .filter(|_| self.score_benchmark.as_deref() == Some(RANKING_BENCHMARK))
+    }
+
+    /// The ranking rule (see models.toml): a SWE-bench Verified score first, highest first (the smaller download
+    /// on a tie); then the rest, newest first (the larger of a family first).
+    #[must_use]
+    pub fn rank_order(a: &Self, b: &Self) -> std::cmp::Ordering {
+        match (a.ranking_score(), b.ranking_score()) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            // Without a comparable score: the newer, then the larger of a family.
+            (None, None) => b
+                .released
+                .cmp(&a.released)
+                .then_with(|| b.size_bytes.cmp(&a.size_bytes)),
+        }
+        // Equal scores: the smaller download.
+        .then_with(|| a.size_bytes.cmp(&b.size_bytes))
+    }
+
+    /// Why it ranks where it does, in words.
+    #[must_use]
+    pub fn ranking(&self) -> String {
+        let released = self
+            .released
+            .as_deref()
+            .map_or_else(String::new, |r| format!(", released {r}"));
+        if let Some(score) = self.ranking_score() {
+            let whose = match self.score_vendor {
+                Some(true) => ", the maker's own number",
+                Some(false) => ", not the maker's",
+                None => "",
+            };
+            let harness = self
+                .score_harness
+                .as_deref()
+                .map_or_else(String::new, |h| format!(" ({h}{whose})"));
+            return format!("ranked by {RANKING_BENCHMARK} {score}{harness}");
+        }
+        let other = match (&self.score, &self.score_benchmark) {
+            (Some(score), Some(benchmark)) => format!(" (it has {score} on {benchmark})"),
+            _ => String::new(),
+        };
+        format!(
+            "no {RANKING_BENCHMARK} score{other}: ranked after the models that have one, newest first{released}"
+        )
+    }
+
     /// The runtime's name for this model, when the runtime has it.
     #[must_use]
     pub fn name_on(&self, runtime: RuntimeKind) -> Option<&str> {
@@ -258,11 +422,33 @@ mod tests {
             smallest < 5_000_000_000 && largest > 60_000_000_000,
             "{smallest} .. {largest}"
         );
-        let scores: Vec<f64> = catalog.models.iter().map(|m| m.score).collect();
+        // The ranking rule: SWE-bench Verified scores first, highest first; then the others, newest first.
+        let ranked: Vec<Option<f64>> = catalog.models.iter().map(Model::ranking_score).collect();
+        let scored = ranked.iter().take_while(|s| s.is_some()).count();
+        assert!(scored >= 8, "{ranked:?}");
+        assert!(ranked[scored..].iter().all(Option::is_none), "{ranked:?}");
         assert!(
-            scores.windows(2).all(|w| w[0] >= w[1]),
-            "best first: {scores:?}"
+            ranked[..scored].windows(2).all(|w| w[0] >= w[1]),
+            "best first: {ranked:?}"
         );
+        let released: Vec<&Option<String>> = catalog.models[scored..]
+            .iter()
+            .map(|m| &m.released)
+            .collect();
+        assert!(
+            released.windows(2).all(|w| w[0] >= w[1]),
+            "newest first: {released:?}"
+        );
+        for model in &catalog.models {
+            assert!(model.released.is_some(), "{}: a release month", model.id);
+            if model.score.is_some() {
+                assert!(
+                    model.score_harness.is_some() && model.score_vendor.is_some(),
+                    "{}: the score's harness and whose number it is",
+                    model.id
+                );
+            }
+        }
     }
 
     #[test]
@@ -306,8 +492,12 @@ mod tests {
         let text = parse(&missing, "mine.toml")
             .expect_err("no score")
             .to_string();
-        assert!(text.contains("missing field `score`"), "{text}");
-
+        assert!(
+            text.contains(
+                "model `qwen3.6-35b-a3b`, field `score`: a benchmark or source without a score"
+            ),
+            "{text}"
+        );
         let twice = format!(
             "{BUILTIN}\n{}",
             &BUILTIN[BUILTIN.find("\n[[models]]").expect("a model")..]
@@ -322,5 +512,40 @@ mod tests {
             .expect_err("unknown field")
             .to_string();
         assert!(text.contains("speed"), "{text}");
+    }
+
+    #[test]
+    fn a_missing_or_contradictory_number_is_refused_with_entry_and_field() {
+        for (from, to, field) in [
+            (
+                "params_active_b = 3.0\n",
+                "params_active_b = 40.0\n",
+                "params_active_b",
+            ),
+            (
+                "size_bytes = 23_938_333_577",
+                "size_bytes = 900_000_000",
+                "size_bytes",
+            ),
+            ("score = 73.4", "score = 173.4", "score"),
+            (
+                "released = \"2026-04\"",
+                "released = \"April 2026\"",
+                "released",
+            ),
+            (
+                "score_source = \"Qwen3.6-35B-A3B model card\"\n",
+                "",
+                "score_source",
+            ),
+        ] {
+            let text = parse(&BUILTIN.replacen(from, to, 1), "mine.toml")
+                .expect_err(field)
+                .to_string();
+            assert!(
+                text.contains(&format!("field `{field}`")),
+                "{field}: {text}"
+            );
+        }
     }
 }

@@ -203,9 +203,12 @@ fn uncatalogued(installed: &InstalledModel) -> Model {
             .as_ref()
             .is_none_or(|caps| caps.iter().any(|c| c == "tools")),
         thinking: false,
-        score: 0.0,
-        score_benchmark: "not in the catalog".to_owned(),
-        score_source: String::new(),
+        released: None,
+        score: None,
+        score_benchmark: None,
+        score_harness: None,
+        score_vendor: None,
+        score_source: None,
         license: String::new(),
         notes: Some("not in the catalog: memory is a rough estimate".to_owned()),
         kv: KvShape {
@@ -216,6 +219,9 @@ fn uncatalogued(installed: &InstalledModel) -> Model {
             sliding_layers: 0,
             sliding_window: 0,
             state_bytes: 0,
+            sliding_kv_heads: None,
+            sliding_key_length: None,
+            sliding_value_length: None,
         },
     }
 }

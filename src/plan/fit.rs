@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::catalog::{KvShape, Model};
+use super::catalog::{CLEAR_MARGIN, KvShape, Model, RANKING_BENCHMARK};
 use crate::facts::hardware::{Hardware, Vendor};
 use crate::size::human_bytes;
 
@@ -151,8 +151,7 @@ pub fn compute_overhead(context: u64) -> u64 {
 /// KV cache bytes at `context` tokens (f16).
 #[must_use]
 pub fn kv_bytes(kv: &KvShape, context: u64) -> u64 {
-    let per_token_per_layer = (kv.key_length + kv.value_length) * kv.kv_heads * 2;
-    let full = kv.full_layers * context * per_token_per_layer;
+    let full = kv.full_layers * context * kv.full_bytes_per_token();
     let sliding = if kv.sliding_layers == 0 {
         0
     } else {
@@ -160,7 +159,7 @@ pub fn kv_bytes(kv: &KvShape, context: u64) -> u64 {
             .min(kv.sliding_window + ubatch(context))
             .div_ceil(256)
             * 256;
-        kv.sliding_layers * cells * per_token_per_layer
+        kv.sliding_layers * cells * kv.sliding_bytes_per_token()
     };
     full + sliding + kv.state_bytes
 }
@@ -302,8 +301,10 @@ pub struct PassedOver {
 pub struct Choice<'a> {
     pub model: &'a Model,
     pub estimate: Estimate,
-    /// Better-scoring models that were not chosen, best first.
+    /// Better-ranked models that were not chosen, best first.
     pub passed_over: Vec<PassedOver>,
+    /// What was traded between quality and context, when anything was.
+    pub traded: Option<String>,
 }
 
 /// Why no model could be chosen.
@@ -311,49 +312,157 @@ pub struct Choice<'a> {
 pub struct NoFit {
     pub budget: String,
     pub reasons: Vec<PassedOver>,
+    /// The model that needs least, and what it needs.
+    pub smallest: Option<PassedOver>,
 }
 
-/// The contexts to try, best first: the one asked for, else 64k then 32k.
+/// The step between the contexts tried below 64k.
+pub const CONTEXT_STEP: u64 = 4096;
+
+/// The contexts to try, longest first: the one asked for, else 64k down to 32k in 4k steps.
 #[must_use]
 pub fn contexts(requested: Option<u64>) -> Vec<u64> {
     match requested {
         Some(context) => vec![context],
-        None => vec![PREFERRED_CONTEXT, MIN_CONTEXT],
+        None => (0..=(PREFERRED_CONTEXT - MIN_CONTEXT) / CONTEXT_STEP)
+            .map(|step| PREFERRED_CONTEXT - step * CONTEXT_STEP)
+            .collect(),
     }
 }
 
-/// Chooses the best-scoring model (`models` best first) that runs on GPU at 64k, then at 32k, then split, then on
-/// the CPU; `requested` fixes the context.
+/// The longest of `contexts` (longest first) at which `model` runs with the verdict `accept`.
+#[must_use]
+pub fn longest_at(
+    model: &Model,
+    contexts: &[u64],
+    budget: &Budget,
+    accept: Fit,
+) -> Option<Estimate> {
+    contexts
+        .iter()
+        .filter(|&&context| model.context_trained >= context)
+        .map(|&context| estimate(model, context, budget))
+        .find(|estimate| estimate.fit == accept)
+}
+
+/// The best place a model runs, at the longest context there: on the GPU, else split, else on the CPU; `None`
+/// when it does not fit at any of `contexts`.
+#[must_use]
+pub fn best_fit(model: &Model, contexts: &[u64], budget: &Budget) -> Option<Estimate> {
+    [Fit::Gpu, Fit::Split, Fit::Cpu]
+        .into_iter()
+        .find_map(|accept| longest_at(model, contexts, budget, accept))
+}
+
+/// `a` is clearly better than `b`: at least [`CLEAR_MARGIN`] points more on the ranking benchmark, or a score
+/// there where `b` has none.
+fn clearly_better(a: &Model, b: &Model) -> bool {
+    match (a.ranking_score(), b.ranking_score()) {
+        (Some(x), Some(y)) => x - y >= CLEAR_MARGIN,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// The margin between two models on the ranking benchmark, in words.
+fn margin(a: &Model, b: &Model) -> String {
+    match (a.ranking_score(), b.ranking_score()) {
+        (Some(x), Some(y)) => format!(
+            "{:.1} points on {RANKING_BENCHMARK} ({x} against {y})",
+            x - y
+        ),
+        (Some(x), None) => format!("{x} on {RANKING_BENCHMARK}, where `{}` has no score", b.id),
+        _ => "no comparable score".to_owned(),
+    }
+}
+
+/// A model that fits: its rank, itself, and its estimate at the longest context it fits.
+type Fitting<'a> = (usize, &'a Model, Estimate);
+
+/// Quality before context among the models that fit (best first): the best, unless one that fits the `full`
+/// context is within [`CLEAR_MARGIN`] of it; with what was traded, in words.
+fn pick<'f, 'a>(
+    fitting: &'f [Fitting<'a>],
+    full: u64,
+) -> Option<(&'f Fitting<'a>, Option<String>)> {
+    let best = fitting.first()?;
+    let Some(other) = fitting
+        .iter()
+        .find(|(rank, _, e)| e.context_length == full && *rank != best.0)
+        .filter(|_| best.2.context_length < full)
+    else {
+        return Some((best, None));
+    };
+    if clearly_better(best.1, other.1) {
+        let note = format!(
+            "`{}` at {} rather than `{}` at {}: better by {}",
+            best.1.id,
+            context_label(best.2.context_length),
+            other.1.id,
+            context_label(full),
+            margin(best.1, other.1)
+        );
+        return Some((best, Some(note)));
+    }
+    let note = format!(
+        "`{}` at {} rather than `{}` at {}: that one is better by only {}, less than the {CLEAR_MARGIN} points \
+         worth a shorter context",
+        other.1.id,
+        context_label(full),
+        best.1.id,
+        context_label(best.2.context_length),
+        margin(best.1, other.1)
+    );
+    Some((other, Some(note)))
+}
+
+/// Chooses among `models` (best first) where they run best: on the GPU, else split, else on the CPU. Within that,
+/// quality before context: the best-ranked model that fits, at the longest context it fits, unless a model that
+/// fits the full context is within [`CLEAR_MARGIN`] of it. `requested` fixes the context.
 pub fn choose<'a>(
     models: &[&'a Model],
     budget: &Budget,
     requested: Option<u64>,
 ) -> Result<Choice<'a>, NoFit> {
     let contexts = contexts(requested);
+    let full = contexts[0];
     for accept in [Fit::Gpu, Fit::Split, Fit::Cpu] {
-        for &context in &contexts {
-            for (rank, model) in models.iter().enumerate() {
-                if model.context_trained < context {
-                    continue;
-                }
-                let estimate = estimate(model, context, budget);
-                if estimate.fit == accept {
-                    let passed_over = models[..rank]
-                        .iter()
-                        .map(|better| PassedOver {
-                            id: better.id.clone(),
-                            reason: why_not(better, &contexts, budget),
-                        })
-                        .collect();
-                    return Ok(Choice {
-                        model,
-                        estimate,
-                        passed_over,
-                    });
-                }
-            }
+        let fitting: Vec<Fitting<'a>> = models
+            .iter()
+            .enumerate()
+            .filter_map(|(rank, model)| {
+                longest_at(model, &contexts, budget, accept).map(|e| (rank, *model, e))
+            })
+            .collect();
+        if let Some((chosen, traded)) = pick(&fitting, full) {
+            let best = fitting[0].1;
+            let passed_over = models[..chosen.0]
+                .iter()
+                .map(|better| PassedOver {
+                    id: better.id.clone(),
+                    reason: match &traded {
+                        Some(traded) if better.id == best.id => traded.clone(),
+                        _ => why_not(better, &contexts, budget),
+                    },
+                })
+                .collect();
+            return Ok(Choice {
+                model: chosen.1,
+                estimate: chosen.2.clone(),
+                passed_over,
+                traded,
+            });
         }
     }
+    let shortest = contexts.last().copied().unwrap_or(full);
+    let smallest = models
+        .iter()
+        .filter(|model| model.context_trained >= shortest)
+        .min_by_key(|model| estimate(model, shortest, budget).need_bytes)
+        .map(|model| PassedOver {
+            id: model.id.clone(),
+            reason: why_not(model, &contexts, budget),
+        });
     Err(NoFit {
         budget: budget.describe(),
         reasons: models
@@ -363,21 +472,26 @@ pub fn choose<'a>(
                 reason: why_not(model, &contexts, budget),
             })
             .collect(),
+        smallest,
     })
 }
 
-/// Why a better model was not chosen: its verdict at the first context it supports.
+/// Why a better model was not chosen: where it would run, or its verdict at the shortest context tried.
 fn why_not(model: &Model, contexts: &[u64], budget: &Budget) -> String {
-    match contexts
-        .iter()
-        .find(|&&context| model.context_trained >= context)
-    {
-        Some(&context) => estimate(model, context, budget).explain(budget),
-        None => format!(
+    let Some(&shortest) = contexts.last() else {
+        return String::new();
+    };
+    if model.context_trained < shortest {
+        return format!(
             "trained for only {} tokens, less than {}",
             model.context_trained,
-            context_label(contexts[0])
-        ),
+            context_label(shortest)
+        );
+    }
+    // On the GPU somewhere: say where; else what it needs at the least context, the strongest reason.
+    match longest_at(model, contexts, budget, Fit::Gpu) {
+        Some(estimate) => estimate.explain(budget),
+        None => estimate(model, shortest, budget).explain(budget),
     }
 }
 
@@ -483,13 +597,22 @@ mod tests {
 
         let choice =
             choose(&models, &budget("64GiB", &["nvidia:24GiB"], false), None).expect("a model");
-        assert_eq!(choice.model.id, "gpt-oss-20b");
+        assert_eq!(choice.model.id, "qwen3.6-27b");
         assert_eq!(choice.estimate.context_length, 65_536);
         assert_eq!(choice.estimate.fit, Fit::Gpu);
+        assert!(choice.passed_over.is_empty());
+        assert_eq!(choice.traded, None);
+
+        // 18 GiB: the better models would run partly on the CPU, even at 32k.
+        let choice =
+            choose(&models, &budget("64GiB", &["nvidia:18GiB"], false), None).expect("a model");
+        assert_eq!(choice.model.id, "gpt-oss-20b");
+        assert_eq!(choice.estimate.context_length, 65_536);
         let passed: Vec<&str> = choice.passed_over.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(
             passed,
             [
+                "qwen3.6-27b",
                 "qwen3.6-35b-a3b",
                 "qwen3-coder-next",
                 "devstral-small-2",
@@ -499,20 +622,13 @@ mod tests {
         assert!(
             choice.passed_over[0]
                 .reason
-                .contains("would run on the CPU"),
-            "{:?}",
+                .contains("at 32k, more than the GPU's 18.0 GiB free"),
+            "the reason is given at the least context tried: {:?}",
             choice.passed_over
         );
-        assert!(
-            choice
-                .passed_over
-                .iter()
-                .all(|p| p.reason.contains("at 64k")),
-            "{:?}",
-            choice.passed_over
-        );
+
         let small_ram =
-            choose(&models, &budget("32GiB", &["nvidia:24GiB"], false), None).expect("a model");
+            choose(&models, &budget("32GiB", &["nvidia:18GiB"], false), None).expect("a model");
         let big_one = small_ram
             .passed_over
             .iter()
@@ -529,26 +645,95 @@ mod tests {
             None,
         )
         .expect("a model");
-        assert_eq!(big.model.id, "qwen3.6-35b-a3b");
+        assert_eq!(big.model.id, "qwen3.6-27b");
         assert!(big.passed_over.is_empty());
 
+        // An 8 GiB GPU: the newest small model, on the GPU at 64k.
         let laptop =
             choose(&models, &budget("16GiB", &["nvidia:8GiB"], false), None).expect("a model");
-        assert_eq!(
-            laptop.model.id, "qwen2.5-coder-7b",
-            "{:?}",
-            laptop.passed_over
-        );
-        assert_eq!(
-            laptop.estimate.context_length, 32_768,
-            "trained for 32k only"
-        );
+        assert_eq!(laptop.model.id, "qwen3.5-4b", "{:?}", laptop.passed_over);
+        assert_eq!(laptop.estimate.fit, Fit::Gpu);
 
         let cpu_only = choose(&models, &budget("64GiB", &[], false), None).expect("a model");
         assert_eq!(cpu_only.estimate.fit, Fit::Cpu);
 
+        // 8 GiB of RAM and no GPU still gets a model, at 32k.
+        let small = choose(&models, &budget("8GiB", &[], false), None).expect("a model");
+        assert_eq!(small.model.id, "qwen3.5-4b");
+        assert_eq!(small.estimate.context_length, 32_768);
+
         let tiny = choose(&models, &budget("4GiB", &[], false), None).expect_err("nothing fits");
         assert_eq!(tiny.reasons.len(), models.len());
+        let smallest = tiny.smallest.expect("the smallest");
+        assert_eq!(smallest.id, "qwen3.5-4b");
+        assert!(
+            smallest.reason.contains("needs 5.0 GiB at 32k"),
+            "{smallest:?}"
+        );
+    }
+
+    #[test]
+    fn a_clearly_better_model_at_a_shorter_context_beats_a_weaker_one_at_64k() {
+        let catalog = catalog::builtin().expect("catalog");
+        let models: Vec<&Model> = catalog.models.iter().collect();
+        // 20 GiB: Qwen3.6 27B fits only below 64k; gpt-oss-20b fits 64k, 16.5 points lower.
+        let choice =
+            choose(&models, &budget("64GiB", &["nvidia:20GiB"], false), None).expect("a model");
+        assert_eq!(choice.model.id, "qwen3.6-27b");
+        assert_eq!(choice.estimate.fit, Fit::Gpu);
+        let context = choice.estimate.context_length;
+        assert!(
+            (MIN_CONTEXT..PREFERRED_CONTEXT).contains(&context),
+            "{context}"
+        );
+        assert_eq!(context % CONTEXT_STEP, 0);
+        // The largest that fits: 4k more would not.
+        assert_ne!(
+            estimate(
+                choice.model,
+                context + CONTEXT_STEP,
+                &budget("64GiB", &["nvidia:20GiB"], false)
+            )
+            .fit,
+            Fit::Gpu
+        );
+        let traded = choice.traded.expect("what was traded");
+        assert!(
+            traded.contains("rather than `gpt-oss-20b` at 64k: better by 16.5 points on SWE-bench Verified (77.2 against 60.7)"),
+            "{traded}"
+        );
+    }
+
+    #[test]
+    fn a_model_only_slightly_better_does_not_cost_the_full_context() {
+        let catalog = catalog::builtin().expect("catalog");
+        let weaker = catalog
+            .models
+            .iter()
+            .find(|m| m.id == "gpt-oss-20b")
+            .expect("gpt-oss-20b")
+            .clone();
+        // A model 3.3 points better whose cache is four times larger: it fits the 18 GiB GPU only below 64k.
+        let mut slightly = weaker.clone();
+        slightly.id = "slightly-better".to_owned();
+        slightly.score = Some(64.0);
+        slightly.kv.full_layers = 48;
+        let models = [&slightly, &weaker];
+        let room = budget("64GiB", &["nvidia:18GiB"], false);
+        assert_ne!(estimate(&slightly, 65_536, &room).fit, Fit::Gpu);
+        assert!(best_fit(&slightly, &contexts(None), &room).is_some_and(|e| e.fit == Fit::Gpu));
+
+        let choice = choose(&models, &room, None).expect("a model");
+        assert_eq!(choice.model.id, "gpt-oss-20b");
+        assert_eq!(choice.estimate.context_length, 65_536);
+        let traded = choice.traded.expect("what was traded");
+        assert!(
+            traded.contains(
+                "better by only 3.3 points on SWE-bench Verified (64 against 60.7), less than the 5"
+            ),
+            "{traded}"
+        );
+        assert_eq!(choice.passed_over[0].reason, traded);
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub enum PlanError {
     NothingFits {
         budget: String,
         reasons: Vec<PassedOver>,
+        smallest: Option<PassedOver>,
     },
     #[error(
         "Offline mode plans among installed models only, and none of the installed models fits"
@@ -156,9 +157,14 @@ impl PlanError {
             Self::DoesNotFit { .. } => {
                 "pick a smaller model (`codex-local models`), or a smaller `--context`".to_owned()
             }
-            Self::NothingFits { reasons, .. } => {
-                let smallest = reasons.last().map(|r| format!(" (smallest: `{}`, {})", r.id, r.reason));
-                format!("this machine has too little memory for a coding model{}", smallest.unwrap_or_default())
+            Self::NothingFits { smallest, .. } => {
+                let smallest = smallest
+                    .as_ref()
+                    .map(|r| format!(" (the smallest, `{}`, {})", r.id, r.reason));
+                format!(
+                    "this machine has too little memory for a coding model{}",
+                    smallest.unwrap_or_default()
+                )
             }
             Self::NotInstalledOffline { model, runtime } => format!(
                 "run `codex-local init --model {model}` once with a network, or `{}`",
@@ -192,6 +198,7 @@ fn no_fit_error(no_fit: fit::NoFit, options: &InitOptions, runtime: RuntimeKind)
         PlanError::NothingFits {
             budget: no_fit.budget,
             reasons: no_fit.reasons,
+            smallest: no_fit.smallest,
         }
     }
 }
@@ -270,6 +277,7 @@ struct Chosen<'a> {
     model: Model,
     estimate: Estimate,
     passed_over: Vec<PassedOver>,
+    traded: Option<String>,
     warnings: Vec<String>,
 }
 
@@ -301,22 +309,28 @@ fn choose<'r>(
         model: choice.model.clone(),
         estimate: choice.estimate,
         passed_over: choice.passed_over,
+        traded: choice.traded,
         warnings,
     })
 }
 
-/// Why this model: asked for, or the best that runs here.
-fn why(model: &Model, estimate: &Estimate, budget: &Budget, options: &InitOptions) -> String {
+/// Why this model: asked for, or the best that runs here (by the ranking rule), and what was traded for it.
+fn why(
+    model: &Model,
+    estimate: &Estimate,
+    budget: &Budget,
+    options: &InitOptions,
+    traded: Option<&str>,
+) -> String {
     if options.model.is_some() {
-        format!("asked for with --model; {}", estimate.explain(budget))
-    } else {
-        format!(
-            "the best-scoring catalog model that runs here ({} on {}); {}",
-            model.score,
-            model.score_benchmark,
-            estimate.explain(budget)
-        )
+        return format!("asked for with --model; {}", estimate.explain(budget));
     }
+    let traded = traded.map_or_else(String::new, |t| format!("; {t}"));
+    format!(
+        "the best catalog model that runs here ({}); {}{traded}",
+        model.ranking(),
+        estimate.explain(budget)
+    )
 }
 
 /// The context the runtime would give the model by itself, where it decides one (Ollama), and the name Codex
@@ -360,6 +374,7 @@ pub fn make(
         model,
         estimate,
         passed_over,
+        traded,
         mut warnings,
     } = choose(inputs, catalog, options, &budget)?;
     let runtime = status.name;
@@ -379,7 +394,7 @@ pub fn make(
     let needs_variant = written_model != base_model;
     warnings.extend(not_running_warning(status));
     let mut plan = Plan {
-        why: why(&model, &estimate, &budget, options),
+        why: why(&model, &estimate, &budget, options, traded.as_deref()),
         catalog_id: catalog.find(&model.id).map(|m| m.id.clone()),
         display_name: model.name.clone(),
         budget: budget.describe(),
@@ -504,7 +519,7 @@ mod tests {
         ];
         let plan = plan_for(&hw, &runtimes, &catalog, &options()).expect("a plan");
         assert_eq!(plan.runtime, RuntimeKind::Ollama);
-        assert_eq!(plan.base_model, "gpt-oss:20b");
+        assert_eq!(plan.base_model, "qwen3.6:27b");
         assert_eq!(plan.context_length, 65_536);
         assert_eq!(
             plan.default_context,
@@ -512,7 +527,7 @@ mod tests {
             "24 GiB of VRAM gets 32k by default"
         );
         assert!(plan.needs_variant);
-        assert_eq!(plan.model, "gpt-oss:20b-ctx64k");
+        assert_eq!(plan.model, "qwen3.6:27b-ctx64k");
         assert_eq!(
             plan.provider,
             Provider {
@@ -522,13 +537,21 @@ mod tests {
             }
         );
         assert_eq!(plan.steps[0].status, "planned");
-        assert_eq!(plan.passed_over.len(), 4);
+        assert!(plan.passed_over.is_empty(), "the best model fits");
+        assert!(
+            plan.why.contains(
+                "ranked by SWE-bench Verified 77.2 (Qwen's own scaffold, the maker's own number)"
+            ),
+            "{}",
+            plan.why
+        );
     }
 
     #[test]
     fn skips_the_pull_of_an_installed_model_and_prefers_the_runtime_that_has_it() {
         let catalog = catalog::builtin().expect("catalog");
-        let hw = hardware("64GiB", &["24GiB"]);
+        // 18 GiB: gpt-oss-20b is the best that runs on the GPU.
+        let hw = hardware("64GiB", &["18GiB"]);
         let runtimes = [
             runtime(RuntimeKind::Ollama, true, &[]),
             runtime(
@@ -574,7 +597,7 @@ mod tests {
         )
         .expect("a dry-run plan");
         assert!(!plan.runtime_running);
-        assert_eq!(plan.base_model, "gpt-oss:20b");
+        assert_eq!(plan.base_model, "qwen3.6:27b");
     }
 
     #[test]
