@@ -203,6 +203,11 @@ pub struct InitArgs {
     #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(2048..=1_048_576))]
     pub context: Option<u64>,
 
+    /// The least estimated writing speed worth choosing, in tokens/s: slower models are passed over when a faster
+    /// one fits [default: 10]
+    #[arg(long, value_name = "TOKENS_PER_S", value_parser = min_speed)]
+    pub min_speed: Option<f64>,
+
     /// The profile file to write: <codex home>/<NAME>.config.toml, used as `codex --profile NAME`
     #[arg(long, value_name = "NAME", default_value = "local", value_parser = profile_name)]
     pub profile: String,
@@ -230,6 +235,11 @@ pub struct ModelsArgs {
     /// The context length to size the models for [default: 65536]
     #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(2048..=1_048_576))]
     pub context: Option<u64>,
+
+    /// The least estimated writing speed worth choosing, in tokens/s: slower models are passed over when a faster
+    /// one fits [default: 10]
+    #[arg(long, value_name = "TOKENS_PER_S", value_parser = min_speed)]
+    pub min_speed: Option<f64>,
 }
 
 /// Options of `verify`.
@@ -250,5 +260,19 @@ fn profile_name(text: &str) -> Result<String, String> {
         Ok(text.to_owned())
     } else {
         Err("a profile name is letters, digits, `_` and `-`".to_owned())
+    }
+}
+
+/// A speed floor: a number of tokens/s from 0.1 to 10,000.
+fn min_speed(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of tokens per second"))?;
+    if (0.1..=10_000.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{text} is not between 0.1 and 10000 tokens per second"
+        ))
     }
 }

@@ -1145,3 +1145,78 @@ fn a_catalog_with_contradictory_numbers_is_refused_naming_the_entry_and_field() 
         );
     }
 }
+
+#[test]
+fn speed_is_estimated_before_the_pull_from_the_gpu_table_and_used_in_the_choice() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+
+    // A product name brings its memory and bandwidth.
+    let doc = ctx.json(["models", "--ram", "64GiB", "--gpu", "RTX 4090"], 0);
+    assert_eq!(doc["hardware"]["gpus"][0]["name"], "RTX 4090");
+    assert_eq!(doc["recommended"], "qwen3.6-27b");
+    let row = common::find(&doc["models"], "id", "qwen3.6-27b");
+    let decode = row["decode_tps"].as_f64().expect("decode_tps");
+    let prefill = row["prefill_tps"].as_f64().expect("prefill_tps");
+    assert!((10.0..100.0).contains(&decode), "{row}");
+    assert!(prefill > 500.0, "{row}");
+    assert_eq!(row["speed_guessed"], false);
+    let too_big = common::find(&doc["models"], "id", "gpt-oss-120b");
+    assert_eq!(too_big["fit"], "split");
+
+    // init's plan carries the estimate.
+    let plan = ctx.json(["init", "--dry-run", "--ram", "64GiB", "--gpu", "RTX 4090"], 0);
+    assert_eq!(plan["decode_tps"], row["decode_tps"]);
+    assert!(
+        plan["speed_basis"]
+            .as_str()
+            .is_some_and(|b| b.contains("RTX 4090: 1008 GB/s")),
+        "{plan}"
+    );
+
+    // On a CPU, a model below the usable speed is passed over for a faster one, and says so; a lower floor lets it
+    // through.
+    let plan = ctx.json(["init", "--dry-run", "--ram", "64GiB"], 0);
+    let slow = common::find(&plan["passed_over"], "id", "qwen3.6-27b");
+    assert!(
+        slow["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("below the usable 10 (`--min-speed`)")),
+        "{plan}"
+    );
+    let plan = ctx.json(
+        ["init", "--dry-run", "--ram", "64GiB", "--min-speed", "1"],
+        0,
+    );
+    assert_eq!(plan["base_model"], "qwen3.6:27b");
+
+    // A vendor and a size still work, with the bandwidth marked as a guess.
+    let doc = ctx.json(["models", "--ram", "64GiB", "--gpu", "nvidia:24GiB"], 0);
+    let row = common::find(&doc["models"], "id", "qwen3.6-27b");
+    assert_eq!(row["speed_guessed"], true);
+}
+
+#[test]
+fn an_unknown_gpu_name_or_speed_is_a_usage_error_with_close_names() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+
+    let output = ctx.run(["models", "--ram", "64GiB", "--gpu", "RTX 4900"]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`--gpu RTX 4900` is not a GPU codex-local knows (close: `RTX 4090`"),
+        "{stderr}"
+    );
+    let doc = ctx.json(["models", "--ram", "64GiB", "--gpu", "Apple M9 Max"], 2);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Apple M")),
+        "{doc}"
+    );
+    for bad in ["0", "fast", "-3"] {
+        let output = ctx.run(["models", "--min-speed", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+    }
+}

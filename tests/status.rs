@@ -452,6 +452,15 @@ fn nvidia_gpus_are_read_from_nvidia_smi() {
     assert_eq!(gpus[0]["memory_total_bytes"], 24564_u64 << 20);
     assert_eq!(gpus[0]["memory_free_bytes"], 23030_u64 << 20);
     assert_eq!(gpus[1]["memory_free_bytes"], 24257_u64 << 20);
+
+    // The probed names find their products: speed estimates from the slower card's 936 GB/s, not guessed.
+    let models = ctx.json(["models", "-v"], 0);
+    let row = common::find(&models["models"], "id", "gpt-oss-20b");
+    assert_eq!(row["speed_guessed"], false, "{row}");
+    assert!(
+        row["reason"].as_str().is_some_and(|r| r.contains("RTX 3090: 936 GB/s")),
+        "{row}"
+    );
 }
 
 #[test]

@@ -220,6 +220,7 @@ fn options(args: &InitArgs) -> InitOptions {
         profile_only: args.profile_only,
         offline: args.offline,
         dry_run: args.dry_run,
+        min_speed: args.min_speed,
     }
 }
 
@@ -304,6 +305,14 @@ fn render_plan(plan: &Plan, report: &InitReport, style: Style) -> String {
     );
     let _ = writeln!(out, "  why       {}", plan.why);
     let _ = writeln!(out, "  context   {} tokens", plan.context_length);
+    if let Some(speed) = &plan.speed {
+        let _ = writeln!(
+            out,
+            "  speed     {} (estimated: {})",
+            speed.describe(),
+            speed.basis
+        );
+    }
     let _ = writeln!(
         out,
         "  memory    {} needed; {}",

@@ -11,10 +11,13 @@ use crate::facts::Want;
 use crate::facts::hardware::Hardware;
 use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
 use crate::gather;
+use crate::plan::DEFAULT_MIN_SPEED;
 use crate::plan::catalog::Model;
-use crate::plan::fit::{self, Budget, Fit};
+use crate::plan::fit::{self, Budget, Estimate, Fit};
+use crate::plan::speed::{self, Throughput};
 use crate::report::Style;
 use crate::size::human_bytes;
+use crate::steps::round1;
 use crate::text::pad;
 
 /// One row of the table.
@@ -36,6 +39,11 @@ struct Row {
     score_benchmark: Option<String>,
     score_harness: Option<String>,
     score_vendor: Option<bool>,
+    /// Estimated tokens/s written and read where it fits (`null` where it does not).
+    decode_tps: Option<f64>,
+    prefill_tps: Option<f64>,
+    /// Some number behind the estimate was guessed.
+    speed_guessed: Option<bool>,
     /// The ranking rule applied to it, in words.
     ranking: String,
     license: String,
@@ -73,7 +81,15 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let budget = Budget::from_hardware(&hardware);
     let context = args.context.unwrap_or(fit::PREFERRED_CONTEXT);
     let all: Vec<&Model> = catalog.models.iter().collect();
-    let chosen = fit::choose(&all, &budget, args.context);
+    let machine = Throughput::of(&hardware);
+    let rate = |model: &Model, estimate: &Estimate| {
+        speed::estimate(model, estimate, &machine).map(|s| s.decode_tps)
+    };
+    let floor = fit::Floor {
+        rate: &rate,
+        min: args.min_speed.unwrap_or(DEFAULT_MIN_SPEED),
+    };
+    let chosen = fit::choose(&all, &budget, args.context, Some(&floor));
     let smallest = chosen
         .as_ref()
         .err()
@@ -83,7 +99,7 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let rows = catalog
         .models
         .iter()
-        .map(|model| row(model, &contexts, &budget, &runtimes))
+        .map(|model| row(model, &contexts, (&budget, &machine), &runtimes))
         .collect();
     let report = ModelsReport {
         recommended: choice.as_ref().map(|c| c.model.id.clone()),
@@ -102,7 +118,12 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
 }
 
 /// A model where it runs best, at the longest of `contexts` it fits there (else at the first, where it does not).
-fn row(model: &Model, contexts: &[u64], budget: &Budget, runtimes: &[RuntimeStatus]) -> Row {
+fn row(
+    model: &Model,
+    contexts: &[u64],
+    (budget, machine): (&Budget, &Throughput),
+    runtimes: &[RuntimeStatus],
+) -> Row {
     let longest = contexts[0];
     let shortest = *contexts.last().unwrap_or(&longest);
     // Where it does not fit: what it would need at the least context tried.
@@ -117,7 +138,16 @@ fn row(model: &Model, contexts: &[u64], budget: &Budget, runtimes: &[RuntimeStat
     } else {
         (estimate.fit, estimate.explain(budget))
     };
-    let reason = format!("{}; {reason}", model.ranking());
+    let speed = speed::estimate(model, &estimate, machine);
+    let reason = match &speed {
+        Some(speed) => format!(
+            "{}; {reason}; {} (estimated: {})",
+            model.ranking(),
+            speed.describe(),
+            speed.basis
+        ),
+        None => format!("{}; {reason}", model.ranking()),
+    };
     let installed = runtimes
         .iter()
         .filter(|status| {
@@ -142,6 +172,9 @@ fn row(model: &Model, contexts: &[u64], budget: &Budget, runtimes: &[RuntimeStat
         thinking: model.thinking,
         score: model.score,
         score_benchmark: model.score_benchmark.clone(),
+        decode_tps: speed.as_ref().map(|s| round1(s.decode_tps)),
+        prefill_tps: speed.as_ref().map(|s| round1(s.prefill_tps)),
+        speed_guessed: speed.as_ref().map(|s| s.guessed),
         score_harness: model.score_harness.clone(),
         score_vendor: model.score_vendor,
         ranking: model.ranking(),
@@ -185,9 +218,20 @@ fn render_row(
     let score = row
         .score
         .map_or_else(|| "-".to_owned(), |score| format!("{score:.1}"));
+    let tps = row.decode_tps.map_or_else(
+        || "-".to_owned(),
+        |tps| {
+            let guessed = if row.speed_guessed == Some(true) {
+                "~"
+            } else {
+                ""
+            };
+            format!("{guessed}{}", speed::rate(tps))
+        },
+    );
     let _ = writeln!(
         out,
-        "  {mark} {}  {:>9}  {:>9}  {fit}  {score:>5}  {}{installed}",
+        "  {mark} {}  {:>9}  {:>9}  {fit}  {tps:>6}  {score:>5}  {}{installed}",
         pad(&row.id, width),
         format!("{approx}{}", human_bytes(row.size_bytes)),
         human_bytes(row.need_bytes),
@@ -217,11 +261,12 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
         out,
         "  {}",
         style.dim(&format!(
-            "  {}  {:>9}  {:>9}  {:<9}  {:>5}  {}",
+            "  {}  {:>9}  {:>9}  {:<9}  {:>6}  {:>5}  {}",
             pad("model", width),
             "download",
             "need",
             "fit",
+            "tok/s",
             "score",
             "benchmark"
         ))

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::gpu_specs::{self, GpuSpec};
 use super::hardware::{Gpu, Hardware, HardwareSource, SourceNote, Vendor, gpu_share};
 use crate::size::{SizeError, parse_size};
 
@@ -9,8 +10,16 @@ use crate::size::{SizeError, parse_size};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Described {
     pub ram: u64,
-    pub gpus: Vec<(Vendor, u64)>,
+    pub gpus: Vec<DescribedGpu>,
     pub unified: bool,
+}
+
+/// One GPU as described: a vendor and a size (`nvidia:24GiB`), or a product from the table (`RTX 4090`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribedGpu {
+    pub vendor: Vendor,
+    pub bytes: u64,
+    pub product: Option<&'static GpuSpec>,
 }
 
 /// A description that cannot be read.
@@ -30,6 +39,20 @@ pub enum DescribeError {
     },
     #[error("`--gpu {value}` names an unknown vendor `{vendor}`")]
     Vendor { value: String, vendor: String },
+    #[error("`--gpu {value}` is not a GPU codex-local knows{}", close_names(close))]
+    UnknownGpu {
+        value: String,
+        close: Vec<&'static str>,
+    },
+}
+
+fn close_names(close: &[&str]) -> String {
+    if close.is_empty() {
+        String::new()
+    } else {
+        let quoted: Vec<String> = close.iter().map(|name| format!("`{name}`")).collect();
+        format!(" (close: {})", quoted.join(", "))
+    }
 }
 
 impl DescribeError {
@@ -39,7 +62,13 @@ impl DescribeError {
         match self {
             Self::Ram { source, .. } | Self::Gpu { source, .. } => source.hint(),
             Self::Vendor { .. } => {
-                "use one of `nvidia`, `amd`, `intel`, `apple`, e.g. `--gpu amd:16GiB`"
+                "use one of `nvidia`, `amd`, `intel`, `apple`, e.g. `--gpu amd:16GiB`, or a product name such as \
+                 `--gpu \"RTX 4090\"`"
+            }
+            Self::UnknownGpu { .. } => {
+                "give a product name from the table (NVIDIA RTX 20-50, RTX A/Ada/PRO, A100/H100/H200/B200, DGX Spark, \
+                 Apple M1-M5, Radeon RX 6000-9000, Ryzen AI Max, Intel Arc) or a vendor and size such as \
+                 `--gpu nvidia:24GiB`"
             }
         }
     }
@@ -61,46 +90,44 @@ impl Described {
         })?;
         let gpus = gpus
             .iter()
-            .map(|value| {
-                let (vendor, size) = match value.split_once(':') {
-                    Some((word, size)) => {
-                        let vendor =
-                            Vendor::from_word(word).ok_or_else(|| DescribeError::Vendor {
-                                value: value.clone(),
-                                vendor: word.to_owned(),
-                            })?;
-                        (vendor, size)
-                    }
-                    None => (Vendor::Nvidia, value.as_str()),
-                };
-                let bytes = parse_size(size).map_err(|source| DescribeError::Gpu {
-                    value: value.clone(),
-                    source,
-                })?;
-                Ok((vendor, bytes))
-            })
+            .map(|value| describe_gpu(value))
             .collect::<Result<Vec<_>, _>>()?;
+        // An Apple chip named by product is unified memory, as `--unified` says.
+        let unified = unified
+            || gpus
+                .iter()
+                .any(|gpu| gpu.product.is_some_and(|p| p.unified));
         Ok(Some(Self { ram, gpus, unified }))
     }
 
     /// The hardware facts this description stands for; everything described is taken as free.
     #[must_use]
     pub fn hardware(&self) -> Hardware {
+        let share = gpu_share(self.ram, 0);
         let mut gpus: Vec<Gpu> = self
             .gpus
             .iter()
-            .map(|(vendor, bytes)| Gpu {
-                vendor: *vendor,
-                name: format!("{vendor} GPU (described)"),
-                memory_total_bytes: Some(*bytes),
-                memory_free_bytes: Some(*bytes),
-                integrated: false,
-                driver: None,
-                source: "described",
+            .map(|gpu| {
+                // A chip that shares RAM gets the share of it the runtime may use.
+                let bytes = match gpu.product {
+                    Some(product) if product.unified => share,
+                    _ => gpu.bytes,
+                };
+                Gpu {
+                    vendor: gpu.vendor,
+                    name: gpu.product.map_or_else(
+                        || format!("{} GPU (described)", gpu.vendor),
+                        |product| product.name.to_owned(),
+                    ),
+                    memory_total_bytes: Some(bytes),
+                    memory_free_bytes: Some(bytes),
+                    integrated: gpu.product.is_some_and(|p| p.unified),
+                    driver: None,
+                    source: "described",
+                }
             })
             .collect();
-        if self.unified {
-            let share = gpu_share(self.ram, 0);
+        if self.unified && !gpus.iter().any(|gpu| gpu.integrated) {
             gpus.push(Gpu {
                 vendor: Vendor::Apple,
                 name: "Apple Silicon GPU (described, unified memory)".to_owned(),
@@ -125,6 +152,56 @@ impl Described {
     }
 }
 
+/// One `--gpu` value: `[VENDOR:]SIZE`, or a product name from the table.
+fn describe_gpu(value: &str) -> Result<DescribedGpu, DescribeError> {
+    let (vendor, size) = match value.split_once(':') {
+        Some((word, size)) => match Vendor::from_word(word) {
+            Some(vendor) => (vendor, size),
+            None if gpu_specs::find(value).is_some() => return Ok(product(value)),
+            None => {
+                return Err(DescribeError::Vendor {
+                    value: value.to_owned(),
+                    vendor: word.to_owned(),
+                });
+            }
+        },
+        None => (Vendor::Nvidia, value),
+    };
+    match parse_size(size) {
+        Ok(bytes) => Ok(DescribedGpu {
+            vendor,
+            bytes,
+            product: None,
+        }),
+        // Not a size: a product name, or a mistake with names close to it.
+        Err(source) if size.chars().any(char::is_alphabetic) && value.split_once(':').is_none() => {
+            if gpu_specs::find(value).is_some() {
+                Ok(product(value))
+            } else {
+                let _ = source;
+                Err(DescribeError::UnknownGpu {
+                    value: value.to_owned(),
+                    close: gpu_specs::close_to(value),
+                })
+            }
+        }
+        Err(source) => Err(DescribeError::Gpu {
+            value: value.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// The product a name stands for (it must be in the table).
+fn product(value: &str) -> DescribedGpu {
+    let spec = gpu_specs::find(value).unwrap_or(&gpu_specs::GPUS[0]);
+    DescribedGpu {
+        vendor: spec.vendor,
+        bytes: u64::from(spec.memory_gib) << 30,
+        product: Some(spec),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,8 +215,10 @@ mod tests {
             .expect("valid")
             .expect("described");
         assert_eq!(described.ram, 64 * GIB);
+        let sizes: Vec<(Vendor, u64)> =
+            described.gpus.iter().map(|g| (g.vendor, g.bytes)).collect();
         assert_eq!(
-            described.gpus,
+            sizes,
             vec![(Vendor::Nvidia, 24 * GIB), (Vendor::Amd, 16 * GIB)]
         );
         let hardware = described.hardware();
@@ -157,6 +236,30 @@ mod tests {
         assert!(hardware.unified);
         assert_eq!(hardware.gpus[0].vendor, Vendor::Apple);
         assert_eq!(hardware.gpus[0].memory_total_bytes, Some(24 * GIB));
+    }
+
+    #[test]
+    fn a_product_name_brings_its_memory_and_apple_chips_share_ram() {
+        let gpus = vec!["RTX 4090".to_owned()];
+        let described = Described::from_args(Some("64GiB"), &gpus, false)
+            .expect("valid")
+            .expect("described");
+        let hardware = described.hardware();
+        assert_eq!(hardware.gpus[0].name, "RTX 4090");
+        assert_eq!(hardware.gpus[0].memory_total_bytes, Some(24 * GIB));
+
+        let gpus = vec!["Apple M3 Max".to_owned()];
+        let described = Described::from_args(Some("64GiB"), &gpus, false)
+            .expect("valid")
+            .expect("described");
+        assert!(described.unified);
+        let hardware = described.hardware();
+        assert_eq!(hardware.gpus.len(), 1);
+        assert_eq!(hardware.gpus[0].memory_total_bytes, Some(48 * GIB));
+
+        let err = Described::from_args(Some("64GiB"), &["RTX 4900".to_owned()], false)
+            .expect_err("unknown");
+        assert!(err.to_string().contains("`RTX 4090`"), "{err}");
     }
 
     #[test]

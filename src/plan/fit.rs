@@ -190,6 +190,18 @@ impl Estimate {
             .unwrap_or(0)
     }
 
+    /// Where it runs, in a few words: `on the GPU at 64k`.
+    #[must_use]
+    pub fn explain_short(&self) -> String {
+        let place = match self.fit {
+            Fit::Gpu => "on the GPU",
+            Fit::Split => "split between GPU and CPU",
+            Fit::Cpu => "on the CPU",
+            Fit::No => "nowhere",
+        };
+        format!("fits {place} at {}", context_label(self.context_length))
+    }
+
     /// Plain words for the verdict.
     #[must_use]
     pub fn explain(&self, budget: &Budget) -> String {
@@ -376,6 +388,44 @@ fn margin(a: &Model, b: &Model) -> String {
     }
 }
 
+/// The usable speed: a model that writes more slowly is passed over when a faster one fits.
+pub struct Floor<'s> {
+    /// A model's estimated writing speed where it would run, in tokens/s (`None` when unknown).
+    pub rate: &'s dyn Fn(&Model, &Estimate) -> Option<f64>,
+    /// The least tokens/s.
+    pub min: f64,
+}
+
+impl Floor<'_> {
+    fn too_slow(&self, model: &Model, estimate: &Estimate) -> bool {
+        (self.rate)(model, estimate).is_some_and(|tps| tps < self.min)
+    }
+
+    fn reason(&self, model: &Model, estimate: &Estimate) -> String {
+        let tps = (self.rate)(model, estimate).unwrap_or(0.0);
+        format!(
+            "{}, but writes only about {tps:.1} tokens/s there, below the usable {} (`--min-speed`)",
+            estimate.explain_short(),
+            self.min
+        )
+    }
+}
+
+/// The models too slow to use, when something faster fits, each with its reason (none when all are slow).
+fn too_slow(tiers: &[Vec<Fitting<'_>>], floor: Option<&Floor<'_>>) -> Vec<(String, Fit, String)> {
+    let Some(floor) = floor else {
+        return Vec::new();
+    };
+    let all: Vec<&Fitting<'_>> = tiers.iter().flatten().collect();
+    if all.iter().all(|f| floor.too_slow(f.1, &f.2)) {
+        return Vec::new();
+    }
+    all.into_iter()
+        .filter(|f| floor.too_slow(f.1, &f.2))
+        .map(|f| (f.1.id.clone(), f.2.fit, floor.reason(f.1, &f.2)))
+        .collect()
+}
+
 /// A model that fits: its rank, itself, and its estimate at the longest context it fits.
 type Fitting<'a> = (usize, &'a Model, Estimate);
 
@@ -423,15 +473,30 @@ pub fn choose<'a>(
     models: &[&'a Model],
     budget: &Budget,
     requested: Option<u64>,
+    floor: Option<&Floor<'_>>,
 ) -> Result<Choice<'a>, NoFit> {
     let contexts = contexts(requested);
     let full = contexts[0];
-    for accept in [Fit::Gpu, Fit::Split, Fit::Cpu] {
-        let fitting: Vec<Fitting<'a>> = models
-            .iter()
-            .enumerate()
-            .filter_map(|(rank, model)| {
-                longest_at(model, &contexts, budget, accept).map(|e| (rank, *model, e))
+    let tiers: Vec<Vec<Fitting<'a>>> = [Fit::Gpu, Fit::Split, Fit::Cpu]
+        .into_iter()
+        .map(|accept| {
+            models
+                .iter()
+                .enumerate()
+                .filter_map(|(rank, model)| {
+                    longest_at(model, &contexts, budget, accept).map(|e| (rank, *model, e))
+                })
+                .collect()
+        })
+        .collect();
+    let slow = too_slow(&tiers, floor);
+    for tier in tiers {
+        let fitting: Vec<Fitting<'a>> = tier
+            .into_iter()
+            .filter(|f| {
+                !slow
+                    .iter()
+                    .any(|(id, fit, _)| *id == f.1.id && *fit == f.2.fit)
             })
             .collect();
         if let Some((chosen, traded)) = pick(&fitting, full) {
@@ -440,8 +505,9 @@ pub fn choose<'a>(
                 .iter()
                 .map(|better| PassedOver {
                     id: better.id.clone(),
-                    reason: match &traded {
-                        Some(traded) if better.id == best.id => traded.clone(),
+                    reason: match (&traded, slow.iter().find(|(id, _, _)| *id == better.id)) {
+                        (_, Some((_, _, too_slow))) => too_slow.clone(),
+                        (Some(traded), None) if better.id == best.id => traded.clone(),
                         _ => why_not(better, &contexts, budget),
                     },
                 })
@@ -454,26 +520,31 @@ pub fn choose<'a>(
             });
         }
     }
-    let shortest = contexts.last().copied().unwrap_or(full);
+    Err(no_fit(models, &contexts, budget))
+}
+
+/// Nothing fits: why not, for each, and what the model that needs least needs.
+fn no_fit(models: &[&Model], contexts: &[u64], budget: &Budget) -> NoFit {
+    let shortest = contexts.last().copied().unwrap_or(PREFERRED_CONTEXT);
     let smallest = models
         .iter()
         .filter(|model| model.context_trained >= shortest)
         .min_by_key(|model| estimate(model, shortest, budget).need_bytes)
         .map(|model| PassedOver {
             id: model.id.clone(),
-            reason: why_not(model, &contexts, budget),
+            reason: why_not(model, contexts, budget),
         });
-    Err(NoFit {
+    NoFit {
         budget: budget.describe(),
         reasons: models
             .iter()
             .map(|model| PassedOver {
                 id: model.id.clone(),
-                reason: why_not(model, &contexts, budget),
+                reason: why_not(model, contexts, budget),
             })
             .collect(),
         smallest,
-    })
+    }
 }
 
 /// Why a better model was not chosen: where it would run, or its verdict at the shortest context tried.
@@ -595,8 +666,13 @@ mod tests {
         let catalog = catalog::builtin().expect("catalog");
         let models: Vec<&Model> = catalog.models.iter().collect();
 
-        let choice =
-            choose(&models, &budget("64GiB", &["nvidia:24GiB"], false), None).expect("a model");
+        let choice = choose(
+            &models,
+            &budget("64GiB", &["nvidia:24GiB"], false),
+            None,
+            None,
+        )
+        .expect("a model");
         assert_eq!(choice.model.id, "qwen3.6-27b");
         assert_eq!(choice.estimate.context_length, 65_536);
         assert_eq!(choice.estimate.fit, Fit::Gpu);
@@ -604,8 +680,13 @@ mod tests {
         assert_eq!(choice.traded, None);
 
         // 18 GiB: the better models would run partly on the CPU, even at 32k.
-        let choice =
-            choose(&models, &budget("64GiB", &["nvidia:18GiB"], false), None).expect("a model");
+        let choice = choose(
+            &models,
+            &budget("64GiB", &["nvidia:18GiB"], false),
+            None,
+            None,
+        )
+        .expect("a model");
         assert_eq!(choice.model.id, "gpt-oss-20b");
         assert_eq!(choice.estimate.context_length, 65_536);
         let passed: Vec<&str> = choice.passed_over.iter().map(|p| p.id.as_str()).collect();
@@ -627,8 +708,13 @@ mod tests {
             choice.passed_over
         );
 
-        let small_ram =
-            choose(&models, &budget("32GiB", &["nvidia:18GiB"], false), None).expect("a model");
+        let small_ram = choose(
+            &models,
+            &budget("32GiB", &["nvidia:18GiB"], false),
+            None,
+            None,
+        )
+        .expect("a model");
         let big_one = small_ram
             .passed_over
             .iter()
@@ -643,26 +729,33 @@ mod tests {
             &models,
             &budget("256GiB", &["nvidia:80GiB", "nvidia:80GiB"], false),
             None,
+            None,
         )
         .expect("a model");
         assert_eq!(big.model.id, "qwen3.6-27b");
         assert!(big.passed_over.is_empty());
 
         // An 8 GiB GPU: the newest small model, on the GPU at 64k.
-        let laptop =
-            choose(&models, &budget("16GiB", &["nvidia:8GiB"], false), None).expect("a model");
+        let laptop = choose(
+            &models,
+            &budget("16GiB", &["nvidia:8GiB"], false),
+            None,
+            None,
+        )
+        .expect("a model");
         assert_eq!(laptop.model.id, "qwen3.5-4b", "{:?}", laptop.passed_over);
         assert_eq!(laptop.estimate.fit, Fit::Gpu);
 
-        let cpu_only = choose(&models, &budget("64GiB", &[], false), None).expect("a model");
+        let cpu_only = choose(&models, &budget("64GiB", &[], false), None, None).expect("a model");
         assert_eq!(cpu_only.estimate.fit, Fit::Cpu);
 
         // 8 GiB of RAM and no GPU still gets a model, at 32k.
-        let small = choose(&models, &budget("8GiB", &[], false), None).expect("a model");
+        let small = choose(&models, &budget("8GiB", &[], false), None, None).expect("a model");
         assert_eq!(small.model.id, "qwen3.5-4b");
         assert_eq!(small.estimate.context_length, 32_768);
 
-        let tiny = choose(&models, &budget("4GiB", &[], false), None).expect_err("nothing fits");
+        let tiny =
+            choose(&models, &budget("4GiB", &[], false), None, None).expect_err("nothing fits");
         assert_eq!(tiny.reasons.len(), models.len());
         let smallest = tiny.smallest.expect("the smallest");
         assert_eq!(smallest.id, "qwen3.5-4b");
@@ -677,8 +770,13 @@ mod tests {
         let catalog = catalog::builtin().expect("catalog");
         let models: Vec<&Model> = catalog.models.iter().collect();
         // 20 GiB: Qwen3.6 27B fits only below 64k; gpt-oss-20b fits 64k, 16.5 points lower.
-        let choice =
-            choose(&models, &budget("64GiB", &["nvidia:20GiB"], false), None).expect("a model");
+        let choice = choose(
+            &models,
+            &budget("64GiB", &["nvidia:20GiB"], false),
+            None,
+            None,
+        )
+        .expect("a model");
         assert_eq!(choice.model.id, "qwen3.6-27b");
         assert_eq!(choice.estimate.fit, Fit::Gpu);
         let context = choice.estimate.context_length;
@@ -723,7 +821,7 @@ mod tests {
         assert_ne!(estimate(&slightly, 65_536, &room).fit, Fit::Gpu);
         assert!(best_fit(&slightly, &contexts(None), &room).is_some_and(|e| e.fit == Fit::Gpu));
 
-        let choice = choose(&models, &room, None).expect("a model");
+        let choice = choose(&models, &room, None, None).expect("a model");
         assert_eq!(choice.model.id, "gpt-oss-20b");
         assert_eq!(choice.estimate.context_length, 65_536);
         let traded = choice.traded.expect("what was traded");
@@ -744,6 +842,7 @@ mod tests {
             &models,
             &budget("64GiB", &["nvidia:24GiB"], false),
             Some(131_072),
+            None,
         )
         .expect("a model");
         assert_eq!(choice.estimate.context_length, 131_072);

@@ -5,6 +5,7 @@ pub mod catalog;
 mod choose;
 pub mod fit;
 pub mod provider;
+pub mod speed;
 pub mod steps;
 
 use thiserror::Error;
@@ -18,7 +19,7 @@ pub use provider::{Provider, variant_name, variant_parts};
 use steps::Step;
 
 /// What the user asked of `init`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InitOptions {
     pub runtime: Option<RuntimeKind>,
     pub model: Option<String>,
@@ -27,7 +28,12 @@ pub struct InitOptions {
     pub profile_only: bool,
     pub offline: bool,
     pub dry_run: bool,
+    /// The least estimated writing speed worth choosing, in tokens/s (`--min-speed`).
+    pub min_speed: Option<f64>,
 }
+
+/// The default usable writing speed, in tokens/s.
+pub const DEFAULT_MIN_SPEED: f64 = 10.0;
 
 /// The facts a plan is made from.
 #[derive(Debug, Clone)]
@@ -71,6 +77,8 @@ pub struct Plan {
     pub passed_over: Vec<PassedOver>,
     pub steps: Vec<Step>,
     pub warnings: Vec<String>,
+    /// The estimated speed where it runs.
+    pub speed: Option<speed::Speed>,
 }
 
 impl Plan {
@@ -302,7 +310,15 @@ fn choose<'r>(
             return Err(PlanError::ContextTooLong { requested, longest });
         }
     }
-    let choice = fit::choose(&candidates, budget, options.context)
+    let machine = speed::Throughput::of(inputs.hardware);
+    let rate = |model: &Model, estimate: &Estimate| {
+        speed::estimate(model, estimate, &machine).map(|s| s.decode_tps)
+    };
+    let floor = fit::Floor {
+        rate: &rate,
+        min: options.min_speed.unwrap_or(DEFAULT_MIN_SPEED),
+    };
+    let choice = fit::choose(&candidates, budget, options.context, Some(&floor))
         .map_err(|no_fit| no_fit_error(no_fit, options, status.name))?;
     Ok(Chosen {
         status,
@@ -393,7 +409,10 @@ pub fn make(
     );
     let needs_variant = written_model != base_model;
     warnings.extend(not_running_warning(status));
+    let speed = speed::estimate(&model, &estimate, &speed::Throughput::of(inputs.hardware));
+    warnings.extend(slow_warning(speed.as_ref(), options));
     let mut plan = Plan {
+        speed,
         why: why(&model, &estimate, &budget, options, traded.as_deref()),
         catalog_id: catalog.find(&model.id).map(|m| m.id.clone()),
         display_name: model.name.clone(),
@@ -424,6 +443,20 @@ pub fn make(
     };
     plan.steps = steps::planned(&plan, options);
     Ok(plan)
+}
+
+/// A model that will write below the usable speed (nothing faster fits): say so, with the numbers.
+fn slow_warning(speed: Option<&speed::Speed>, options: &InitOptions) -> Option<String> {
+    let speed = speed?;
+    let floor = options.min_speed.unwrap_or(DEFAULT_MIN_SPEED);
+    (speed.decode_tps < floor).then(|| {
+        format!(
+            "nothing that fits here writes {floor} tokens/s or more: this model is estimated at {}; Codex will be \
+             slow ({})",
+            speed.describe(),
+            speed.basis
+        )
+    })
 }
 
 /// A dry run plans for a runtime that is not running; say what that assumes.

@@ -179,6 +179,11 @@ pub struct InitReport {
     pub need_bytes: u64,
     pub why: String,
     pub passed_over: Vec<PassedOver>,
+    /// Estimated tokens/s written, and read, before the pull.
+    pub decode_tps: Option<f64>,
+    pub prefill_tps: Option<f64>,
+    /// Where the estimate's numbers come from.
+    pub speed_basis: Option<String>,
     pub steps: Vec<Step>,
     pub codex: CodexReport,
     pub served: Option<Served>,
@@ -205,6 +210,9 @@ impl InitReport {
             need_bytes: plan.need_bytes,
             why: plan.why.clone(),
             passed_over: plan.passed_over.clone(),
+            decode_tps: plan.speed.as_ref().map(|s| round1(s.decode_tps)),
+            prefill_tps: plan.speed.as_ref().map(|s| round1(s.prefill_tps)),
+            speed_basis: plan.speed.as_ref().map(|s| s.basis.clone()),
             steps: plan.steps.clone(),
             codex,
             served: None,
@@ -229,6 +237,12 @@ impl InitReport {
         printer.warn(&message);
         self.warnings.push(message);
     }
+}
+
+/// One decimal is enough for an estimate.
+#[must_use]
+pub fn round1(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
 }
 
 /// Passes what a runtime reports to the printer and the report.

@@ -48,7 +48,23 @@ pub async fn probe(timeout: Duration) -> Option<AppleFacts> {
             .parse::<u64>()
             .ok()
     };
-    let (memsize, wired) = tokio::join!(read("hw.memsize"), read("iogpu.wired_limit_mb"));
+    // The chip's name (`Apple M3 Max`) finds its memory bandwidth in the product table.
+    let brand = async {
+        let output = tokio::time::timeout(
+            timeout,
+            tokio::process::Command::new("sysctl")
+                .args(["-n", "machdep.cpu.brand_string"])
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .ok()?
+        .ok()?;
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        (!text.is_empty()).then_some(text)
+    };
+    let (memsize, wired, brand) =
+        tokio::join!(read("hw.memsize"), read("iogpu.wired_limit_mb"), brand);
     let Some(memsize) = memsize else {
         return Some(AppleFacts {
             unified: true,
@@ -61,7 +77,10 @@ pub async fn probe(timeout: Duration) -> Option<AppleFacts> {
         unified: true,
         gpu: Some(Gpu {
             vendor: Vendor::Apple,
-            name: "Apple Silicon GPU (unified memory)".to_owned(),
+            name: brand.map_or_else(
+                || "Apple Silicon GPU (unified memory)".to_owned(),
+                |chip| format!("{chip} GPU (unified memory)"),
+            ),
             memory_total_bytes: Some(share),
             memory_free_bytes: None,
             integrated: true,
