@@ -1165,7 +1165,10 @@ fn speed_is_estimated_before_the_pull_from_the_gpu_table_and_used_in_the_choice(
     assert_eq!(too_big["fit"], "split");
 
     // init's plan carries the estimate.
-    let plan = ctx.json(["init", "--dry-run", "--ram", "64GiB", "--gpu", "RTX 4090"], 0);
+    let plan = ctx.json(
+        ["init", "--dry-run", "--ram", "64GiB", "--gpu", "RTX 4090"],
+        0,
+    );
     assert_eq!(plan["decode_tps"], row["decode_tps"]);
     assert!(
         plan["speed_basis"]
@@ -1219,4 +1222,60 @@ fn an_unknown_gpu_name_or_speed_is_a_usage_error_with_close_names() {
         let output = ctx.run(["models", "--min-speed", bad]);
         assert_eq!(output.status.code(), Some(2), "{bad}");
     }
+}
+
+#[test]
+fn speed_is_measured_on_the_verification_and_kept_for_status() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.with(|s| s.token_pace = Some(std::time::Duration::from_millis(20)));
+    let ctx = context_for(&ollama);
+
+    let doc = ctx.json(init_args(&["--yes"]), 0);
+
+    let measured = &doc["measured"];
+    let decode = measured["decode_tps"].as_f64().expect("decode_tps");
+    // 10 tokens after the first, over 5 gaps of at least 20 ms: at most 100 tokens/s.
+    assert!((5.0..=101.0).contains(&decode), "{measured}");
+    assert!(
+        measured["ttft_ms"].as_u64().expect("ttft_ms") >= 40,
+        "{measured}"
+    );
+    assert!(
+        measured["prefill_tps"].as_f64().expect("prefill_tps") <= 4_500.0,
+        "{measured}"
+    );
+    assert_eq!(measured["output_tokens"], 11);
+    let estimated = doc["decode_tps"].as_f64().expect("an estimate");
+
+    let status = ctx.json(["status"], 0);
+    let kept = &status["codex"]["measured"];
+    assert_eq!(kept["model"], "gpt-oss:20b-ctx64k");
+    assert_eq!(
+        kept["decode_tps"].as_f64(),
+        Some((decode * 10.0).round() / 10.0)
+    );
+    assert_eq!(kept["estimated_decode_tps"].as_f64(), Some(estimated));
+    let output = ctx.run(["status"]);
+    let (stdout, _) = text(&output);
+    assert!(
+        stdout.contains(&format!("tokens/s written (estimated {estimated})")),
+        "{stdout}"
+    );
+
+    // verify measures again, and keeps the estimate init made.
+    let doc = ctx.json(["verify"], 0);
+    assert!(doc["measured"]["decode_tps"].as_f64().is_some(), "{doc}");
+    let output = ctx.run(["verify"]);
+    let (stdout, _) = text(&output);
+    assert!(stdout.contains("speed     measured"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("(estimated {estimated})")),
+        "{stdout}"
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(ctx.codex_home.join("codex-local/measured.json"))
+            .expect("kept")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
 }

@@ -458,7 +458,9 @@ fn nvidia_gpus_are_read_from_nvidia_smi() {
     let row = common::find(&models["models"], "id", "gpt-oss-20b");
     assert_eq!(row["speed_guessed"], false, "{row}");
     assert!(
-        row["reason"].as_str().is_some_and(|r| r.contains("RTX 3090: 936 GB/s")),
+        row["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("RTX 3090: 936 GB/s")),
         "{row}"
     );
 }

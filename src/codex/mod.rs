@@ -5,6 +5,7 @@ pub mod edit;
 pub mod file;
 pub mod journal;
 pub mod lock;
+pub mod measured;
 pub mod repo;
 pub mod setup;
 pub mod state;

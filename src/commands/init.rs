@@ -134,7 +134,14 @@ async fn carry_out(
         report,
     )
     .await?;
-    let verified = steps::verify(runtime.as_ref(), settings.verify_timeout, printer, report).await;
+    let verified = steps::verify(
+        runtime.as_ref(),
+        settings.verify_timeout,
+        printer,
+        report,
+        &paths.home,
+    )
+    .await;
     if let Err(err) = verified {
         if report.created_variant.is_some() {
             // The variant stays in the runtime: note it, so that `restore` can name it.

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::StatusArgs;
+use crate::codex::measured::{self, Measurement};
 use crate::facts::Want;
 use crate::facts::codex::{
     CodexBinary, CodexStatus, INSTALL_COMMAND, MIN_VERSION, NEWEST_TESTED, Warning,
@@ -41,6 +42,8 @@ struct CodexWithBinary {
     pub binary: Option<CodexBinary>,
     /// For config.toml and each profile that points at a running runtime here: what the runtime really serves.
     pub served: Vec<ServedCheck>,
+    /// The last speed measured for config.toml's model (by init or verify), with the estimate made before.
+    pub measured: Option<Measurement>,
 }
 
 /// What a runtime serves, next to what one configuration file tells Codex.
@@ -76,6 +79,10 @@ async fn gather(settings: &Settings) -> anyhow::Result<StatusReport> {
     Ok(StatusReport {
         hardware: facts.hardware()?.clone(),
         codex: CodexWithBinary {
+            measured: config
+                .model
+                .as_deref()
+                .and_then(|model| measured::last_of(&config.home, model)),
             config,
             binary: facts.program.clone(),
             served,
@@ -418,15 +425,7 @@ fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, s
         &program_line(both.binary.as_ref(), settings, style),
     );
     render_selection(out, codex, style);
-    if let Some(check) = both.served.iter().find(|check| check.profile.is_none()) {
-        let detail = sanitize(&check.detail);
-        let served = if check.ok {
-            detail
-        } else {
-            style.warn(&detail)
-        };
-        row(out, style, "served", &served);
-    }
+    render_serving(out, both, style);
     for warning in &codex.warnings {
         row(
             out,
@@ -440,6 +439,32 @@ fn render_codex(out: &mut String, both: &CodexWithBinary, settings: &Settings, s
             "",
             &style.dim(&format!("hint: {}", warning.hint)),
         );
+    }
+}
+
+/// What the runtime serves config.toml's model with, and the speed last measured.
+fn render_serving(out: &mut String, both: &CodexWithBinary, style: Style) {
+    if let Some(measurement) = &both.measured {
+        let at = &measurement.at;
+        let at = match (at.get(..4), at.get(4..6), at.get(6..8)) {
+            (Some(year), Some(month), Some(day)) => format!("{year}-{month}-{day}"),
+            _ => at.clone(),
+        };
+        row(
+            out,
+            style,
+            "speed",
+            &format!("{} ({at})", measurement.describe()),
+        );
+    }
+    if let Some(check) = both.served.iter().find(|check| check.profile.is_none()) {
+        let detail = sanitize(&check.detail);
+        let served = if check.ok {
+            detail
+        } else {
+            style.warn(&detail)
+        };
+        row(out, style, "served", &served);
     }
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::VerifyArgs;
+use crate::codex::measured::{self, Measurement};
 use crate::codex::setup::PRIVACY_KEYS;
 use crate::facts::Want;
 use crate::facts::codex::{
@@ -19,7 +20,7 @@ use crate::facts::runtime::RuntimeKind;
 use crate::gather;
 use crate::host::redact;
 use crate::report::{Printer, Style};
-use crate::runtime::{self, Runtime, Serves};
+use crate::runtime::{self, Measured, Runtime, Serves};
 use crate::settings::Settings;
 
 /// One check.
@@ -39,6 +40,11 @@ struct VerifyReport {
     model: Option<String>,
     base_url: Option<String>,
     checks: Vec<Check>,
+    /// Speed measured on the request, when it was sent.
+    measured: Option<Measured>,
+    /// The measurement in words, next to the estimate init made.
+    #[serde(skip)]
+    speed: Option<String>,
 }
 
 impl VerifyReport {
@@ -72,6 +78,8 @@ pub async fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         model: None,
         base_url: None,
         checks: Vec::new(),
+        measured: None,
+        speed: None,
     };
     if let Some(configured) = configured(&mut report, facts.codex()?, args.profile.as_deref()) {
         // The real Codex reads the file while the runtime is checked.
@@ -328,8 +336,37 @@ async fn verify(
     {
         return;
     }
+    request(report, runtime.as_ref(), &model, settings, printer).await;
+}
+
+/// Sends the request Codex sends, and keeps the speed it showed.
+async fn request(
+    report: &mut VerifyReport,
+    runtime: &dyn Runtime,
+    model: &str,
+    settings: &Settings,
+    printer: &Printer,
+) {
     printer.info(&format!("Asking `{model}` to call a tool…"));
-    match runtime.verify(&model, settings.verify_timeout).await {
+    let verified = runtime.verify(model, settings.verify_timeout).await;
+    if let Ok(outcome) = &verified {
+        report.measured = Some(outcome.measured.clone());
+        let measurement = Measurement::now(
+            runtime.kind().id(),
+            runtime.url().as_str(),
+            model,
+            &outcome.measured,
+        );
+        if let Err(err) = measured::record(&settings.codex_home, measurement.clone()) {
+            printer.warn(&format!("the speed measured was not kept: {err}"));
+        }
+        report.speed = Some(
+            measured::last_of(&settings.codex_home, model)
+                .unwrap_or(measurement)
+                .describe(),
+        );
+    }
+    match verified {
         Ok(outcome) => match outcome.tool_call {
             Some(tool) => report.check(
                 "request",
@@ -390,6 +427,9 @@ fn render(report: &VerifyReport, style: Style) -> String {
             style.bad("✗")
         };
         let _ = writeln!(out, "{mark} {:<9} {}", check.name, check.detail);
+    }
+    if let Some(speed) = &report.speed {
+        let _ = writeln!(out, "  {:<9} {}", "speed", style.dim(speed));
     }
     let _ = writeln!(
         out,

@@ -23,7 +23,7 @@ use crate::plan::steps::{StepName, StepStatus};
 use crate::settings::Settings;
 use error::RuntimeError;
 use http::{Auth, Http, ProbeError};
-pub use responses::Verified;
+pub use responses::{Measured, Verified};
 
 /// How to reach one runtime.
 #[derive(Debug, Clone)]

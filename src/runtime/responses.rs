@@ -16,11 +16,61 @@ const PROMPT: &str = "This is a connection check from codex-local. Call the exec
                       to \"pwd\". Do not reply with text.";
 
 /// What the model did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
     /// The tool it called, if it called one.
     pub tool_call: Option<String>,
     pub elapsed_ms: u128,
+    /// Its speed, as the stream showed it.
+    pub measured: Measured,
+}
+
+/// Speed measured on the verification request: time to the first streamed token, then tokens written per second
+/// between the first and the last (from the usage the server reports), and prompt tokens read per second before
+/// the first. A figure the stream does not allow (one token, everything in one chunk, no usage) is `None`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Measured {
+    pub ttft_ms: Option<u64>,
+    pub decode_tps: Option<f64>,
+    pub prefill_tps: Option<f64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+}
+
+impl Measured {
+    /// The figures from the moments the stream gave: start, first and last token, and the reported usage.
+    #[must_use]
+    pub fn from_times(
+        started: std::time::Instant,
+        first: Option<std::time::Instant>,
+        last: Option<std::time::Instant>,
+        usage: Option<(u64, u64)>,
+    ) -> Self {
+        let ttft = first.map(|first| first.duration_since(started));
+        let (input, output) = usage.map_or((None, None), |(i, o)| (Some(i), Some(o)));
+        #[expect(clippy::cast_precision_loss, reason = "token counts")]
+        let decode_tps = match (first, last, output) {
+            (Some(first), Some(last), Some(output)) if output >= 2 => {
+                let seconds = last.duration_since(first).as_secs_f64();
+                (seconds >= 0.001).then(|| (output - 1) as f64 / seconds)
+            }
+            _ => None,
+        };
+        #[expect(clippy::cast_precision_loss, reason = "token counts")]
+        let prefill_tps = match (ttft, input) {
+            (Some(ttft), Some(input)) if input > 0 && ttft.as_secs_f64() >= 0.001 => {
+                Some(input as f64 / ttft.as_secs_f64())
+            }
+            _ => None,
+        };
+        Self {
+            ttft_ms: ttft.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            decode_tps,
+            prefill_tps,
+            input_tokens: input,
+            output_tokens: output,
+        }
+    }
 }
 
 /// The request body, as Codex sends it with a local provider.
@@ -60,6 +110,11 @@ pub fn request_body(model: &str) -> Value {
 struct Collector {
     tool_call: Option<String>,
     completed: bool,
+    /// When the first and the last token (any `*.delta` event: text, reasoning, tool arguments) arrived.
+    first_token: Option<std::time::Instant>,
+    last_token: Option<std::time::Instant>,
+    /// Input and output tokens, from `response.completed`.
+    usage: Option<(u64, u64)>,
 }
 
 impl Collector {
@@ -71,7 +126,13 @@ impl Collector {
         let Ok(event) = serde_json::from_str::<Value>(data.trim()) else {
             return Ok(());
         };
-        match event["type"].as_str().unwrap_or("") {
+        let kind = event["type"].as_str().unwrap_or("");
+        if kind.rsplit('.').next() == Some("delta") {
+            let now = std::time::Instant::now();
+            self.first_token.get_or_insert(now);
+            self.last_token = Some(now);
+        }
+        match kind {
             "response.output_item.done" => {
                 let item = &event["item"];
                 if item["type"].as_str() == Some("function_call") {
@@ -80,7 +141,13 @@ impl Collector {
                     });
                 }
             }
-            "response.completed" => self.completed = true,
+            "response.completed" => {
+                self.completed = true;
+                let usage = &event["response"]["usage"];
+                self.usage = usage["input_tokens"]
+                    .as_u64()
+                    .zip(usage["output_tokens"].as_u64());
+            }
             "response.failed" | "error" => {
                 let message = event["response"]["error"]["message"]
                     .as_str()
@@ -198,6 +265,12 @@ async fn verify(
     Ok(Verified {
         tool_call: collector.tool_call,
         elapsed_ms: started.elapsed().as_millis(),
+        measured: Measured::from_times(
+            started,
+            collector.first_token,
+            collector.last_token,
+            collector.usage,
+        ),
     })
 }
 
@@ -249,4 +322,39 @@ async fn read(
         return Err(failure.dropped());
     }
     Ok(collector)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn speed_comes_from_the_first_and_last_token_and_the_usage() {
+        let started = Instant::now();
+        let first = started + Duration::from_millis(500);
+        let last = first + Duration::from_secs(2);
+        let measured = Measured::from_times(started, Some(first), Some(last), Some((1000, 41)));
+        assert_eq!(measured.ttft_ms, Some(500));
+        assert_eq!(measured.decode_tps, Some(20.0));
+        assert_eq!(measured.prefill_tps, Some(2000.0));
+
+        // Everything in one chunk, a single token, or no usage: nothing to divide by.
+        let once = Measured::from_times(started, Some(first), Some(first), Some((1000, 41)));
+        assert_eq!(once.decode_tps, None);
+        let single = Measured::from_times(started, Some(first), Some(last), Some((1000, 1)));
+        assert_eq!(single.decode_tps, None);
+        let none = Measured::from_times(started, None, None, None);
+        assert_eq!(
+            none,
+            Measured {
+                ttft_ms: None,
+                decode_tps: None,
+                prefill_tps: None,
+                input_tokens: None,
+                output_tokens: None
+            }
+        );
+    }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::codex::lock::{self, Attempt, HomeLock};
+use crate::codex::measured::{self, Measurement};
 use crate::facts::codex::CodexBinary;
 use crate::facts::runtime::RuntimeKind;
 use crate::interrupt;
@@ -19,6 +20,7 @@ use crate::plan::Plan;
 use crate::plan::fit::{Fit, PassedOver};
 use crate::plan::steps::{Step, StepName, StepStatus};
 use crate::report::{Download, Printer};
+use crate::runtime::Measured;
 use crate::runtime::{Fetched, Observer, Progress, Runtime, ServeRequest, Serving};
 pub use configure::{
     PartlyWritten, Paths, configure, open_journal, remember_variant, report_configured, tidy,
@@ -188,6 +190,8 @@ pub struct InitReport {
     pub codex: CodexReport,
     pub served: Option<Served>,
     pub verified: Option<bool>,
+    /// Speed measured on the verification request (`null` on a dry run).
+    pub measured: Option<Measured>,
     pub changed: bool,
     pub warnings: Vec<String>,
     /// The variant model this run created, if it created one.
@@ -217,6 +221,7 @@ impl InitReport {
             codex,
             served: None,
             verified: None,
+            measured: None,
             changed: false,
             warnings: plan.warnings.clone(),
             created_variant: None,
@@ -356,14 +361,32 @@ pub async fn serve(
     Ok(serving)
 }
 
-/// Sends the request Codex makes and checks that the model called the tool.
+/// Sends the request Codex makes and checks that the model called the tool; keeps the speed it showed, next to the
+/// estimate, in `<codex home>/codex-local/measured.json`.
 pub async fn verify(
     runtime: &dyn Runtime,
     timeout: Duration,
     printer: &Printer,
     report: &mut InitReport,
+    home: &std::path::Path,
 ) -> anyhow::Result<()> {
     let verified = runtime.verify(&report.model, timeout).await;
+    let mut speed = String::new();
+    if let Ok(outcome) = &verified {
+        report.measured = Some(outcome.measured.clone());
+        let mut measurement = Measurement::now(
+            report.runtime.id(),
+            &report.url,
+            &report.model,
+            &outcome.measured,
+        );
+        measurement.estimated_decode_tps = report.decode_tps;
+        measurement.estimated_prefill_tps = report.prefill_tps;
+        speed = format!("; {}", measurement.describe());
+        if let Err(err) = measured::record(home, measurement) {
+            report.warn(printer, format!("the speed measured was not kept: {err}"));
+        }
+    }
     report.verified = Some(matches!(&verified, Ok(outcome) if outcome.tool_call.is_some()));
     let outcome = match verified {
         Ok(outcome) => outcome,
@@ -381,7 +404,7 @@ pub async fn verify(
         let seconds = Duration::from_millis(u64::try_from(outcome.elapsed_ms).unwrap_or(u64::MAX))
             .as_secs_f64();
         let detail = format!(
-            "`{}` answered in {seconds:.1} s and called `{tool}`",
+            "`{}` answered in {seconds:.1} s and called `{tool}`{speed}",
             report.model
         );
         report.step(printer, StepName::Verify, StepStatus::Done, detail);

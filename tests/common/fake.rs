@@ -54,6 +54,13 @@ pub enum Reply {
         limit_bytes: u64,
         limit_time: std::time::Duration,
     },
+    /// A chunked body sent piece by piece, `every` apart, as a model writes tokens; then the end.
+    Paced {
+        status: u16,
+        content_type: &'static str,
+        chunks: Vec<Vec<u8>>,
+        every: std::time::Duration,
+    },
     /// A chunked body sent piece by piece, then `end`.
     Stream {
         status: u16,
@@ -186,6 +193,12 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             every,
             (limit_bytes, limit_time),
         ),
+        Reply::Paced {
+            status,
+            content_type,
+            chunks,
+            every,
+        } => paced(stream, status, content_type, &chunks, every),
         Reply::Stream {
             status,
             content_type,
@@ -242,6 +255,41 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             let _ = stream.flush();
         }
     }
+}
+
+/// Sends `chunks` `every` apart, then ends the body (see [`Reply::Paced`]).
+fn paced(
+    mut stream: TcpStream,
+    status: u16,
+    content_type: &str,
+    chunks: &[Vec<u8>],
+    every: std::time::Duration,
+) {
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        reason(status)
+    );
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    for (index, chunk) in chunks.iter().enumerate() {
+        if index > 0 {
+            // The fake paces its own output, as a model writing tokens does; no test waits on this.
+            thread::sleep(every);
+        }
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(chunk);
+        framed.extend_from_slice(b"\r\n");
+        if stream
+            .write_all(&framed)
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let _ = stream.flush();
 }
 
 /// Sends a chunked body that does not end by itself (see [`Reply::Endless`]); the fake's own limits stop it.

@@ -86,6 +86,8 @@ pub struct State {
     pub ctx_cap: Option<u64>,
     /// Loading a model never finishes.
     pub load_hangs: bool,
+    /// Answer `/v1/responses` token by token, this far apart (else all at once).
+    pub token_pace: Option<std::time::Duration>,
 }
 
 /// A fake Ollama and its state.
@@ -184,6 +186,7 @@ impl FakeOllama {
             ctx_cap: None,
             load_hangs: false,
             trained_ctx: 131_072,
+            token_pace: None,
         }));
         let shared = Arc::clone(&state);
         let server = FakeServer::start_at(port, move |request| handle(&shared, request));
@@ -464,6 +467,9 @@ fn responses(state: &mut State, request: &Request) -> Reply {
         json!({"type": "response.created", "response": {"id": "resp_1", "status": "in_progress"}});
     let completed = json!({"type": "response.completed", "response": {"id": "resp_1", "status": "completed",
         "usage": {"input_tokens": 1, "input_tokens_details": null, "output_tokens": 1, "output_tokens_details": null, "total_tokens": 2}}});
+    if let (Responses::ToolCall, Some(every)) = (&state.responses, state.token_pace) {
+        return paced_tool_call(created, every);
+    }
     match state.responses {
         Responses::ToolCall => Reply::Stream {
             status: 200,
@@ -497,5 +503,33 @@ fn responses(state: &mut State, request: &Request) -> Reply {
             chunks: sse(&[created, json!({"type": "response.output_text.delta", "delta": "hi"})]),
             end: StreamEnd::Drop,
         },
+    }
+}
+
+/// A tool call as Ollama streams it, token by token `every` apart: the item, its arguments piece by piece, the item
+/// done, then the usage.
+fn paced_tool_call(created: Value, every: std::time::Duration) -> Reply {
+    let mut events = vec![
+        created,
+        json!({"type": "response.output_item.added", "output_index": 0,
+            "item": {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "exec_command", "arguments": ""}}),
+    ];
+    for piece in ["{\"", "cmd", "\":", " \"", "pwd", "\"}"] {
+        events.push(
+            json!({"type": "response.function_call_arguments.delta", "item_id": "fc_1",
+            "output_index": 0, "delta": piece}),
+        );
+    }
+    events.push(json!({"type": "response.output_item.done", "output_index": 0,
+        "item": {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "exec_command", "arguments": "{\"cmd\":\"pwd\"}"}}));
+    events.push(
+        json!({"type": "response.completed", "response": {"id": "resp_1", "status": "completed",
+        "usage": {"input_tokens": 180, "output_tokens": 11, "total_tokens": 191}}}),
+    );
+    Reply::Paced {
+        status: 200,
+        content_type: "text/event-stream",
+        chunks: sse(&events),
+        every,
     }
 }
