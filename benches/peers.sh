@@ -3,15 +3,15 @@
 # resident memory of each command. Install the peers first (see docs/benchmarks.md):
 #   cargo install llmfit --root "$PEERS"         # gives $PEERS/bin/llmfit
 #   npm install --prefix "$PEERS" llm-checker     # gives $PEERS/node_modules/.bin/llm-checker
-# then: PEERS=/path RUNS=10 bash benches/peers.sh
+# then: PEERS=/path RUNS=10 bash benches/peers.sh (or name each with LLMFIT=... LLM_CHECKER=...)
 set -euo pipefail
 RUNS="${RUNS:-10}"
-PEERS="${PEERS:?set PEERS to where llmfit and llm-checker are installed}"
+PEERS="${PEERS:-}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
 CL="$ROOT/target/release/codex-local"
-LLMFIT="$PEERS/bin/llmfit"
-CHECKER="$PEERS/node_modules/.bin/llm-checker"
+LLMFIT="${LLMFIT:-$PEERS/bin/llmfit}"
+CHECKER="${LLM_CHECKER:-$PEERS/node_modules/.bin/llm-checker}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/home/.codex"
@@ -46,6 +46,7 @@ measure "codex-local init --dry-run --json" "$CL" init --dry-run --json
 if [ -x "$LLMFIT" ]; then
   measure "llmfit --json system ($("$LLMFIT" --version 2>/dev/null | head -n 1))" "$LLMFIT" --json system
   measure "llmfit --json fit" "$LLMFIT" --json fit
+  measure "llmfit --json --memory 24G --ram 32G fit" "$LLMFIT" --json --memory 24G --ram 32G fit
 fi
 if [ -x "$CHECKER" ]; then
   measure "llm-checker check --no-verbose ($("$CHECKER" --version))" "$CHECKER" check --no-verbose
