@@ -454,14 +454,22 @@ fn pick<'f, 'a>(
         );
         return Some((best, Some(note)));
     }
+    let why = if best.1.ranking_score().is_some() {
+        format!(
+            "that one is better by only {}, less than the {CLEAR_MARGIN} points worth a shorter context",
+            margin(best.1, other.1)
+        )
+    } else {
+        format!(
+            "neither has a {RANKING_BENCHMARK} score to show that one is clearly better, so the longer context wins"
+        )
+    };
     let note = format!(
-        "`{}` at {} rather than `{}` at {}: that one is better by only {}, less than the {CLEAR_MARGIN} points \
-         worth a shorter context",
+        "`{}` at {} rather than `{}` at {}: {why}",
         other.1.id,
         context_label(full),
         best.1.id,
         context_label(best.2.context_length),
-        margin(best.1, other.1)
     );
     Some((other, Some(note)))
 }
