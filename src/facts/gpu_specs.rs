@@ -276,6 +276,10 @@ fn holds(name: &str, key: &str) -> bool {
 #[must_use]
 pub fn find(name: &str) -> Option<&'static GpuSpec> {
     let name = words(name);
+    // A laptop's GPU shares the desktop's name but not its memory bus or clocks: it is not the desktop card.
+    if is_laptop(&name) {
+        return None;
+    }
     GPUS.iter()
         .filter(|spec| {
             let key = words(spec.name);
@@ -285,6 +289,15 @@ pub fn find(name: &str) -> Option<&'static GpuSpec> {
                     .is_some_and(|short| holds(&name, short))
         })
         .max_by_key(|spec| words(spec.name).len())
+}
+
+/// A laptop or mobile GPU (`NVIDIA GeForce RTX 3080 Laptop GPU`, `… Max-Q`).
+#[must_use]
+pub fn is_laptop(name: &str) -> bool {
+    let name = words(name);
+    ["laptop", "mobile", "max q", "maxq"]
+        .iter()
+        .any(|word| holds(&name, word))
 }
 
 /// Up to three table names close to `name`, for a usage error.
@@ -359,6 +372,11 @@ mod tests {
             assert_eq!(find(probed).map(|s| s.name), Some(product), "{probed}");
         }
         assert!(find("NVIDIA GeForce GT 710").is_none());
+        assert!(
+            find("NVIDIA GeForce RTX 3080 Laptop GPU").is_none(),
+            "a laptop's GPU is not the desktop card"
+        );
+        assert!(find("NVIDIA GeForce RTX 4090 Max-Q").is_none());
         assert!(find("rtx").is_none());
     }
 

@@ -107,10 +107,17 @@ fn rates_of(name: &str, vendor: Vendor) -> Rates {
             guessed: false,
         };
     }
-    let (bandwidth, flops) = guess(vendor);
+    let laptop = gpu_specs::is_laptop(name);
+    let (bandwidth, flops) = if laptop {
+        // A mid-range laptop GPU (an RTX 4060 Laptop GPU: 256 GB/s).
+        (256e9, 15.0e12)
+    } else {
+        guess(vendor)
+    };
+    let what = if laptop { "a laptop" } else { "an unknown" };
     Rates {
         basis: format!(
-            "a guessed {:.0} GB/s for an unknown {vendor} GPU (name it with `--gpu \"<product>\"`)",
+            "a guessed {:.0} GB/s for {what} {vendor} GPU (name it with `--gpu \"<product>\"`)",
             bandwidth / 1e9
         ),
         bandwidth_bytes_s: bandwidth,
