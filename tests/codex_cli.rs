@@ -119,7 +119,19 @@ fn codex_uses_the_custom_provider_that_init_wrote_with(codex: &Path) {
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
     ctx.env("OLLAMA_HOST", ollama.host());
-    let doc = ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"], 0);
+    let doc = ctx.json(
+        [
+            "init",
+            "--yes",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "18GiB",
+            "--model",
+            "gpt-oss-20b",
+        ],
+        0,
+    );
     assert_eq!(doc["codex"]["provider"], "codex-local-ollama");
     // Codex ends its turn on a text answer.
     ollama.with(|s| s.responses = Responses::TextOnly);
@@ -160,7 +172,19 @@ fn codex_uses_the_reserved_ollama_provider_where_it_points_with(codex: &Path) {
     ctx.no_runtimes();
     ctx.env("OLLAMA_HOST", ollama.host())
         .env("CODEX_OSS_BASE_URL", oss.clone());
-    let doc = ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"], 0);
+    let doc = ctx.json(
+        [
+            "init",
+            "--yes",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "18GiB",
+            "--model",
+            "gpt-oss-20b",
+        ],
+        0,
+    );
     assert_eq!(doc["codex"]["provider"], "ollama");
     let config = read(&ctx.codex_home.join("config.toml"));
     assert!(config.contains("model_provider = \"ollama\""), "{config}");
@@ -191,7 +215,19 @@ fn codex_uses_the_reserved_lmstudio_provider_where_it_points_with(codex: &Path) 
     ctx.env("LMSTUDIO_HOST", lmstudio.host())
         .env("CODEX_OSS_BASE_URL", oss.clone())
         .env("CODEX_LOCAL_POLL_INTERVAL_MS", "1");
-    let doc = ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"], 0);
+    let doc = ctx.json(
+        [
+            "init",
+            "--yes",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "18GiB",
+            "--model",
+            "gpt-oss-20b",
+        ],
+        0,
+    );
     assert_eq!(doc["runtime"], "lmstudio");
     assert_eq!(doc["codex"]["provider"], "lmstudio");
     lmstudio.with(|s| s.tool_calls = false);
@@ -220,7 +256,19 @@ fn codex_sends_lm_studios_token_through_the_provider_init_wrote_with(codex: &Pat
     ctx.env("LMSTUDIO_HOST", lmstudio.host())
         .env("LM_API_TOKEN", "sk-lm-secret")
         .env("CODEX_LOCAL_POLL_INTERVAL_MS", "1");
-    let doc = ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"], 0);
+    let doc = ctx.json(
+        [
+            "init",
+            "--yes",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "18GiB",
+            "--model",
+            "gpt-oss-20b",
+        ],
+        0,
+    );
     assert_eq!(doc["codex"]["provider"], "codex-local-lmstudio");
     lmstudio.with(|s| s.tool_calls = false);
 
@@ -260,6 +308,8 @@ fn codex_started_by_run_in_a_local_mode_repository_uses_the_local_profile_with(c
             "64GiB",
             "--gpu",
             "18GiB",
+            "--model",
+            "gpt-oss-20b",
             "--profile-only",
         ],
         0,
@@ -313,6 +363,8 @@ fn local_mode_with_a_cloud(
             "64GiB",
             "--gpu",
             "18GiB",
+            "--model",
+            "gpt-oss-20b",
             "--profile-only",
         ],
         0,
@@ -467,7 +519,19 @@ fn verify_asks_the_real_codex_and_names_a_key_it_would_ignore_with(codex: &Path)
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
     ctx.env("OLLAMA_HOST", ollama.host());
-    ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"], 0);
+    ctx.json(
+        [
+            "init",
+            "--yes",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "18GiB",
+            "--model",
+            "gpt-oss-20b",
+        ],
+        0,
+    );
     std::os::unix::fs::symlink(codex, ctx.bin.join("codex")).expect("put codex on PATH");
     let version = Command::new(codex)
         .arg("--version")

@@ -27,7 +27,17 @@ fn context_for(ollama: &FakeOllama) -> TestContext {
     ctx
 }
 
-const INIT: [&str; 7] = ["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB", "-q"];
+const INIT: [&str; 9] = [
+    "init",
+    "--yes",
+    "--ram",
+    "64GiB",
+    "--gpu",
+    "18GiB",
+    "--model",
+    "gpt-oss-20b",
+    "-q",
+];
 
 /// The limit on memory the issue sets for any command, whatever a server sends.
 const PEAK_LIMIT_KB: u64 = 64 * 1024;
@@ -154,6 +164,8 @@ fn an_lm_studio_download_without_progress_stops_too() {
         "64GiB",
         "--gpu",
         "18GiB",
+        "--model",
+        "gpt-oss-20b",
         "--runtime",
         "lmstudio",
     ]);
@@ -225,7 +237,16 @@ fn ctrl_c_stops_a_load_and_a_verification_with_130_and_writes_nothing() {
     ollama.install("gpt-oss:20b", 13_793_441_244, Some(65_536));
     ollama.with(|s| s.load_hangs = true);
     let ctx = context_for(&ollama);
-    let args = ["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"];
+    let args = [
+        "init",
+        "--yes",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "18GiB",
+        "--model",
+        "gpt-oss-20b",
+    ];
     let (code, stderr) = interrupt(&ctx, &args, "context");
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("Interrupted"), "{stderr}");
@@ -336,6 +357,8 @@ fn run_starts_codex_on_the_home_it_checked() {
             "64GiB",
             "--gpu",
             "18GiB",
+            "--model",
+            "gpt-oss-20b",
         ],
         0,
     );
@@ -416,6 +439,8 @@ fn messages_say_what_really_happened() {
         "64GiB",
         "--gpu",
         "18GiB",
+        "--model",
+        "gpt-oss-20b",
         "--runtime",
         "lmstudio",
     ]);
@@ -473,7 +498,16 @@ fn a_server_cannot_forge_lines_of_codex_locals_output() {
     let ollama = FakeOllama::start("0.32.15");
     ollama.with(|s| s.pull = Pull::ForgedError);
     let ctx = context_for(&ollama);
-    let output = ctx.run(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"]);
+    let output = ctx.run([
+        "init",
+        "--yes",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "18GiB",
+        "--model",
+        "gpt-oss-20b",
+    ]);
     let (_, stderr) = text(&output);
     assert!(stderr.contains("disk full"), "{stderr}");
     assert!(

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// The machine every test plans for: one 18 GiB GPU, 64 GiB of RAM (gpt-oss:20b at 64k fits on the GPU; the
 /// better Qwen3.6 27B does not fit there even at 32k).
-const MACHINE: [&str; 4] = ["--ram", "64GiB", "--gpu", "18GiB"];
+const MACHINE: [&str; 6] = ["--ram", "64GiB", "--gpu", "18GiB", "--model", "gpt-oss-20b"];
 
 fn context_for(ollama: &FakeOllama) -> TestContext {
     let mut ctx = TestContext::new();
@@ -220,9 +220,13 @@ fn a_dry_run_downloads_and_writes_nothing() {
     );
     assert_eq!(std::fs::read_dir(&ctx.codex_home).expect("dir").count(), 0);
 
-    let output = ctx.run(init_args(&["--dry-run"]));
+    // Left to choose, init says why it passed better models over.
+    let output = ctx.run(["init", "--dry-run", "--ram", "64GiB", "--gpu", "18GiB"]);
     let (stdout, _) = text(&output);
-    assert!(stdout.contains("passed over  qwen3.6-35b-a3b"), "{stdout}");
+    assert!(
+        stdout.contains("passed over  qwen3.6-27b: fits split between GPU and CPU"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -464,13 +468,24 @@ fn offline_mode_downloads_nothing() {
     let ollama = FakeOllama::start("0.32.15");
     let ctx = context_for(&ollama);
 
-    let stderr = ctx.fails(init_args(&["--offline", "--yes", "--model", "gpt-oss:20b"]));
+    let stderr = ctx.fails([
+        "init",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "18GiB",
+        "--offline",
+        "--yes",
+        "--model",
+        "gpt-oss:20b",
+    ]);
     assert!(
         stderr.contains("`gpt-oss:20b` is not installed, and offline mode downloads nothing"),
         "{stderr}"
     );
 
-    let output = ctx.run(init_args(&["--offline", "--yes"]));
+    let offline = ["init", "--ram", "64GiB", "--gpu", "18GiB", "--offline"];
+    let output = ctx.run([&offline[..], &["--yes"]].concat());
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -479,7 +494,7 @@ fn offline_mode_downloads_nothing() {
     assert!(ollama.requests_to("/api/pull").is_empty());
 
     ollama.install("qwen3-coder:30b", 18_556_700_761, None);
-    let doc = ctx.json(init_args(&["--offline"]), 0);
+    let doc = ctx.json(offline, 0);
     assert_eq!(
         doc["base_model"], "qwen3-coder:30b",
         "the installed model, though a better one fits"
@@ -679,7 +694,7 @@ fn models_lists_the_catalog_for_the_machine() {
     let doc = ctx.json(["models", "--ram", "64GiB", "--gpu", "18GiB"], 0);
 
     assert_eq!(doc["context_length"], 65536);
-    assert_eq!(doc["recommended"], "gpt-oss-20b");
+    assert_eq!(doc["recommended"], "qwen3.6-35b-a3b");
     assert_eq!(doc["hardware"]["source"], "described");
     let models = doc["models"].as_array().expect("models");
     assert!(models.len() >= 8);
@@ -705,7 +720,7 @@ fn models_lists_the_catalog_for_the_machine() {
     let output = ctx.run(["models", "--ram", "64GiB", "--gpu", "18GiB"]);
     let (stdout, _) = text(&output);
     assert!(
-        stdout.lines().any(|l| l.starts_with("  * gpt-oss-20b")),
+        stdout.lines().any(|l| l.starts_with("  * qwen3.6-35b-a3b")),
         "{stdout}"
     );
 
@@ -778,7 +793,7 @@ fn init_on_a_terminal(ctx: &TestContext, ollama: &FakeOllama, answer: &str) -> (
     use std::io::Write as _;
     let command = format!(
         "env -i HOME={home} CODEX_HOME={codex} PATH=/usr/bin:/bin NO_COLOR=1 OLLAMA_HOST={host} \
-         LMSTUDIO_HOST=127.0.0.1:{closed} {bin} init --ram 64GiB --gpu 18GiB",
+         LMSTUDIO_HOST=127.0.0.1:{closed} {bin} init --ram 64GiB --gpu 18GiB --model gpt-oss-20b",
         home = ctx.home.display(),
         codex = ctx.codex_home.display(),
         host = ollama.host(),
@@ -841,7 +856,7 @@ fn a_machine_too_small_for_any_model_is_told_so() {
     );
     assert!(
         stderr.contains(
-            "hint: this machine has too little memory for a coding model (the smallest, `qwen3.5-4b`, needs 5.0 GiB \
+            "hint: this machine has too little memory for a coding model: the smallest, `qwen3.5-4b`, needs 5.0 GiB \
              at 32k"
         ),
         "{stderr}"
@@ -1080,7 +1095,7 @@ fn every_machine_from_8_gib_up_gets_a_model_and_the_table_says_at_which_context(
     );
 
     // 20 GiB of VRAM: the best model fits below 64k, and the table says where.
-    let output = ctx.run(["models", "--ram", "64GiB", "--gpu", "20GiB", "-v"]);
+    let output = ctx.run(["models", "--ram", "2GiB", "--gpu", "20GiB", "-v"]);
     let (stdout, _) = text(&output);
     let line = stdout
         .lines()
@@ -1107,7 +1122,7 @@ fn the_plan_says_what_was_traded_between_quality_and_context() {
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
 
-    let doc = ctx.json(["init", "--dry-run", "--ram", "64GiB", "--gpu", "20GiB"], 0);
+    let doc = ctx.json(["init", "--dry-run", "--ram", "2GiB", "--gpu", "20GiB"], 0);
 
     assert_eq!(doc["base_model"], "qwen3.6:27b");
     let context = doc["context_length"].as_u64().expect("a context");
@@ -1136,11 +1151,33 @@ fn a_catalog_with_contradictory_numbers_is_refused_naming_the_entry_and_field() 
             "size_bytes",
         ),
         ("score = 77.2", "score = 772", "score"),
+        ("ollama = \"qwen3.6:27b\"", "ollama = \"\"", "ollama"),
+        ("id = \"qwen3.6-27b\"", "id = \"qwen3.6 27b\"", "id"),
+        (
+            "kv = { full_layers = 16, kv_heads = 4,",
+            "kv = { full_layers = 65536, kv_heads = 65536,",
+            "kv",
+        ),
+        (
+            "key_length = 256, value_length = 256, sliding_layers = 0, sliding_window = 0, state_bytes = 157_286_400",
+            "key_length = 0, value_length = 0, sliding_layers = 0, sliding_window = 0, state_bytes = 157_286_400",
+            "kv",
+        ),
+        (
+            "params_total_b = 27.8\nparams_active_b = 27.8",
+            "params_total_b = 27.8\nparams_active_b = 0.0001",
+            "params_active_b",
+        ),
+        (
+            "score_source = \"Qwen3.6-27B model card (as listed on models.dev)\"",
+            "score_source = \"\"",
+            "score_source",
+        ),
     ] {
         let catalog = ctx.write_codex_file("mine.toml", &builtin.replacen(from, to, 1));
         let stderr = ctx.fails(["models", "--catalog", catalog.to_str().expect("path")]);
         assert!(
-            stderr.contains(&format!("model `qwen3.6-27b`, field `{field}`")),
+            stderr.contains("model `qwen3.6") && stderr.contains(&format!("`, field `{field}`")),
             "{field}: {stderr}"
         );
     }
@@ -1218,6 +1255,31 @@ fn an_unknown_gpu_name_or_speed_is_a_usage_error_with_close_names() {
             .is_some_and(|m| m.contains("Apple M")),
         "{doc}"
     );
+    for (gpu, says) in [
+        ("NVIDIA GeForce RTX 3080 Laptop GPU", "is a laptop GPU"),
+        ("nvidia:1B", "less than 1 GiB"),
+        ("RTX 4090 RTX 3090", "is not a GPU codex-local knows"),
+        ("RX 9070 GRE", "is not a GPU codex-local knows"),
+    ] {
+        let output = ctx.run(["models", "--ram", "64GiB", "--gpu", gpu]);
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{gpu}: {stderr}");
+        assert!(stderr.contains(says), "{gpu}: {stderr}");
+    }
+    let output = ctx.run([
+        "models",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "Apple M3 Max",
+        "--gpu",
+        "RTX 4090",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an Apple chip is the machine's only GPU"
+    );
     for bad in ["0", "fast", "-3"] {
         let output = ctx.run(["models", "--min-speed", bad]);
         assert_eq!(output.status.code(), Some(2), "{bad}");
@@ -1278,4 +1340,23 @@ fn speed_is_measured_on_the_verification_and_kept_for_status() {
             .permissions(),
     );
     assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn chips_that_share_ram_with_a_fast_gpu_count_as_gpus() {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    for chip in ["DGX Spark", "Ryzen AI Max+ 395", "Apple M4 Max"] {
+        let doc = ctx.json(["models", "--ram", "128GiB", "--gpu", chip], 0);
+        let recommended = doc["recommended"].as_str().expect("a model");
+        let row = common::find(&doc["models"], "id", recommended);
+        assert_eq!(row["fit"], "gpu", "{chip}: {row}");
+        assert!(
+            !doc["budget"]
+                .as_str()
+                .unwrap_or("")
+                .contains("no usable GPU"),
+            "{chip}: {doc}"
+        );
+    }
 }

@@ -24,6 +24,8 @@ fn init(extra: &[&str]) -> Vec<String> {
         "64GiB",
         "--gpu",
         "18GiB",
+        "--model",
+        "gpt-oss-20b",
         "--runtime",
         "lmstudio",
     ]
@@ -288,6 +290,8 @@ fn init_starts_lm_studios_server_with_lms_when_allowed() {
         "64GiB",
         "--gpu",
         "18GiB",
+        "--model",
+        "gpt-oss-20b",
     ]);
     let (stdout, stderr) = common::text(&output);
 

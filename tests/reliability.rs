@@ -25,7 +25,16 @@ fn context_for(ollama: &FakeOllama) -> TestContext {
     ctx
 }
 
-const INIT: [&str; 6] = ["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"];
+const INIT: [&str; 8] = [
+    "init",
+    "--yes",
+    "--ram",
+    "64GiB",
+    "--gpu",
+    "18GiB",
+    "--model",
+    "gpt-oss-20b",
+];
 
 /// The fixture with comments, unknown keys and tables, as users' files are.
 fn fixture() -> String {

@@ -12,7 +12,16 @@ fn context_for(ollama: &FakeOllama) -> TestContext {
     ctx
 }
 
-const INIT: [&str; 6] = ["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"];
+const INIT: [&str; 8] = [
+    "init",
+    "--yes",
+    "--ram",
+    "64GiB",
+    "--gpu",
+    "18GiB",
+    "--model",
+    "gpt-oss-20b",
+];
 
 #[test]
 fn restore_puts_back_every_byte_init_changed() {

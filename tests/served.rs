@@ -92,7 +92,19 @@ fn after_init(ollama: &FakeOllama) -> (TestContext, PathBuf) {
     let mut ctx = TestContext::new();
     ctx.no_runtimes();
     ctx.env("OLLAMA_HOST", ollama.host());
-    ctx.json(["init", "--yes", "--ram", "64GiB", "--gpu", "18GiB"], 0);
+    ctx.json(
+        [
+            "init",
+            "--yes",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "18GiB",
+            "--model",
+            "gpt-oss-20b",
+        ],
+        0,
+    );
     assert!(ollama.has(VARIANT).is_some(), "init made the variant");
     with_fake_codex(&mut ctx);
     let repo = ctx.dir.path().join("secret-project");
@@ -774,6 +786,8 @@ fn an_lms_that_never_returns_is_stopped_after_the_wait() {
         "64GiB",
         "--gpu",
         "18GiB",
+        "--model",
+        "gpt-oss-20b",
     ]);
 
     assert!(

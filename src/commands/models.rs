@@ -99,7 +99,7 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let rows = catalog
         .models
         .iter()
-        .map(|model| row(model, &contexts, (&budget, &machine), &runtimes))
+        .map(|model| row(model, &contexts, (&budget, &machine, &floor), &runtimes))
         .collect();
     let report = ModelsReport {
         recommended: choice.as_ref().map(|c| c.model.id.clone()),
@@ -121,13 +121,13 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
 fn row(
     model: &Model,
     contexts: &[u64],
-    (budget, machine): (&Budget, &Throughput),
+    (budget, machine, floor): (&Budget, &Throughput, &fit::Floor<'_>),
     runtimes: &[RuntimeStatus],
 ) -> Row {
     let longest = contexts[0];
     let shortest = *contexts.last().unwrap_or(&longest);
-    // Where it does not fit: what it would need at the least context tried.
-    let estimate = fit::best_fit(model, contexts, budget)
+    // Where init would run it; where it does not fit, what it would need at the least context tried.
+    let estimate = fit::placement(model, contexts, budget, Some(floor))
         .unwrap_or_else(|| fit::estimate(model, shortest, budget));
     let context = estimate.context_length;
     let (fit, reason) = if model.context_trained < shortest {

@@ -39,6 +39,14 @@ pub enum DescribeError {
     },
     #[error("`--gpu {value}` names an unknown vendor `{vendor}`")]
     Vendor { value: String, vendor: String },
+    #[error("`--gpu {value}` is a laptop GPU, which the product table does not hold")]
+    LaptopGpu { value: String },
+    #[error("`--gpu {value}` is less than 1 GiB of GPU memory")]
+    TooSmall { value: String },
+    #[error(
+        "`--gpu {value}` shares the machine's RAM, so it cannot be described beside other GPUs"
+    )]
+    Mixed { value: String },
     #[error("`--gpu {value}` is not a GPU codex-local knows{}", close_names(close))]
     UnknownGpu {
         value: String,
@@ -64,6 +72,13 @@ impl DescribeError {
             Self::Vendor { .. } => {
                 "use one of `nvidia`, `amd`, `intel`, `apple`, e.g. `--gpu amd:16GiB`, or a product name such as \
                  `--gpu \"RTX 4090\"`"
+            }
+            Self::LaptopGpu { .. } => {
+                "give its memory instead, e.g. `--gpu nvidia:8GiB` (its speed is then a marked guess)"
+            }
+            Self::TooSmall { .. } => "give the GPU's memory, e.g. `--gpu nvidia:8GiB`",
+            Self::Mixed { .. } => {
+                "describe an Apple chip, DGX Spark or Ryzen AI Max alone, with `--ram` for its memory"
             }
             Self::UnknownGpu { .. } => {
                 "give a product name from the table (NVIDIA RTX 20-50, RTX A/Ada/PRO, A100/H100/H200/B200, DGX Spark, \
@@ -92,11 +107,18 @@ impl Described {
             .iter()
             .map(|value| describe_gpu(value))
             .collect::<Result<Vec<_>, _>>()?;
-        // An Apple chip named by product is unified memory, as `--unified` says.
-        let unified = unified
-            || gpus
-                .iter()
-                .any(|gpu| gpu.product.is_some_and(|p| p.unified));
+        // An Apple chip named by product is unified memory, as `--unified` says; it is the machine's only GPU.
+        let shared = gpus
+            .iter()
+            .find(|gpu| gpu.product.is_some_and(|p| p.unified));
+        if let Some(shared) = shared.filter(|_| gpus.len() > 1) {
+            return Err(DescribeError::Mixed {
+                value: shared
+                    .product
+                    .map_or_else(String::new, |p| p.name.to_owned()),
+            });
+        }
+        let unified = unified || shared.is_some();
         Ok(Some(Self { ram, gpus, unified }))
     }
 
@@ -157,7 +179,7 @@ fn describe_gpu(value: &str) -> Result<DescribedGpu, DescribeError> {
     let (vendor, size) = match value.split_once(':') {
         Some((word, size)) => match Vendor::from_word(word) {
             Some(vendor) => (vendor, size),
-            None if gpu_specs::find(value).is_some() => return Ok(product(value)),
+            None if gpu_specs::find_exact(value).is_some() => return Ok(product(value)),
             None => {
                 return Err(DescribeError::Vendor {
                     value: value.to_owned(),
@@ -168,6 +190,9 @@ fn describe_gpu(value: &str) -> Result<DescribedGpu, DescribeError> {
         None => (Vendor::Nvidia, value),
     };
     match parse_size(size) {
+        Ok(bytes) if bytes < MIN_GPU => Err(DescribeError::TooSmall {
+            value: value.to_owned(),
+        }),
         Ok(bytes) => Ok(DescribedGpu {
             vendor,
             bytes,
@@ -175,10 +200,14 @@ fn describe_gpu(value: &str) -> Result<DescribedGpu, DescribeError> {
         }),
         // Not a size: a product name, or a mistake with names close to it.
         Err(source) if size.chars().any(char::is_alphabetic) && value.split_once(':').is_none() => {
-            if gpu_specs::find(value).is_some() {
+            drop(source);
+            if gpu_specs::find_exact(value).is_some() {
                 Ok(product(value))
+            } else if gpu_specs::is_laptop(value) {
+                Err(DescribeError::LaptopGpu {
+                    value: value.to_owned(),
+                })
             } else {
-                let _ = source;
                 Err(DescribeError::UnknownGpu {
                     value: value.to_owned(),
                     close: gpu_specs::close_to(value),
@@ -192,9 +221,12 @@ fn describe_gpu(value: &str) -> Result<DescribedGpu, DescribeError> {
     }
 }
 
+/// The least GPU memory worth describing.
+const MIN_GPU: u64 = 1 << 30;
+
 /// The product a name stands for (it must be in the table).
 fn product(value: &str) -> DescribedGpu {
-    let spec = gpu_specs::find(value).unwrap_or(&gpu_specs::GPUS[0]);
+    let spec = gpu_specs::find_exact(value).unwrap_or(&gpu_specs::GPUS[0]);
     DescribedGpu {
         vendor: spec.vendor,
         bytes: u64::from(spec.memory_gib) << 30,

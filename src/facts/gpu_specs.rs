@@ -99,16 +99,19 @@ pub const GPUS: &[GpuSpec] = &[
     // NVIDIA GeForce RTX 30
     nv("RTX 3050", 8, 224, 9_100),
     nv("RTX 3060", 12, 360, 12_740),
+    nv("RTX 3060 8GB", 8, 240, 12_740),
     nv("RTX 3060 Ti", 8, 448, 16_200),
     nv("RTX 3070", 8, 448, 20_310),
     nv("RTX 3070 Ti", 8, 608, 21_750),
     nv("RTX 3080", 10, 760, 29_770),
+    nv("RTX 3080 12GB", 12, 912, 30_640),
     nv("RTX 3080 Ti", 12, 912, 34_100),
     nv("RTX 3090", 24, 936, 35_580),
     nv("RTX 3090 Ti", 24, 1_008, 40_000),
     // NVIDIA GeForce RTX 40
     nv("RTX 4060", 8, 272, 15_110),
     nv("RTX 4060 Ti", 8, 288, 22_060),
+    nv("RTX 4060 Ti 16GB", 16, 288, 22_060),
     nv("RTX 4070", 12, 504, 29_150),
     nv("RTX 4070 Super", 12, 504, 35_480),
     nv("RTX 4070 Ti", 12, 504, 40_090),
@@ -165,7 +168,8 @@ pub const GPUS: &[GpuSpec] = &[
         unified: true,
     },
     // Apple Silicon (GPU cores; bandwidth of the unified memory)
-    apple("Apple M1", 16, 68, 2_600),
+    apple("Apple M1", 16, 68, 2_290),
+    apple("Apple M1 8c", 16, 68, 2_600),
     apple("Apple M1 Pro", 32, 200, 4_500),
     apple("Apple M1 Pro 16c", 32, 200, 5_200),
     apple("Apple M1 Max", 64, 400, 7_800),
@@ -236,8 +240,8 @@ pub const GPUS: &[GpuSpec] = &[
     intel("Arc A580", 8, 512, 12_300),
     intel("Arc A750", 8, 512, 17_200),
     intel("Arc A770", 16, 560, 19_700),
-    intel("Arc B570", 10, 380, 14_600),
-    intel("Arc B580", 12, 456, 17_000),
+    intel("Arc B570", 10, 380, 11_500),
+    intel("Arc B580", 12, 456, 13_670),
 ];
 
 /// Lower case, words only: `NVIDIA GeForce RTX 4090` gives `nvidia geforce rtx 4090`.
@@ -271,16 +275,35 @@ fn holds(name: &str, key: &str) -> bool {
     format!(" {name} ").contains(&format!(" {key} "))
 }
 
-/// The product a GPU's name stands for: the longest table name it holds as whole words (`Apple` may be left out,
-/// and a memory size such as `80GB` is ignored unless the table tells products apart by it).
-#[must_use]
-pub fn find(name: &str) -> Option<&'static GpuSpec> {
-    let name = words(name);
+/// Words that name another product of a line (`RTX 4070` against `RTX 4070 Ti`, `RX 9070` against `RX 9070 GRE`):
+/// a name that holds one beyond the product found is a product the table does not have.
+const VARIANT_WORDS: [&str; 6] = ["ti", "super", "xt", "xtx", "gre", "d"];
+/// Words a name may hold besides the product's own: the makers' and the kinds'.
+const FILLER_WORDS: [&str; 13] = [
+    "nvidia",
+    "geforce",
+    "amd",
+    "radeon",
+    "apple",
+    "intel",
+    "arc",
+    "graphics",
+    "gpu",
+    "generation",
+    "edition",
+    "workstation",
+    "silicon",
+];
+
+/// The longest table name `name` holds as whole words (`Apple` may be left out), with the words left over.
+fn matching(name: &str) -> Option<(&'static GpuSpec, Vec<String>)> {
     // A laptop's GPU shares the desktop's name but not its memory bus or clocks: it is not the desktop card.
-    if is_laptop(&name) {
+    if is_laptop(name) {
         return None;
     }
-    GPUS.iter()
+    let name = words(name);
+    let spec = GPUS
+        .iter()
         .filter(|spec| {
             let key = words(spec.name);
             holds(&name, &key)
@@ -288,16 +311,44 @@ pub fn find(name: &str) -> Option<&'static GpuSpec> {
                     .strip_prefix("apple ")
                     .is_some_and(|short| holds(&name, short))
         })
-        .max_by_key(|spec| words(spec.name).len())
+        .max_by_key(|spec| words(spec.name).len())?;
+    let key = words(spec.name);
+    let key_words: Vec<&str> = key.split(' ').collect();
+    let rest = name
+        .split(' ')
+        .filter(|word| !key_words.contains(word))
+        .map(str::to_owned)
+        .collect();
+    Some((spec, rest))
 }
 
-/// A laptop or mobile GPU (`NVIDIA GeForce RTX 3080 Laptop GPU`, `… Max-Q`).
+/// The product a probed GPU's name stands for: other words (a memory size, a form factor) are allowed, but not one
+/// that names another product of the line.
+#[must_use]
+pub fn find(name: &str) -> Option<&'static GpuSpec> {
+    let (spec, rest) = matching(name)?;
+    (!rest
+        .iter()
+        .any(|word| VARIANT_WORDS.contains(&word.as_str())))
+    .then_some(spec)
+}
+
+/// The product `--gpu NAME` stands for: every word must belong to it (besides the makers' names), so that a typo
+/// or an unknown variant is an error rather than another card.
+#[must_use]
+pub fn find_exact(name: &str) -> Option<&'static GpuSpec> {
+    let (spec, rest) = matching(name)?;
+    rest.iter()
+        .all(|word| FILLER_WORDS.contains(&word.as_str()))
+        .then_some(spec)
+}
+
+/// A laptop or mobile GPU (`NVIDIA GeForce RTX 3080 Laptop GPU`). Max-Q alone is not one: the RTX PRO 6000
+/// Blackwell Max-Q is a desktop card.
 #[must_use]
 pub fn is_laptop(name: &str) -> bool {
     let name = words(name);
-    ["laptop", "mobile", "max q", "maxq"]
-        .iter()
-        .any(|word| holds(&name, word))
+    ["laptop", "mobile"].iter().any(|word| holds(&name, word))
 }
 
 /// Up to three table names close to `name`, for a usage error.
@@ -376,8 +427,38 @@ mod tests {
             find("NVIDIA GeForce RTX 3080 Laptop GPU").is_none(),
             "a laptop's GPU is not the desktop card"
         );
-        assert!(find("NVIDIA GeForce RTX 4090 Max-Q").is_none());
+        assert_eq!(
+            find("NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition").map(|s| s.name),
+            Some("RTX PRO 6000 Blackwell"),
+            "Max-Q alone is a desktop card"
+        );
+        assert!(find("AMD Radeon RX 9070 GRE").is_none(), "not the RX 9070");
+        assert_eq!(find("NVIDIA A100-SXM4-40GB").map(|s| s.name), Some("A100"));
         assert!(find("rtx").is_none());
+    }
+
+    #[test]
+    fn a_described_name_must_be_the_product_whole() {
+        assert_eq!(
+            find_exact("RTX 4060 Ti 16GB").map(|s| s.memory_gib),
+            Some(16)
+        );
+        assert_eq!(
+            find_exact("NVIDIA GeForce RTX 4090").map(|s| s.name),
+            Some("RTX 4090")
+        );
+        assert_eq!(
+            find_exact("Apple M3 Max").map(|s| s.name),
+            Some("Apple M3 Max")
+        );
+        for wrong in [
+            "RTX 4090 RTX 3090",
+            "RTX 4090 extra",
+            "RX 9070 GRE",
+            "RTX 3060 16GB",
+        ] {
+            assert!(find_exact(wrong).is_none(), "{wrong}");
+        }
     }
 
     #[test]

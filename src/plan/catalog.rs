@@ -208,6 +208,25 @@ fn invalid(origin: &str, model: &Model, field: &'static str, message: &str) -> C
 /// The numbers of one entry that the estimate cannot use.
 fn check(model: &Model, origin: &str) -> Result<(), CatalogError> {
     let invalid = |field, message| Err(invalid(origin, model, field, message));
+    check_names(model).map_err(|(field, message)| invalid_owned(origin, model, field, message))?;
+    check_kv(&model.kv).map_err(|message| invalid_owned(origin, model, "kv", message))?;
+    if !model.tools {
+        return invalid(
+            "tools",
+            "a model that cannot call tools cannot drive Codex: leave it out of the catalog",
+        );
+    }
+    #[expect(clippy::cast_precision_loss, reason = "a plausibility check")]
+    let too_big = model.size_bytes as f64 > 4e12;
+    if too_big {
+        return invalid("size_bytes", "more than 4 TB");
+    }
+    if model.params_active_b < model.params_total_b * 0.01 {
+        return invalid(
+            "params_active_b",
+            "less than 1 % of the parameters in all: no model routes so few",
+        );
+    }
     if model.ollama.is_none() && model.lmstudio.is_none() {
         return invalid(
             "ollama",
@@ -244,22 +263,86 @@ fn check(model: &Model, origin: &str) -> Result<(), CatalogError> {
     {
         return invalid("released", "must be a month written YYYY-MM");
     }
-    if model.kv.full_layers + model.kv.sliding_layers == 0 || model.kv.kv_heads == 0 {
-        return invalid("kv", "needs attention layers and key/value heads");
+    Ok(())
+}
+
+/// Names that can be written into a command and into Codex's configuration: not empty, no spaces or control
+/// characters.
+fn check_names(model: &Model) -> Result<(), (&'static str, String)> {
+    let plain =
+        |text: &str| !text.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !plain(&model.id) {
+        return Err(("id", "must be a word without spaces".to_owned()));
     }
-    if model.kv.sliding_layers > 0 && model.kv.sliding_window == 0 {
-        return invalid("kv", "sliding layers need a `sliding_window`");
+    if model.name.trim().is_empty() {
+        return Err(("name", "must not be empty".to_owned()));
+    }
+    for (field, value) in [("ollama", &model.ollama), ("lmstudio", &model.lmstudio)] {
+        if value.as_deref().is_some_and(|name| !plain(name)) {
+            return Err((field, "must be a model name without spaces".to_owned()));
+        }
+    }
+    for (field, value) in [
+        ("score_benchmark", &model.score_benchmark),
+        ("score_harness", &model.score_harness),
+        ("score_source", &model.score_source),
+    ] {
+        if value.as_deref().is_some_and(|text| text.trim().is_empty()) {
+            return Err((field, "must not be empty".to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// A KV shape the estimate can use: keys, values and counts within what any model has, so that no arithmetic
+/// overflows.
+fn check_kv(kv: &KvShape) -> Result<(), String> {
+    let bounded = [
+        ("full_layers", kv.full_layers, 1_024),
+        ("sliding_layers", kv.sliding_layers, 1_024),
+        ("kv_heads", kv.kv_heads, 1_024),
+        ("key_length", kv.key_length, 16_384),
+        ("value_length", kv.value_length, 16_384),
+        ("sliding_window", kv.sliding_window, 10_000_000),
+        ("sliding_kv_heads", kv.sliding_kv_heads.unwrap_or(0), 1_024),
+        (
+            "sliding_key_length",
+            kv.sliding_key_length.unwrap_or(0),
+            16_384,
+        ),
+        (
+            "sliding_value_length",
+            kv.sliding_value_length.unwrap_or(0),
+            16_384,
+        ),
+        ("state_bytes", kv.state_bytes, 1 << 40),
+    ];
+    for (name, value, most) in bounded {
+        if value > most {
+            return Err(format!(
+                "`{name}` = {value} is more than any model has ({most})"
+            ));
+        }
+    }
+    if kv.key_length == 0 {
+        return Err("`key_length` must be more than 0".to_owned());
+    }
+    if kv.full_layers + kv.sliding_layers == 0 || kv.kv_heads == 0 {
+        return Err("needs attention layers and key/value heads".to_owned());
+    }
+    if kv.sliding_layers > 0 && kv.sliding_window == 0 {
+        return Err("sliding layers need a `sliding_window`".to_owned());
     }
     let sliding_shape = [
-        model.kv.sliding_kv_heads,
-        model.kv.sliding_key_length,
-        model.kv.sliding_value_length,
+        kv.sliding_kv_heads,
+        kv.sliding_key_length,
+        kv.sliding_value_length,
     ];
-    if model.kv.sliding_layers == 0 && sliding_shape.iter().any(Option::is_some) {
-        return invalid("kv", "a sliding shape without sliding layers");
+    if kv.sliding_layers == 0 && sliding_shape.iter().any(Option::is_some) {
+        return Err("a sliding shape without sliding layers".to_owned());
     }
-    if model.kv.sliding_kv_heads == Some(0) {
-        return invalid("kv", "`sliding_kv_heads` must be more than 0");
+    if kv.sliding_kv_heads == Some(0) {
+        return Err("`sliding_kv_heads` must be more than 0".to_owned());
     }
     Ok(())
 }

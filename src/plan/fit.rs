@@ -17,7 +17,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::catalog::{CLEAR_MARGIN, KvShape, Model, RANKING_BENCHMARK};
-use crate::facts::hardware::{Hardware, Vendor};
+use crate::facts::gpu_specs;
+use crate::facts::hardware::{Gpu, Hardware, Vendor, gpu_share};
 use crate::size::human_bytes;
 
 const MIB: u64 = 1 << 20;
@@ -75,23 +76,12 @@ impl Budget {
     #[must_use]
     pub fn from_hardware(hardware: &Hardware) -> Self {
         let ram = hardware.ram_available_bytes.saturating_sub(RAM_HEADROOM);
-        let mut gpus: Vec<u64> = hardware
-            .gpus
-            .iter()
-            .filter(|gpu| !gpu.integrated || gpu.vendor == Vendor::Apple)
-            .filter_map(|gpu| {
-                let free = gpu.memory_free_bytes.or(gpu.memory_total_bytes)?;
-                Some(if gpu.vendor == Vendor::Apple {
-                    free.min(ram)
-                } else {
-                    free
-                })
-            })
-            .filter(|free| *free > 0)
+        let mut gpus: Vec<u64> = usable_gpus(hardware)
+            .into_iter()
+            .map(|(free, _)| free)
             .collect();
         gpus.sort_unstable_by(|a, b| b.cmp(a));
-        let unified =
-            hardware.unified || hardware.gpus.iter().any(|gpu| gpu.vendor == Vendor::Apple);
+        let unified = hardware.unified || hardware.gpus.iter().any(shares_ram);
         Self {
             gpus,
             reserve: if unified { METAL_RESERVE } else { GPU_RESERVE },
@@ -128,6 +118,38 @@ impl Budget {
     }
 }
 
+/// A chip built to share RAM with a fast GPU (Apple Silicon, DGX Spark, Ryzen AI Max).
+fn shares_ram(gpu: &Gpu) -> bool {
+    gpu.vendor == Vendor::Apple || gpu_specs::find(&gpu.name).is_some_and(|spec| spec.unified)
+}
+
+/// The GPUs a model can use and the memory each has free, most first: dedicated GPUs, and chips that share RAM
+/// (at most what RAM has free; a probed GB10 reports no size). Other integrated GPUs share RAM through slow paths
+/// and do not count.
+#[must_use]
+pub fn usable_gpus(hardware: &Hardware) -> Vec<(u64, &Gpu)> {
+    let ram = hardware.ram_available_bytes.saturating_sub(RAM_HEADROOM);
+    let mut gpus: Vec<(u64, &Gpu)> = hardware
+        .gpus
+        .iter()
+        .filter(|gpu| !gpu.integrated || shares_ram(gpu))
+        .filter_map(|gpu| {
+            let free = if shares_ram(gpu) {
+                let free = gpu
+                    .memory_free_bytes
+                    .or(gpu.memory_total_bytes)
+                    .unwrap_or_else(|| gpu_share(hardware.ram_available_bytes, 0));
+                free.min(ram)
+            } else {
+                gpu.memory_free_bytes.or(gpu.memory_total_bytes)?
+            };
+            (free > 0).then_some((free, gpu))
+        })
+        .collect();
+    gpus.sort_by_key(|gpu| std::cmp::Reverse(gpu.0));
+    gpus
+}
+
 /// llama.cpp's batch: Ollama (0.30 and later) raises it with the context.
 #[must_use]
 pub fn ubatch(context: u64) -> u64 {
@@ -151,7 +173,11 @@ pub fn compute_overhead(context: u64) -> u64 {
 /// KV cache bytes at `context` tokens (f16).
 #[must_use]
 pub fn kv_bytes(kv: &KvShape, context: u64) -> u64 {
-    let full = kv.full_layers * context * kv.full_bytes_per_token();
+    // The catalog bounds every number; saturating keeps a wrong one from wrapping round to a small cache.
+    let full = kv
+        .full_layers
+        .saturating_mul(context)
+        .saturating_mul(kv.full_bytes_per_token());
     let sliding = if kv.sliding_layers == 0 {
         0
     } else {
@@ -159,9 +185,11 @@ pub fn kv_bytes(kv: &KvShape, context: u64) -> u64 {
             .min(kv.sliding_window + ubatch(context))
             .div_ceil(256)
             * 256;
-        kv.sliding_layers * cells * kv.sliding_bytes_per_token()
+        kv.sliding_layers
+            .saturating_mul(cells)
+            .saturating_mul(kv.sliding_bytes_per_token())
     };
-    full + sliding + kv.state_bytes
+    full.saturating_add(sliding).saturating_add(kv.state_bytes)
 }
 
 /// A model's memory need at one context, and where it would run.
@@ -411,21 +439,6 @@ impl Floor<'_> {
     }
 }
 
-/// The models too slow to use, when something faster fits, each with its reason (none when all are slow).
-fn too_slow(tiers: &[Vec<Fitting<'_>>], floor: Option<&Floor<'_>>) -> Vec<(String, Fit, String)> {
-    let Some(floor) = floor else {
-        return Vec::new();
-    };
-    let all: Vec<&Fitting<'_>> = tiers.iter().flatten().collect();
-    if all.iter().all(|f| floor.too_slow(f.1, &f.2)) {
-        return Vec::new();
-    }
-    all.into_iter()
-        .filter(|f| floor.too_slow(f.1, &f.2))
-        .map(|f| (f.1.id.clone(), f.2.fit, floor.reason(f.1, &f.2)))
-        .collect()
-}
-
 /// A model that fits: its rank, itself, and its estimate at the longest context it fits.
 type Fitting<'a> = (usize, &'a Model, Estimate);
 
@@ -474,9 +487,28 @@ fn pick<'f, 'a>(
     Some((other, Some(note)))
 }
 
-/// Chooses among `models` (best first) where they run best: on the GPU, else split, else on the CPU. Within that,
-/// quality before context: the best-ranked model that fits, at the longest context it fits, unless a model that
-/// fits the full context is within [`CLEAR_MARGIN`] of it. `requested` fixes the context.
+/// Where a model runs best here: at the longest of `contexts` at which it fits (on the GPU, split or on the CPU,
+/// whichever the estimate gives there) and writes fast enough for `floor`; when no context is fast enough, where
+/// it fits best anyway; `None` when it fits nowhere.
+#[must_use]
+pub fn placement(
+    model: &Model,
+    contexts: &[u64],
+    budget: &Budget,
+    floor: Option<&Floor<'_>>,
+) -> Option<Estimate> {
+    contexts
+        .iter()
+        .filter(|&&context| model.context_trained >= context)
+        .map(|&context| estimate(model, context, budget))
+        .find(|e| e.fit != Fit::No && floor.is_none_or(|f| !f.too_slow(model, e)))
+        .or_else(|| best_fit(model, contexts, budget))
+}
+
+/// Chooses among `models` (best first), each where it runs best (see [`placement`]). Models that write below the
+/// floor are passed over when one above it fits; among the rest, quality before context: the best-ranked, at the
+/// longest context it fits, unless a model that fits the full context is within [`CLEAR_MARGIN`] of it. When
+/// nothing is fast enough, the fastest. `requested` fixes the context.
 pub fn choose<'a>(
     models: &[&'a Model],
     budget: &Budget,
@@ -485,50 +517,58 @@ pub fn choose<'a>(
 ) -> Result<Choice<'a>, NoFit> {
     let contexts = contexts(requested);
     let full = contexts[0];
-    let tiers: Vec<Vec<Fitting<'a>>> = [Fit::Gpu, Fit::Split, Fit::Cpu]
-        .into_iter()
-        .map(|accept| {
-            models
-                .iter()
-                .enumerate()
-                .filter_map(|(rank, model)| {
-                    longest_at(model, &contexts, budget, accept).map(|e| (rank, *model, e))
-                })
-                .collect()
+    let placed: Vec<Fitting<'a>> = models
+        .iter()
+        .enumerate()
+        .filter_map(|(rank, model)| {
+            placement(model, &contexts, budget, floor).map(|e| (rank, *model, e))
         })
         .collect();
-    let slow = too_slow(&tiers, floor);
-    for tier in tiers {
-        let fitting: Vec<Fitting<'a>> = tier
-            .into_iter()
-            .filter(|f| {
-                !slow
-                    .iter()
-                    .any(|(id, fit, _)| *id == f.1.id && *fit == f.2.fit)
-            })
-            .collect();
-        if let Some((chosen, traded)) = pick(&fitting, full) {
-            let best = fitting[0].1;
-            let passed_over = models[..chosen.0]
+    let slow = |f: &Fitting<'_>| floor.is_some_and(|floor| floor.too_slow(f.1, &f.2));
+    let usable: Vec<Fitting<'a>> = placed.iter().filter(|f| !slow(f)).cloned().collect();
+    let (chosen, traded) = if let Some((chosen, traded)) = pick(&usable, full) {
+        (chosen.clone(), traded)
+    } else {
+        // Nothing is fast enough: the fastest, which the plan warns about.
+        let rate = |f: &Fitting<'_>| {
+            floor
+                .and_then(|floor| (floor.rate)(f.1, &f.2))
+                .unwrap_or(0.0)
+        };
+        let fastest = placed
+            .iter()
+            .max_by(|a, b| rate(a).total_cmp(&rate(b)).then(b.0.cmp(&a.0)))
+            .ok_or_else(|| no_fit(models, &contexts, budget))?;
+        (fastest.clone(), None)
+    };
+    let best = usable.first().map(|f| f.1.id.clone());
+    let passed_over = models[..chosen.0]
+        .iter()
+        .map(|better| {
+            let slow_here = placed
                 .iter()
-                .map(|better| PassedOver {
-                    id: better.id.clone(),
-                    reason: match (&traded, slow.iter().find(|(id, _, _)| *id == better.id)) {
-                        (_, Some((_, _, too_slow))) => too_slow.clone(),
-                        (Some(traded), None) if better.id == best.id => traded.clone(),
-                        _ => why_not(better, &contexts, budget),
-                    },
-                })
-                .collect();
-            return Ok(Choice {
-                model: chosen.1,
-                estimate: chosen.2.clone(),
-                passed_over,
-                traded,
-            });
-        }
-    }
-    Err(no_fit(models, &contexts, budget))
+                .find(|f| f.1.id == better.id)
+                .filter(|f| slow(f))
+                .and_then(|f| floor.map(|floor| floor.reason(f.1, &f.2)));
+            let reason = match (slow_here, &traded) {
+                (Some(reason), _) => reason,
+                (None, Some(traded)) if best.as_deref() == Some(better.id.as_str()) => {
+                    traded.clone()
+                }
+                _ => why_not(better, &contexts, budget),
+            };
+            PassedOver {
+                id: better.id.clone(),
+                reason,
+            }
+        })
+        .collect();
+    Ok(Choice {
+        model: chosen.1,
+        estimate: chosen.2,
+        passed_over,
+        traded,
+    })
 }
 
 /// Nothing fits: why not, for each, and what the model that needs least needs.
@@ -668,62 +708,60 @@ mod tests {
         );
     }
 
+    /// Chooses among `models` on a described machine, with the default speed floor.
+    fn choose_on<'a>(models: &[&'a Model], ram: &str, gpus: &[&str]) -> Result<Choice<'a>, NoFit> {
+        let gpus: Vec<String> = gpus.iter().map(|g| (*g).to_owned()).collect();
+        let hardware = Described::from_args(Some(ram), &gpus, false)
+            .expect("valid")
+            .expect("described")
+            .hardware();
+        let machine = super::super::speed::Throughput::of(&hardware);
+        let rate = |model: &Model, estimate: &Estimate| {
+            super::super::speed::estimate(model, estimate, &machine).map(|s| s.decode_tps)
+        };
+        let floor = Floor {
+            rate: &rate,
+            min: 10.0,
+        };
+        choose(
+            models,
+            &Budget::from_hardware(&hardware),
+            None,
+            Some(&floor),
+        )
+    }
+
     #[test]
-    #[expect(clippy::too_many_lines, reason = "one story, step by step")]
-    fn chooses_the_best_model_that_runs_on_the_gpu_at_64k() {
+    fn chooses_the_best_model_that_runs_fast_enough() {
         let catalog = catalog::builtin().expect("catalog");
         let models: Vec<&Model> = catalog.models.iter().collect();
 
-        let choice = choose(
-            &models,
-            &budget("64GiB", &["nvidia:24GiB"], false),
-            None,
-            None,
-        )
-        .expect("a model");
+        let choice = choose_on(&models, "64GiB", &["nvidia:24GiB"]).expect("a model");
         assert_eq!(choice.model.id, "qwen3.6-27b");
         assert_eq!(choice.estimate.context_length, 65_536);
         assert_eq!(choice.estimate.fit, Fit::Gpu);
         assert!(choice.passed_over.is_empty());
         assert_eq!(choice.traded, None);
 
-        // 18 GiB: the better models would run partly on the CPU, even at 32k.
-        let choice = choose(
-            &models,
-            &budget("64GiB", &["nvidia:18GiB"], false),
-            None,
-            None,
-        )
-        .expect("a model");
-        assert_eq!(choice.model.id, "gpt-oss-20b");
-        assert_eq!(choice.estimate.context_length, 65_536);
-        let passed: Vec<&str> = choice.passed_over.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(
-            passed,
-            [
-                "qwen3.6-27b",
-                "qwen3.6-35b-a3b",
-                "qwen3-coder-next",
-                "devstral-small-2",
-                "gpt-oss-120b"
-            ]
-        );
+        // 18 GiB: the dense 27B would run partly on the CPU, too slowly; the mixture of experts split between GPU
+        // and CPU still writes fast enough, and is better than anything that fits the GPU alone.
+        let choice = choose_on(&models, "64GiB", &["nvidia:18GiB"]).expect("a model");
+        assert_eq!(choice.model.id, "qwen3.6-35b-a3b");
+        assert_eq!(choice.estimate.fit, Fit::Split);
+        assert_eq!(choice.passed_over.len(), 1);
         assert!(
             choice.passed_over[0]
                 .reason
-                .contains("at 32k, more than the GPU's 18.0 GiB free"),
-            "the reason is given at the least context tried: {:?}",
+                .contains("below the usable 10 (`--min-speed`)"),
+            "{:?}",
             choice.passed_over
         );
 
-        let small_ram = choose(
-            &models,
-            &budget("32GiB", &["nvidia:18GiB"], false),
-            None,
-            None,
-        )
-        .expect("a model");
-        let big_one = small_ram
+        // Without RAM to spare, nothing can be split: the best that fits the GPU alone.
+        let choice = choose_on(&models, "2GiB", &["nvidia:18GiB"]).expect("a model");
+        assert_eq!(choice.model.id, "gpt-oss-20b");
+        assert_eq!(choice.estimate.context_length, 65_536);
+        let big_one = choice
             .passed_over
             .iter()
             .find(|p| p.id == "gpt-oss-120b")
@@ -733,37 +771,23 @@ mod tests {
             "{big_one:?}"
         );
 
-        let big = choose(
-            &models,
-            &budget("256GiB", &["nvidia:80GiB", "nvidia:80GiB"], false),
-            None,
-            None,
-        )
-        .expect("a model");
+        let big = choose_on(&models, "256GiB", &["nvidia:80GiB", "nvidia:80GiB"]).expect("a model");
         assert_eq!(big.model.id, "qwen3.6-27b");
         assert!(big.passed_over.is_empty());
 
-        // An 8 GiB GPU: the newest small model, on the GPU at 64k.
-        let laptop = choose(
-            &models,
-            &budget("16GiB", &["nvidia:8GiB"], false),
-            None,
-            None,
-        )
-        .expect("a model");
-        assert_eq!(laptop.model.id, "qwen3.5-4b", "{:?}", laptop.passed_over);
-        assert_eq!(laptop.estimate.fit, Fit::Gpu);
+        // An 8 GiB GPU: the scored mixture of experts, split, fast enough at 64k.
+        let laptop = choose_on(&models, "16GiB", &["nvidia:8GiB"]).expect("a model");
+        assert_eq!(laptop.model.id, "gpt-oss-20b", "{:?}", laptop.passed_over);
 
-        let cpu_only = choose(&models, &budget("64GiB", &[], false), None, None).expect("a model");
+        let cpu_only = choose_on(&models, "64GiB", &[]).expect("a model");
         assert_eq!(cpu_only.estimate.fit, Fit::Cpu);
 
         // 8 GiB of RAM and no GPU still gets a model, at 32k.
-        let small = choose(&models, &budget("8GiB", &[], false), None, None).expect("a model");
+        let small = choose_on(&models, "8GiB", &[]).expect("a model");
         assert_eq!(small.model.id, "qwen3.5-4b");
         assert_eq!(small.estimate.context_length, 32_768);
 
-        let tiny =
-            choose(&models, &budget("4GiB", &[], false), None, None).expect_err("nothing fits");
+        let tiny = choose_on(&models, "4GiB", &[]).expect_err("nothing fits");
         assert_eq!(tiny.reasons.len(), models.len());
         let smallest = tiny.smallest.expect("the smallest");
         assert_eq!(smallest.id, "qwen3.5-4b");
@@ -774,17 +798,26 @@ mod tests {
     }
 
     #[test]
-    fn a_clearly_better_model_at_a_shorter_context_beats_a_weaker_one_at_64k() {
+    fn a_slow_model_is_given_a_shorter_context_when_that_makes_it_fast_enough() {
         let catalog = catalog::builtin().expect("catalog");
         let models: Vec<&Model> = catalog.models.iter().collect();
-        // 20 GiB: Qwen3.6 27B fits only below 64k; gpt-oss-20b fits 64k, 16.5 points lower.
-        let choice = choose(
-            &models,
-            &budget("64GiB", &["nvidia:20GiB"], false),
-            None,
-            None,
-        )
-        .expect("a model");
+        // No GPU: at 64k the best mixture of experts writes just below 10 tokens/s, at a shorter context above.
+        let choice = choose_on(&models, "64GiB", &[]).expect("a model");
+        assert_eq!(choice.model.id, "qwen3.6-35b-a3b");
+        assert!(choice.estimate.context_length < PREFERRED_CONTEXT);
+    }
+
+    #[test]
+    fn a_clearly_better_model_at_a_shorter_context_beats_a_weaker_one_at_64k() {
+        let catalog = catalog::builtin().expect("catalog");
+        let models: Vec<&Model> = catalog
+            .models
+            .iter()
+            .filter(|m| ["qwen3.6-27b", "gpt-oss-20b"].contains(&m.id.as_str()))
+            .collect();
+        // 20 GiB and no RAM to split into: Qwen3.6 27B fits the GPU only below 64k; gpt-oss-20b fits 64k, 16.5
+        // points lower.
+        let choice = choose_on(&models, "2GiB", &["nvidia:20GiB"]).expect("a model");
         assert_eq!(choice.model.id, "qwen3.6-27b");
         assert_eq!(choice.estimate.fit, Fit::Gpu);
         let context = choice.estimate.context_length;
@@ -798,7 +831,7 @@ mod tests {
             estimate(
                 choice.model,
                 context + CONTEXT_STEP,
-                &budget("64GiB", &["nvidia:20GiB"], false)
+                &budget("2GiB", &["nvidia:20GiB"], false)
             )
             .fit,
             Fit::Gpu
@@ -819,17 +852,18 @@ mod tests {
             .find(|m| m.id == "gpt-oss-20b")
             .expect("gpt-oss-20b")
             .clone();
-        // A model 3.3 points better whose cache is four times larger: it fits the 18 GiB GPU only below 64k.
+        // A model 3.3 points better whose cache is four times larger: it fits the 18 GiB GPU only below 64k, and
+        // there is no RAM to split it into.
         let mut slightly = weaker.clone();
         slightly.id = "slightly-better".to_owned();
         slightly.score = Some(64.0);
         slightly.kv.full_layers = 48;
         let models = [&slightly, &weaker];
-        let room = budget("64GiB", &["nvidia:18GiB"], false);
+        let room = budget("2GiB", &["nvidia:18GiB"], false);
         assert_ne!(estimate(&slightly, 65_536, &room).fit, Fit::Gpu);
         assert!(best_fit(&slightly, &contexts(None), &room).is_some_and(|e| e.fit == Fit::Gpu));
 
-        let choice = choose(&models, &room, None, None).expect("a model");
+        let choice = choose_on(&models, "2GiB", &["nvidia:18GiB"]).expect("a model");
         assert_eq!(choice.model.id, "gpt-oss-20b");
         assert_eq!(choice.estimate.context_length, 65_536);
         let traded = choice.traded.expect("what was traded");

@@ -79,6 +79,8 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// The estimated speed where it runs.
     pub speed: Option<speed::Speed>,
+    /// What was traded between quality and context, when anything was.
+    pub traded: Option<String>,
 }
 
 impl Plan {
@@ -168,7 +170,7 @@ impl PlanError {
             Self::NothingFits { smallest, .. } => {
                 let smallest = smallest
                     .as_ref()
-                    .map(|r| format!(" (the smallest, `{}`, {})", r.id, r.reason));
+                    .map(|r| format!(": the smallest, `{}`, {}", r.id, r.reason));
                 format!(
                     "this machine has too little memory for a coding model{}",
                     smallest.unwrap_or_default()
@@ -414,6 +416,7 @@ pub fn make(
     let mut plan = Plan {
         speed,
         why: why(&model, &estimate, &budget, options, traded.as_deref()),
+        traded,
         catalog_id: catalog.find(&model.id).map(|m| m.id.clone()),
         display_name: model.name.clone(),
         budget: budget.describe(),
@@ -583,8 +586,8 @@ mod tests {
     #[test]
     fn skips_the_pull_of_an_installed_model_and_prefers_the_runtime_that_has_it() {
         let catalog = catalog::builtin().expect("catalog");
-        // 18 GiB: gpt-oss-20b is the best that runs on the GPU.
-        let hw = hardware("64GiB", &["18GiB"]);
+        // 18 GiB and no RAM to spare for a split: gpt-oss-20b is the best that runs.
+        let hw = hardware("2GiB", &["18GiB"]);
         let runtimes = [
             runtime(RuntimeKind::Ollama, true, &[]),
             runtime(

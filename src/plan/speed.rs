@@ -9,9 +9,14 @@
 //! its vendor, and the CPU a documented default, both marked as guesses. The factors were fitted to published
 //! llama.cpp measurements (see [`DECODE_EFFICIENCY`] and [`PREFILL_FACTOR`]).
 
+#![expect(
+    clippy::cast_precision_loss,
+    reason = "byte counts, token counts and core counts, all well inside f64's range"
+)]
 use serde::Serialize;
 
 use super::catalog::Model;
+use super::fit::usable_gpus;
 use super::fit::{Estimate, Fit, kv_bytes};
 use crate::facts::gpu_specs;
 use crate::facts::hardware::{Hardware, Vendor};
@@ -44,6 +49,9 @@ const CPU_FLOPS_PER_CORE: f64 = 32.0 * 3.0e9;
 /// RAM bandwidth when nothing better is known: dual-channel DDR4-3200 (51.2 GB/s), the common laptop and desktop.
 pub const CPU_BANDWIDTH_DEFAULT: f64 = 51.2e9;
 
+/// PCIe 4.0 x16 in practice, for the weights of layers kept in RAM while a prompt is read.
+const PCIE_BYTES_S: f64 = 25e9;
+
 /// Codex's first request: about 10k tokens of instructions and tool schemas.
 pub const FIRST_PROMPT_TOKENS: f64 = 10_000.0;
 
@@ -54,15 +62,18 @@ pub struct Rates {
     pub basis: String,
     pub bandwidth_bytes_s: f64,
     pub fp32_flops: f64,
+    /// The rate a prompt is read at, before the efficiency factor.
+    pub matrix_flops: f64,
     pub vendor: Vendor,
     /// The numbers are a guess, not from the product table.
     pub guessed: bool,
 }
 
-/// The rates of a machine's GPU (the slowest of those used) and CPU.
+/// The rates of a machine's GPUs (with the memory each has free, most first, as the memory estimate orders them)
+/// and CPU.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Throughput {
-    pub gpu: Option<Rates>,
+    pub gpus: Vec<(u64, Rates)>,
     pub cpu: Rates,
 }
 
@@ -70,28 +81,22 @@ pub struct Throughput {
 fn guess(vendor: Vendor) -> (f64, f64) {
     match vendor {
         Vendor::Apple => (200e9, 5.0e12),
-        Vendor::Intel => (456e9, 17.0e12),
+        Vendor::Intel => (456e9, 13.7e12),
         _ => (500e9, 30.0e12),
     }
 }
 
 impl Throughput {
-    /// The rates of `hardware`: its GPUs from the product table (the slowest, when several), else guessed by vendor.
+    /// The rates of `hardware`: its GPUs from the product table, else guessed by vendor.
     #[must_use]
     pub fn of(hardware: &Hardware) -> Self {
-        let gpu = hardware
-            .gpus
-            .iter()
-            .filter(|gpu| {
-                !gpu.integrated
-                    || gpu.vendor == Vendor::Apple
-                    || gpu_specs::find(&gpu.name).is_some()
-            })
-            .map(|gpu| rates_of(&gpu.name, gpu.vendor))
-            .min_by(|a, b| a.bandwidth_bytes_s.total_cmp(&b.bandwidth_bytes_s));
+        let gpus: Vec<(u64, Rates)> = usable_gpus(hardware)
+            .into_iter()
+            .map(|(free, gpu)| (free, rates_of(&gpu.name, gpu.vendor)))
+            .collect();
         Self {
-            cpu: cpu_rates(hardware, gpu.as_ref()),
-            gpu,
+            cpu: cpu_rates(hardware, gpus.first().map(|(_, rates)| rates)),
+            gpus,
         }
     }
 }
@@ -99,12 +104,20 @@ impl Throughput {
 /// A GPU's rates from the product table, else a guess for its vendor.
 fn rates_of(name: &str, vendor: Vendor) -> Rates {
     if let Some(spec) = gpu_specs::find(name) {
+        // Only NVIDIA's and Apple's factors were fitted to measurements; the others' are assumed.
+        let assumed = !matches!(spec.vendor, Vendor::Nvidia | Vendor::Apple);
+        let note = if assumed {
+            ", factors assumed for this maker"
+        } else {
+            ""
+        };
         return Rates {
-            basis: format!("{}: {} GB/s", spec.name, spec.bandwidth_gb_s),
+            basis: format!("{}: {} GB/s{note}", spec.name, spec.bandwidth_gb_s),
             bandwidth_bytes_s: f64::from(spec.bandwidth_gb_s) * 1e9,
             fp32_flops: f64::from(spec.fp32_gflops) * 1e9,
+            matrix_flops: matrix_flops(spec),
             vendor: spec.vendor,
-            guessed: false,
+            guessed: assumed,
         };
     }
     let laptop = gpu_specs::is_laptop(name);
@@ -122,14 +135,43 @@ fn rates_of(name: &str, vendor: Vendor) -> Rates {
         ),
         bandwidth_bytes_s: bandwidth,
         fp32_flops: flops,
+        matrix_flops: flops * prefill_factor(vendor),
         vendor,
         guessed: true,
     }
 }
 
+/// The rate at which a GPU multiplies matrices for a prompt. NVIDIA's tensor cores, FP16 with FP32 accumulation,
+/// dense: GeForce RTX 30-50 run it at twice FP32 (the RTX 4090's 165 TFLOPS), RTX 20, the workstation cards and
+/// DGX Spark at four times, the data-centre cards at their data sheets' figures. Others: FP32 times the factor
+/// fitted on Apple.
+fn matrix_flops(spec: &gpu_specs::GpuSpec) -> f64 {
+    let fp32 = f64::from(spec.fp32_gflops) * 1e9;
+    if spec.vendor != Vendor::Nvidia {
+        return fp32 * prefill_factor(spec.vendor);
+    }
+    let tflops = match spec.name {
+        "A100" | "A100 80GB" | "A100 SXM4 80GB" => 312.0,
+        "H100" => 756.0,
+        "H100 NVL" => 835.0,
+        "H100 SXM" | "H100 80GB HBM3" | "H200" => 989.0,
+        "B200" => 2_250.0,
+        name if name.starts_with("RTX 20")
+            || name.starts_with("RTX A")
+            || name.contains("Ada")
+            || name.contains("PRO")
+            || name.contains("GB10")
+            || name.contains("DGX") =>
+        {
+            return fp32 * 4.0;
+        }
+        _ => return fp32 * 2.0,
+    };
+    tflops * 1e12
+}
+
 /// The CPU: on unified memory the chip's own bandwidth, else the documented default; compute from its cores.
 fn cpu_rates(hardware: &Hardware, gpu: Option<&Rates>) -> Rates {
-    #[expect(clippy::cast_precision_loss, reason = "a core count")]
     let cores = hardware.cpu.as_ref().map_or(4, |cpu| cpu.cores.max(1)) as f64;
     let fp32_flops = cores * CPU_FLOPS_PER_CORE;
     match gpu.filter(|_| hardware.unified) {
@@ -137,6 +179,7 @@ fn cpu_rates(hardware: &Hardware, gpu: Option<&Rates>) -> Rates {
             basis: format!("the CPU on {}", chip.basis),
             bandwidth_bytes_s: chip.bandwidth_bytes_s,
             fp32_flops,
+            matrix_flops: fp32_flops * PREFILL_FACTOR,
             vendor: Vendor::Other,
             guessed: false,
         },
@@ -147,6 +190,7 @@ fn cpu_rates(hardware: &Hardware, gpu: Option<&Rates>) -> Rates {
             ),
             bandwidth_bytes_s: CPU_BANDWIDTH_DEFAULT,
             fp32_flops,
+            matrix_flops: fp32_flops * PREFILL_FACTOR,
             vendor: Vendor::Other,
             guessed: true,
         },
@@ -230,45 +274,51 @@ pub fn estimate(model: &Model, estimate: &Estimate, machine: &Throughput) -> Opt
         return None;
     }
     let active_share = (model.params_active_b / model.params_total_b).clamp(0.0, 1.0);
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "byte counts well inside f64's range"
-    )]
     let weights = estimate.weights_bytes as f64 * active_share;
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "byte counts well inside f64's range"
-    )]
     let kv = kv_bytes(&model.kv, estimate.context_length) as f64;
     let per_token = weights + kv;
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "byte counts well inside f64's range"
-    )]
-    let gpu_share = match estimate.fit {
-        Fit::Gpu => 1.0,
+    let (gpu_part, cpu_part) = match estimate.fit {
+        Fit::Gpu => (1.0, 0.0),
         Fit::Split => {
-            estimate.gpu_bytes as f64 / (estimate.gpu_bytes + estimate.cpu_bytes).max(1) as f64
+            let all = (estimate.gpu_bytes + estimate.cpu_bytes).max(1) as f64;
+            (
+                estimate.gpu_bytes as f64 / all,
+                estimate.cpu_bytes as f64 / all,
+            )
         }
-        Fit::Cpu | Fit::No => 0.0,
+        Fit::Cpu | Fit::No => (0.0, 1.0),
     };
+    // The GPUs used hold the layers in proportion to their free memory; each token passes through all of them.
+    let used: Vec<&(u64, Rates)> = machine.gpus.iter().take(estimate.gpu_count).collect();
+    let room: f64 = used
+        .iter()
+        .map(|(free, _)| *free as f64)
+        .sum::<f64>()
+        .max(1.0);
     let cpu = &machine.cpu;
-    let gpu = machine.gpu.as_ref().filter(|_| gpu_share > 0.0);
-    let mut seconds =
-        (1.0 - gpu_share) * per_token / (cpu.bandwidth_bytes_s * CPU_DECODE_EFFICIENCY);
     let flops_per_token = 2.0 * model.params_active_b * 1e9;
-    let mut prefill_seconds =
-        (1.0 - gpu_share) * flops_per_token / (cpu.fp32_flops * PREFILL_FACTOR);
+    let mut seconds = cpu_part * per_token / (cpu.bandwidth_bytes_s * CPU_DECODE_EFFICIENCY);
+    let mut prefill_seconds = 0.0;
     let mut basis = Vec::new();
     let mut guessed = false;
-    if let Some(gpu) = gpu {
-        seconds += gpu_share * per_token / (gpu.bandwidth_bytes_s * DECODE_EFFICIENCY);
-        prefill_seconds +=
-            gpu_share * flops_per_token / (gpu.fp32_flops * prefill_factor(gpu.vendor));
-        basis.push(gpu.basis.clone());
-        guessed |= gpu.guessed;
+    if gpu_part > 0.0 {
+        for (free, gpu) in &used {
+            let share = gpu_part * *free as f64 / room;
+            seconds += share * per_token / (gpu.bandwidth_bytes_s * DECODE_EFFICIENCY);
+            prefill_seconds += share * flops_per_token / gpu.matrix_flops;
+            if !basis.contains(&gpu.basis) {
+                basis.push(gpu.basis.clone());
+            }
+            guessed |= gpu.guessed;
+        }
+        // llama.cpp sends a prompt's batches to the GPU even for the layers kept in RAM, copying their weights
+        // over PCIe once per batch of 512 tokens.
+        let all_weights = estimate.weights_bytes as f64;
+        prefill_seconds += cpu_part * all_weights / (PCIE_BYTES_S * 512.0);
+    } else {
+        prefill_seconds = flops_per_token / cpu.matrix_flops;
     }
-    if gpu_share < 1.0 {
+    if cpu_part > 0.0 {
         basis.push(cpu.basis.clone());
         guessed |= cpu.guessed;
     }

@@ -184,8 +184,11 @@ pub struct InitReport {
     /// Estimated tokens/s written, and read, before the pull.
     pub decode_tps: Option<f64>,
     pub prefill_tps: Option<f64>,
-    /// Where the estimate's numbers come from.
+    /// Where the estimate's numbers come from, and whether any was guessed.
     pub speed_basis: Option<String>,
+    pub speed_guessed: Option<bool>,
+    /// What was traded between quality and context, when anything was.
+    pub traded: Option<String>,
     pub steps: Vec<Step>,
     pub codex: CodexReport,
     pub served: Option<Served>,
@@ -217,6 +220,8 @@ impl InitReport {
             decode_tps: plan.speed.as_ref().map(|s| round1(s.decode_tps)),
             prefill_tps: plan.speed.as_ref().map(|s| round1(s.prefill_tps)),
             speed_basis: plan.speed.as_ref().map(|s| s.basis.clone()),
+            speed_guessed: plan.speed.as_ref().map(|s| s.guessed),
+            traded: plan.traded.clone(),
             steps: plan.steps.clone(),
             codex,
             served: None,
