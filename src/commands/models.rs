@@ -138,7 +138,8 @@ fn row(
     } else {
         (estimate.fit, estimate.explain(budget))
     };
-    let speed = speed::estimate(model, &estimate, machine);
+    // No speed where it does not fit (or was not trained for the context).
+    let speed = speed::estimate(model, &estimate, machine).filter(|_| fit != Fit::No);
     let reason = match &speed {
         Some(speed) => format!(
             "{}; {reason}; {} (estimated: {})",
