@@ -236,6 +236,11 @@ pub struct ModelsArgs {
     #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(2048..=1_048_576))]
     pub context: Option<u64>,
 
+    /// Size one model: a catalog id, or any Ollama name (`qwen3.6:27b-q8_0`, `user/model:tag`,
+    /// `hf.co/org/repo:Q4_K_M`), read from the registry before any pull
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+
     /// The least estimated writing speed worth choosing, in tokens/s: slower models are passed over when a faster
     /// one fits [default: 10]
     #[arg(long, value_name = "TOKENS_PER_S", value_parser = min_speed)]

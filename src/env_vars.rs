@@ -34,3 +34,5 @@ pub const CODEX_LOCAL_STALL_TIMEOUT_S: &str = "CODEX_LOCAL_STALL_TIMEOUT_S";
 pub const CODEX_LOCAL_LOCK_TIMEOUT_S: &str = "CODEX_LOCAL_LOCK_TIMEOUT_S";
 /// For the crash tests of a debug build: the point at which to abort (see `faults`).
 pub const CODEX_LOCAL_TEST_CRASH_AT: &str = "CODEX_LOCAL_TEST_CRASH_AT";
+/// A mirror of Ollama's registry, read to size a model before its pull (default `https://registry.ollama.ai`).
+pub const CODEX_LOCAL_OLLAMA_REGISTRY: &str = "CODEX_LOCAL_OLLAMA_REGISTRY";

@@ -127,6 +127,8 @@ pub struct Settings {
     pub stall_timeout: Duration,
     /// How long to wait for another codex-local that is changing the same Codex home.
     pub lock_timeout: Duration,
+    /// A mirror of Ollama's registry (`CODEX_LOCAL_OLLAMA_REGISTRY`), used for every model name.
+    pub registry: Option<Url>,
     /// A `CODEX_LOCAL_*` value that cannot be used; the defaults stand in until a command needs the values.
     pub environment_error: Option<SettingsError>,
 }
@@ -192,6 +194,7 @@ impl Settings {
             Err(err) => (Timeouts::default(), Some(err)),
         };
         crate::faults::arm(env.var(env_vars::CODEX_LOCAL_TEST_CRASH_AT));
+        let registry = read_registry(env);
         Ok(Self {
             codex_home,
             codex_home_source,
@@ -216,7 +219,8 @@ impl Settings {
             poll_interval: timeouts.poll,
             stall_timeout: timeouts.stall,
             lock_timeout: timeouts.lock,
-            environment_error,
+            registry: registry.as_ref().ok().cloned().flatten(),
+            environment_error: environment_error.or_else(|| registry.err()),
         })
     }
 
@@ -259,6 +263,21 @@ impl Settings {
     pub fn runtime_url(&self, kind: RuntimeKind) -> &Url {
         &self.runtime_address(kind).url
     }
+}
+
+/// `CODEX_LOCAL_OLLAMA_REGISTRY`: an `http(s)` address, or unset.
+fn read_registry(env: &dyn Env) -> Result<Option<Url>, SettingsError> {
+    let Some(text) = env.var(env_vars::CODEX_LOCAL_OLLAMA_REGISTRY) else {
+        return Ok(None);
+    };
+    let url = Url::parse(&format!("{}/", text.trim().trim_end_matches('/')))
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
+    url.map(Some).ok_or_else(|| SettingsError::Invalid {
+        var: env_vars::CODEX_LOCAL_OLLAMA_REGISTRY,
+        value: crate::host::redact(&text),
+        expected: "an http:// or https:// address",
+    })
 }
 
 /// Codex's directory: `--codex-home`, else `CODEX_HOME`, else `~/.codex`.

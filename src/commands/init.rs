@@ -14,9 +14,10 @@ use crate::facts::codex::{
 use crate::facts::runtime::RuntimeKind;
 use crate::facts::{Facts, Want};
 use crate::gather;
-use crate::plan::{self, InitOptions, Inputs, Plan, PlanError};
+use crate::plan::{self, InitOptions, Inputs, Plan, PlanError, from_header};
 use crate::report::{Printer, Style};
 use crate::runtime;
+use crate::runtime::registry;
 use crate::size::human_bytes;
 use crate::steps::{self, CodexReport, InitReport, Paths};
 use crate::text::display_path;
@@ -32,7 +33,9 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         ..Want::ALL
     };
     let mut facts = gather::gather(settings, want).await?;
-    let plan = match make_plan(settings, &facts, &catalog, args) {
+    let remote = remote_model(args, settings, &catalog, &facts, printer).await?;
+    let remote = remote.as_ref();
+    let plan = match make_plan(settings, &facts, &catalog, args, remote) {
         Err(err @ (PlanError::NoRuntime { .. } | PlanError::RuntimeDown { .. }))
             if !args.dry_run =>
         {
@@ -42,7 +45,7 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
             }
             facts.runtimes = runtime::probe_all(settings).await?;
             gather::note_programs(settings, &mut facts.runtimes);
-            make_plan(settings, &facts, &catalog, args)?
+            make_plan(settings, &facts, &catalog, args, remote)?
         }
         other => other?,
     };
@@ -71,6 +74,7 @@ fn make_plan(
     facts: &Facts,
     catalog: &plan::catalog::Catalog,
     args: &InitArgs,
+    remote: Option<&plan::catalog::Model>,
 ) -> Result<Plan, PlanError> {
     let tokens: Vec<RuntimeKind> = RuntimeKind::ALL
         .into_iter()
@@ -83,10 +87,56 @@ fn make_plan(
             runtimes: &facts.runtimes,
             oss_base_url: settings.codex_oss_base_url.as_deref(),
             tokens: &tokens,
+            remote,
         },
         catalog,
         &options(args),
     )
+}
+
+/// The model named with `--model` when neither the catalog nor a runtime has it: sized before the pull from its
+/// manifest and GGUF header in Ollama's registry. (Offline, and for LM Studio, only what is there can be chosen.)
+async fn remote_model(
+    args: &InitArgs,
+    settings: &crate::settings::Settings,
+    catalog: &plan::catalog::Catalog,
+    facts: &Facts,
+    printer: &Printer,
+) -> anyhow::Result<Option<plan::catalog::Model>> {
+    let Some(name) = args.model.as_deref() else {
+        return Ok(None);
+    };
+    let known = catalog.find(name).is_some()
+        || facts
+            .runtimes
+            .iter()
+            .any(|status| status.find(name).is_some());
+    let lmstudio = matches!(args.runtime, Some(RuntimeArg::Lmstudio));
+    if known || args.offline || lmstudio {
+        return Ok(None);
+    }
+    printer.info(&format!(
+        "Reading `{name}` from the registry to size it before the pull…"
+    ));
+    let described = registry::describe(name, settings.registry.as_ref()).await?;
+    let model = from_header::model_from(
+        name,
+        &described.header,
+        described.model_bytes,
+        described.projector_bytes,
+        described.tools,
+    )
+    .map_err(|message| registry::RegistryError::Unusable {
+        name: described.reference.display(),
+        message,
+    })?;
+    if !model.tools {
+        return Err(PlanError::NoTools {
+            model: name.to_owned(),
+        }
+        .into());
+    }
+    Ok(Some(model))
 }
 
 /// Starts the runtime asked for (`--runtime`), else the first one installed, when it is down.

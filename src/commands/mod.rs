@@ -21,6 +21,7 @@ use crate::plan::PlanError;
 use crate::plan::catalog::CatalogError;
 use crate::report::Printer;
 use crate::runtime::error::RuntimeError;
+use crate::runtime::registry::RegistryError;
 use crate::settings::{ProcessEnv, Settings, SettingsError};
 use crate::size::SizeError;
 use crate::steps::{Busy, InitError, PartlyWritten, StartError};
@@ -189,6 +190,8 @@ fn failure(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
     } else if let Some(err) = cause.downcast_ref::<RepoError>() {
         err.hint()
     } else if let Some(err) = cause.downcast_ref::<StartError>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<RegistryError>() {
         err.hint()
     } else {
         return None;

@@ -11,14 +11,15 @@ use crate::facts::Want;
 use crate::facts::hardware::Hardware;
 use crate::facts::runtime::{RuntimeKind, RuntimeStatus};
 use crate::gather;
-use crate::plan::DEFAULT_MIN_SPEED;
 use crate::plan::catalog::Model;
 use crate::plan::fit::{self, Budget, Estimate, Fit};
 use crate::plan::speed::{self, Throughput};
+use crate::plan::{DEFAULT_MIN_SPEED, from_header};
 use crate::report::Style;
+use crate::runtime::registry;
 use crate::size::human_bytes;
 use crate::steps::round1;
-use crate::text::pad;
+use crate::text::{pad, sanitize};
 
 /// One row of the table.
 #[derive(Debug, Serialize)]
@@ -63,7 +64,23 @@ struct ModelsReport {
     recommended_context: Option<u64>,
     /// When nothing fits: the model that needs least, and what it needs.
     smallest: Option<fit::PassedOver>,
+    /// For `--model NAME` outside the catalog: how it was sized from the registry.
+    sized_from: Option<SizedFrom>,
     models: Vec<Row>,
+}
+
+/// How a model outside the catalog was sized before any pull.
+#[derive(Debug, Serialize)]
+struct SizedFrom {
+    /// The name as the registry knows it.
+    name: String,
+    /// What a pull would download, every layer.
+    download_bytes: u64,
+    /// Bytes of the model file read to find its GGUF header, and how long the whole look-up took.
+    header_bytes_read: usize,
+    elapsed_ms: u64,
+    architecture: String,
+    tools: bool,
 }
 
 /// Runs `models`.
@@ -78,9 +95,11 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let facts = gather::gather(settings, want).await?;
     let hardware = facts.hardware()?.clone();
     let runtimes = facts.runtimes;
+    let (models, sized_from) = models_to_show(args, settings, &catalog).await?;
     let budget = Budget::from_hardware(&hardware);
     let context = args.context.unwrap_or(fit::PREFERRED_CONTEXT);
-    let all: Vec<&Model> = catalog.models.iter().collect();
+    // Only a model that calls tools can be recommended.
+    let all: Vec<&Model> = models.iter().filter(|m| m.tools).collect();
     let machine = Throughput::of(&hardware);
     let rate = |model: &Model, estimate: &Estimate| {
         speed::estimate(model, estimate, &machine).map(|s| s.decode_tps)
@@ -96,8 +115,7 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         .and_then(|no_fit| no_fit.smallest.clone());
     let choice = chosen.ok();
     let contexts = fit::contexts(args.context);
-    let rows = catalog
-        .models
+    let rows = models
         .iter()
         .map(|model| row(model, &contexts, (&budget, &machine, &floor), &runtimes))
         .collect();
@@ -105,6 +123,7 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         recommended: choice.as_ref().map(|c| c.model.id.clone()),
         recommended_context: choice.as_ref().map(|c| c.estimate.context_length),
         smallest,
+        sized_from,
         budget: budget.describe(),
         catalog: catalog.origin.clone(),
         context_length: context,
@@ -118,6 +137,41 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
 }
 
 /// A model where it runs best, at the longest of `contexts` it fits there (else at the first, where it does not).
+/// The catalog, or the one model `--model` names: from the catalog, else sized from the registry before any pull.
+async fn models_to_show(
+    args: &ModelsArgs,
+    settings: &crate::settings::Settings,
+    catalog: &crate::plan::catalog::Catalog,
+) -> anyhow::Result<(Vec<Model>, Option<SizedFrom>)> {
+    let Some(name) = args.model.as_deref() else {
+        return Ok((catalog.models.clone(), None));
+    };
+    if let Some(model) = catalog.find(name) {
+        return Ok((vec![model.clone()], None));
+    }
+    let described = registry::describe(name, settings.registry.as_ref()).await?;
+    let model = from_header::model_from(
+        name,
+        &described.header,
+        described.model_bytes,
+        described.projector_bytes,
+        described.tools,
+    )
+    .map_err(|message| registry::RegistryError::Unusable {
+        name: described.reference.display(),
+        message,
+    })?;
+    let sized_from = SizedFrom {
+        name: described.reference.display(),
+        download_bytes: described.download_bytes,
+        header_bytes_read: described.header_bytes_read,
+        elapsed_ms: u64::try_from(described.elapsed.as_millis()).unwrap_or(u64::MAX),
+        architecture: described.header.architecture.clone(),
+        tools: described.tools,
+    };
+    Ok((vec![model], Some(sized_from)))
+}
+
 fn row(
     model: &Model,
     contexts: &[u64],
@@ -285,6 +339,9 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
             let _ = writeln!(out, "      {}", style.dim(&row.reason));
         }
     }
+    if let Some(sized) = &report.sized_from {
+        render_sized(&mut out, sized, style);
+    }
     if let (Some(id), Some(context)) = (&report.recommended, report.recommended_context) {
         let _ = writeln!(
             out,
@@ -297,4 +354,26 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
         let _ = writeln!(out, "No catalog model fits this machine.{smallest}");
     }
     out
+}
+
+/// How a model outside the catalog was sized.
+fn render_sized(out: &mut String, sized: &SizedFrom, style: Style) {
+    let tools = if sized.tools {
+        "it calls tools"
+    } else {
+        "its template offers no tools, so it cannot drive Codex"
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "`{}` is not in the catalog: sized from its GGUF header ({} architecture, {} KiB read in {} ms; a pull \
+             downloads {}); {tools}",
+            sized.name,
+            sanitize(&sized.architecture),
+            sized.header_bytes_read >> 10,
+            sized.elapsed_ms,
+            human_bytes(sized.download_bytes)
+        ))
+    );
 }

@@ -7,6 +7,7 @@ pub mod codex;
 pub mod codex_args;
 pub mod described;
 pub mod doctor;
+pub mod gguf;
 pub mod gpu_specs;
 pub mod hardware;
 pub mod ollama;

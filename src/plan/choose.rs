@@ -115,7 +115,7 @@ pub(super) fn candidates<'a>(
     catalog: &'a Catalog,
     status: &RuntimeStatus,
     options: &InitOptions,
-    owned: &'a mut Option<Model>,
+    (owned, remote): (&'a mut Option<Model>, Option<&'a Model>),
     warnings: &mut Vec<String>,
 ) -> Result<Vec<&'a Model>, PlanError> {
     let runtime = status.name;
@@ -124,6 +124,11 @@ pub(super) fn candidates<'a>(
     };
     let model: &Model = if let Some(model) = catalog.find(name) {
         model
+    } else if let Some(remote) = remote.filter(|_| status.find(name).is_none()) {
+        warnings.push(format!(
+            "`{name}` is not in the catalog: sized from its GGUF header in the registry, its quality unknown"
+        ));
+        remote
     } else {
         let installed = status
             .find(name)

@@ -4,6 +4,7 @@
 pub mod catalog;
 mod choose;
 pub mod fit;
+pub mod from_header;
 pub mod provider;
 pub mod speed;
 pub mod steps;
@@ -44,6 +45,9 @@ pub struct Inputs<'a> {
     pub oss_base_url: Option<&'a str>,
     /// The runtimes whose API token is set: their authentication is on.
     pub tokens: &'a [RuntimeKind],
+    /// The model named with `--model`, when neither the catalog nor a runtime has it, sized from its registry
+    /// manifest and GGUF header.
+    pub remote: Option<&'a Model>,
 }
 
 /// What init will do.
@@ -301,7 +305,13 @@ fn choose<'r>(
     let status = choose::pick_runtime(inputs, catalog, options, budget)?;
     let mut warnings = Vec::new();
     let mut owned = None;
-    let candidates = choose::candidates(catalog, status, options, &mut owned, &mut warnings)?;
+    let candidates = choose::candidates(
+        catalog,
+        status,
+        options,
+        (&mut owned, inputs.remote),
+        &mut warnings,
+    )?;
     if let Some(requested) = options.context {
         let longest = candidates
             .iter()
@@ -532,6 +542,7 @@ mod tests {
                 runtimes,
                 oss_base_url: None,
                 tokens: &[],
+                remote: None,
             },
             catalog,
             options,
@@ -619,6 +630,7 @@ mod tests {
             runtimes: &runtimes,
             oss_base_url: None,
             tokens: &[],
+            remote: None,
         };
         let err = make(&facts, &catalog, &options()).expect_err("nothing runs");
         assert!(matches!(err, PlanError::NoRuntime { .. }));
@@ -654,6 +666,7 @@ mod tests {
             runtimes: &runtimes,
             oss_base_url: None,
             tokens: &[],
+            remote: None,
         };
 
         let plan = make(

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 mod lmstudio;
 mod ollama;
+pub mod registry;
 pub mod responses;
 mod stream;
 

@@ -54,6 +54,8 @@ pub enum Reply {
         limit_bytes: u64,
         limit_time: std::time::Duration,
     },
+    /// A redirect to another place (`Location`).
+    Redirect(String),
     /// A chunked body sent piece by piece, `every` apart, as a model writes tokens; then the end.
     Paced {
         status: u16,
@@ -199,6 +201,14 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             chunks,
             every,
         } => paced(stream, status, content_type, &chunks, every),
+        Reply::Redirect(location) => {
+            let mut stream = stream;
+            let head = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.flush();
+        }
         Reply::Stream {
             status,
             content_type,

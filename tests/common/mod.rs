@@ -12,6 +12,7 @@
 pub mod fake;
 pub mod lmstudio;
 pub mod ollama;
+pub mod registry;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,258 @@
+//! A catalog entry for a model the catalog does not know, from its own GGUF header: the same numbers the estimate
+//! uses for catalog models, read from the keys llama.cpp writes for each architecture.
+//!
+//! - Attention layers: those with key/value heads (`<arch>.attention.head_count_kv`, a number or one per layer: a
+//!   0 is a recurrent layer), or one in `<arch>.full_attention_interval` (Qwen3-Next, Qwen3.5/3.6).
+//! - A sliding window (`<arch>.attention.sliding_window`) applies to every layer but each
+//!   `<arch>.attention.sliding_window_pattern`-th (Gemma), or every other layer (gpt-oss); for other architectures
+//!   the layers are counted as full, which can only over-estimate.
+//! - Multi-head latent attention (`<arch>.attention.kv_lora_rank`) caches the latent and its rotary part.
+//! - Recurrent layers keep `<arch>.ssm.inner_size` × `<arch>.ssm.state_size` f32 values each.
+//! - Parameters in all and active per token come from the tensor entries (routed experts are `*_exps`).
+
+use super::catalog::{KvShape, Model};
+use crate::facts::gguf::Header;
+
+/// The entry for `name`, whose model file is `model_bytes` (plus a vision projector of `projector_bytes`).
+pub fn model_from(
+    name: &str,
+    header: &Header,
+    model_bytes: u64,
+    projector_bytes: u64,
+    tools: bool,
+) -> Result<Model, String> {
+    let layers = header
+        .number("block_count")
+        .ok_or_else(|| format!("`{}.block_count` is missing", header.architecture))?;
+    let kv = kv_shape(header, layers)?;
+    #[expect(clippy::cast_precision_loss, reason = "parameter counts")]
+    let total = header.params_total as f64 / 1e9;
+    let active = match (
+        header.number("expert_count"),
+        header.number("expert_used_count"),
+    ) {
+        (Some(count), Some(used)) if count > 0 && header.params_experts > 0 => {
+            #[expect(clippy::cast_precision_loss, reason = "parameter counts")]
+            let experts = header.params_experts as f64 / 1e9;
+            #[expect(clippy::cast_precision_loss, reason = "expert counts")]
+            let share = used as f64 / count as f64;
+            total - experts + experts * share
+        }
+        _ => total,
+    };
+    Ok(Model {
+        id: name.to_owned(),
+        name: header
+            .text("general.name")
+            .unwrap_or(name)
+            .chars()
+            .take(80)
+            .collect(),
+        ollama: Some(name.to_owned()),
+        lmstudio: None,
+        size_bytes: model_bytes + projector_bytes,
+        size_exact: true,
+        params_total_b: total.max(0.001),
+        params_active_b: active.clamp(0.001, total.max(0.001)),
+        context_trained: header.number("context_length").unwrap_or(4096),
+        released: None,
+        tools,
+        thinking: false,
+        score: None,
+        score_benchmark: None,
+        score_harness: None,
+        score_vendor: None,
+        score_source: None,
+        license: header.text("general.license").unwrap_or("").to_owned(),
+        notes: Some(format!(
+            "not in the catalog: sized from its GGUF header ({} architecture)",
+            header.architecture
+        )),
+        kv,
+    })
+}
+
+/// The KV cache's shape from the header.
+fn kv_shape(header: &Header, layers: u64) -> Result<KvShape, String> {
+    let heads = header
+        .per_layer("attention.head_count", layers)
+        .unwrap_or_default();
+    let kv_heads = header
+        .per_layer("attention.head_count_kv", layers)
+        .unwrap_or_else(|| heads.clone());
+    let attention: Vec<u64> = kv_heads.iter().copied().filter(|h| *h > 0).collect();
+    let mut attention_layers = attention.len() as u64;
+    if let Some(interval) = header.number("full_attention_interval").filter(|i| *i > 1) {
+        attention_layers = attention_layers.min(layers / interval);
+    }
+    let heads_kv = attention.iter().copied().max().unwrap_or(0);
+    if attention_layers == 0 || heads_kv == 0 {
+        return Err("the header names no attention heads".to_owned());
+    }
+    let head_width = header
+        .number("embedding_length")
+        .zip(heads.iter().copied().max().filter(|h| *h > 0))
+        .map(|(width, heads)| width / heads);
+    let key = header
+        .number("attention.key_length")
+        .or(head_width)
+        .unwrap_or(128);
+    let value = header.number("attention.value_length").unwrap_or(key);
+    let recurrent = layers.saturating_sub(attention_layers);
+    let state_bytes = recurrent
+        * header.number("ssm.inner_size").unwrap_or(0)
+        * header.number("ssm.state_size").unwrap_or(0)
+        * 4;
+    if let Some(rank) = header.number("attention.kv_lora_rank") {
+        // The latent and its rotary part, one "head".
+        let rope = header.number("rope.dimension_count").unwrap_or(64);
+        return Ok(KvShape {
+            full_layers: attention_layers,
+            kv_heads: 1,
+            key_length: rank + rope,
+            value_length: 0,
+            sliding_layers: 0,
+            sliding_window: 0,
+            state_bytes,
+            sliding_kv_heads: None,
+            sliding_key_length: None,
+            sliding_value_length: None,
+        });
+    }
+    let (sliding, window) = sliding_layers(header, attention_layers);
+    Ok(KvShape {
+        full_layers: attention_layers - sliding,
+        kv_heads: heads_kv,
+        key_length: key,
+        value_length: value,
+        sliding_layers: sliding,
+        sliding_window: if sliding > 0 { window } else { 0 },
+        state_bytes,
+        sliding_kv_heads: None,
+        sliding_key_length: None,
+        sliding_value_length: None,
+    })
+}
+
+/// How many of the attention layers slide, and over how many tokens.
+fn sliding_layers(header: &Header, attention_layers: u64) -> (u64, u64) {
+    let window = header.number("attention.sliding_window").unwrap_or(0);
+    let sliding = if window == 0 {
+        0
+    } else if let Some(pattern) = header
+        .number("attention.sliding_window_pattern")
+        .filter(|p| *p > 1)
+    {
+        attention_layers - attention_layers / pattern
+    } else if header.architecture == "gpt-oss" {
+        attention_layers / 2
+    } else {
+        0
+    };
+    (sliding, window)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::gguf::{self, tests::Writer};
+
+    #[test]
+    fn a_qwen3_coder_header_gives_the_catalogs_shape() {
+        // Qwen3-Coder 30B-A3B: 48 layers, 4 KV heads of 128, 128 experts with 8 used.
+        let mut writer = Writer::default()
+            .string("general.architecture", "qwen3moe")
+            .u32("qwen3moe.block_count", 48)
+            .u32("qwen3moe.context_length", 262_144)
+            .u32("qwen3moe.attention.head_count", 32)
+            .u32("qwen3moe.attention.head_count_kv", 4)
+            .u32("qwen3moe.attention.key_length", 128)
+            .u32("qwen3moe.attention.value_length", 128)
+            .u32("qwen3moe.expert_count", 128)
+            .u32("qwen3moe.expert_used_count", 8)
+            .tensor("token_embd.weight", &[2048, 151_936]);
+        for layer in 0..48 {
+            writer = writer
+                .tensor(&format!("blk.{layer}.attn_q.weight"), &[2048, 4096])
+                .tensor(
+                    &format!("blk.{layer}.ffn_up_exps.weight"),
+                    &[2048, 768, 128],
+                );
+        }
+        let header = gguf::parse(&writer.bytes()).expect("a header");
+        let model =
+            model_from("qwen3-coder:30b", &header, 18_556_700_761, 0, true).expect("a model");
+        assert_eq!(model.kv.full_layers, 48);
+        assert_eq!(model.kv.kv_heads, 4);
+        assert_eq!(model.kv.key_length, 128);
+        assert_eq!(model.context_trained, 262_144);
+        assert!(
+            model.params_active_b < model.params_total_b / 5.0,
+            "{model:?}"
+        );
+    }
+
+    #[test]
+    fn hybrid_sliding_and_latent_layouts_are_read() {
+        // Nemotron-H style: a per-layer array where 0 is a Mamba layer.
+        let header = gguf::parse(
+            &Writer::default()
+                .string("general.architecture", "nemotron_h")
+                .u32("nemotron_h.block_count", 6)
+                .u32("nemotron_h.attention.head_count", 32)
+                .u32s("nemotron_h.attention.head_count_kv", &[0, 2, 0, 0, 2, 0])
+                .u32("nemotron_h.attention.key_length", 128)
+                .u32("nemotron_h.ssm.inner_size", 4096)
+                .u32("nemotron_h.ssm.state_size", 128)
+                .tensor("x", &[10])
+                .bytes(),
+        )
+        .expect("a header");
+        let kv = model_from("m", &header, 1_000_000_000, 0, true)
+            .expect("a model")
+            .kv;
+        assert_eq!((kv.full_layers, kv.kv_heads), (2, 2));
+        assert_eq!(kv.state_bytes, 4 * 4096 * 128 * 4);
+
+        // gpt-oss: half the layers slide.
+        let header = gguf::parse(
+            &Writer::default()
+                .string("general.architecture", "gpt-oss")
+                .u32("gpt-oss.block_count", 24)
+                .u32("gpt-oss.attention.head_count", 64)
+                .u32("gpt-oss.attention.head_count_kv", 8)
+                .u32("gpt-oss.attention.key_length", 64)
+                .u32("gpt-oss.attention.sliding_window", 128)
+                .tensor("x", &[10])
+                .bytes(),
+        )
+        .expect("a header");
+        let kv = model_from("m", &header, 1_000_000_000, 0, true)
+            .expect("a model")
+            .kv;
+        assert_eq!(
+            (kv.full_layers, kv.sliding_layers, kv.sliding_window),
+            (12, 12, 128)
+        );
+
+        // Multi-head latent attention caches the latent.
+        let header = gguf::parse(
+            &Writer::default()
+                .string("general.architecture", "deepseek2")
+                .u32("deepseek2.block_count", 47)
+                .u32("deepseek2.attention.head_count", 20)
+                .u32("deepseek2.attention.kv_lora_rank", 512)
+                .u32("deepseek2.rope.dimension_count", 64)
+                .tensor("x", &[10])
+                .bytes(),
+        )
+        .expect("a header");
+        let kv = model_from("m", &header, 1_000_000_000, 0, true)
+            .expect("a model")
+            .kv;
+        assert_eq!(
+            (kv.full_layers, kv.kv_heads, kv.key_length, kv.value_length),
+            (47, 1, 576, 0)
+        );
+    }
+}

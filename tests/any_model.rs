@@ -1,0 +1,211 @@
+//! Any Ollama name, sized before the pull from its manifest and GGUF header in the registry (a fake on loopback,
+//! serving blobs behind a redirect and with HTTP ranges).
+
+mod common;
+
+use common::ollama::FakeOllama;
+use common::registry::{Entry, FakeRegistry, Gguf, PLAIN_TEMPLATE, TOOLS_TEMPLATE, coder_header};
+use common::{TestContext, text};
+use serde_json::Value;
+
+const SIZE: u64 = 18_556_700_761;
+
+fn registry(ranges: bool) -> FakeRegistry {
+    FakeRegistry::start(
+        vec![
+            Entry {
+                name: "someone/coder:q4".to_owned(),
+                // A 150k-token vocabulary makes a header of several MB.
+                head: coder_header(150_000),
+                size: SIZE,
+                template: TOOLS_TEMPLATE.to_owned(),
+            },
+            Entry {
+                name: "someone/chat:q4".to_owned(),
+                head: coder_header(10),
+                size: SIZE,
+                template: PLAIN_TEMPLATE.to_owned(),
+            },
+            Entry {
+                name: "someone/broken:q4".to_owned(),
+                head: b"PK\x03\x04 a zip, not a model".to_vec(),
+                size: 1_000_000,
+                template: TOOLS_TEMPLATE.to_owned(),
+            },
+            Entry {
+                name: "someone/huge:q4".to_owned(),
+                head: Gguf::default()
+                    .string("general.architecture", "llama")
+                    .u32("llama.block_count", 1_000_000_000)
+                    .bytes(),
+                size: 1_000_000,
+                template: TOOLS_TEMPLATE.to_owned(),
+            },
+        ],
+        ranges,
+    )
+}
+
+fn context(registry: &FakeRegistry) -> TestContext {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("CODEX_LOCAL_OLLAMA_REGISTRY", registry.url());
+    ctx
+}
+
+#[test]
+fn a_model_outside_the_catalog_is_sized_from_its_header_before_any_pull() {
+    let registry = registry(true);
+    let ctx = context(&registry);
+
+    let doc = ctx.json(
+        [
+            "models",
+            "--model",
+            "someone/coder:q4",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "RTX 4090",
+        ],
+        0,
+    );
+
+    let row = &doc["models"][0];
+    assert_eq!(row["id"], "someone/coder:q4");
+    assert_eq!(row["size_bytes"], SIZE);
+    // 48 layers × 4 heads × (128 + 128) × 2 bytes = 96 KiB per token: 6 GiB at 64k, as for the catalog's Qwen3-Coder.
+    assert_eq!(row["kv_bytes"], 6_u64 << 30, "{row}");
+    assert_eq!(row["context_length"], 65_536);
+    assert_ne!(row["fit"], "no");
+    assert!(
+        row["decode_tps"].as_f64().is_some_and(|tps| tps > 20.0),
+        "a mixture of experts: {row}"
+    );
+    let sized = &doc["sized_from"];
+    assert_eq!(sized["architecture"], "qwen3moe");
+    assert_eq!(sized["tools"], true);
+    let read = sized["header_bytes_read"].as_u64().expect("bytes read");
+    assert!(read < 10 << 20, "under 10 MB read: {read}");
+    assert_eq!(
+        registry.blob_bytes(),
+        read,
+        "only the ranges asked for crossed the network"
+    );
+    let ranges = registry.seen.lock().expect("lock").ranges.clone();
+    assert_eq!(
+        ranges.first().map(String::as_str),
+        Some("bytes=0-1048575"),
+        "{ranges:?}"
+    );
+    assert!(
+        ranges.len() >= 2,
+        "the header needed more than the first 1 MiB: {ranges:?}"
+    );
+}
+
+#[test]
+fn a_registry_without_ranges_is_read_only_as_far_as_needed() {
+    let registry = registry(false);
+    let ctx = context(&registry);
+
+    let doc = ctx.json(
+        ["models", "--model", "someone/coder:q4", "--ram", "64GiB"],
+        0,
+    );
+
+    assert_eq!(doc["models"][0]["kv_bytes"], 6_u64 << 30);
+    let read = doc["sized_from"]["header_bytes_read"]
+        .as_u64()
+        .expect("read");
+    assert!(read < 16 << 20, "{read}");
+}
+
+#[test]
+fn init_plans_any_ollama_name_and_refuses_one_without_tools_before_the_pull() {
+    let registry = registry(true);
+    let ollama = FakeOllama::start("0.32.15");
+    let mut ctx = context(&registry);
+    ctx.env("OLLAMA_HOST", ollama.host());
+
+    let doc = ctx.json(
+        [
+            "init",
+            "--dry-run",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "RTX 4090",
+            "--model",
+            "someone/coder:q4",
+        ],
+        0,
+    );
+    assert_eq!(doc["base_model"], "someone/coder:q4");
+    assert_eq!(doc["model"], "someone/coder:q4-ctx64k");
+    assert!(
+        doc["warnings"]
+            .to_string()
+            .contains("sized from its GGUF header"),
+        "{doc}"
+    );
+
+    let stderr = ctx.fails([
+        "init",
+        "--yes",
+        "--ram",
+        "64GiB",
+        "--model",
+        "someone/chat:q4",
+    ]);
+    assert!(stderr.contains("cannot call tools"), "{stderr}");
+    assert!(
+        ollama.requests_to("/api/pull").is_empty(),
+        "refused before the pull"
+    );
+}
+
+#[test]
+fn names_that_do_not_exist_or_files_that_are_not_models_are_refused_by_name() {
+    let registry = registry(true);
+    let ctx = context(&registry);
+
+    let stderr = ctx.fails(["models", "--model", "someone/nothing:q4"]);
+    assert!(
+        stderr.contains("The registry has no `someone/nothing:q4`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: check the name"), "{stderr}");
+
+    let stderr = ctx.fails(["models", "--model", "someone/broken:q4"]);
+    assert!(stderr.contains("this is not a GGUF file"), "{stderr}");
+
+    let stderr = ctx.fails(["models", "--model", "someone/huge:q4"]);
+    assert!(
+        stderr.contains("`llama.block_count` = 1000000000 is not a value any model has"),
+        "{stderr}"
+    );
+
+    let output = ctx.run(["models", "--model", "a/b/c/d"]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not a model name"), "{stderr}");
+
+    let mut bad = TestContext::new();
+    bad.no_runtimes();
+    bad.env("CODEX_LOCAL_OLLAMA_REGISTRY", "ftp://mirror");
+    let output = bad.run(["models", "--model", "x"]);
+    assert_eq!(output.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(
+        &bad.command(["models", "--model", "x", "--json"])
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .expect("JSON");
+    assert!(
+        doc["error"]["message"]
+            .to_string()
+            .contains("CODEX_LOCAL_OLLAMA_REGISTRY")
+    );
+}

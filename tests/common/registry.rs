@@ -1,0 +1,241 @@
+//! A fake of Ollama's registry: manifests, blobs behind a redirect (as the real one sends them to a CDN), HTTP
+//! ranges on the model blob, and GGUF headers written by the test in llama.cpp's format (version 3, little-endian).
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the fake"
+)]
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use super::fake::{FakeServer, Reply, Request};
+
+/// A GGUF header, written as llama.cpp writes one.
+#[derive(Default)]
+pub struct Gguf {
+    pairs: Vec<Vec<u8>>,
+    tensors: Vec<Vec<u8>>,
+}
+
+fn text(out: &mut Vec<u8>, value: &str) {
+    out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+    out.extend_from_slice(value.as_bytes());
+}
+
+impl Gguf {
+    pub fn string(mut self, key: &str, value: &str) -> Self {
+        let mut pair = Vec::new();
+        text(&mut pair, key);
+        pair.extend_from_slice(&8_u32.to_le_bytes());
+        text(&mut pair, value);
+        self.pairs.push(pair);
+        self
+    }
+
+    pub fn u32(mut self, key: &str, value: u32) -> Self {
+        let mut pair = Vec::new();
+        text(&mut pair, key);
+        pair.extend_from_slice(&4_u32.to_le_bytes());
+        pair.extend_from_slice(&value.to_le_bytes());
+        self.pairs.push(pair);
+        self
+    }
+
+    /// A vocabulary of `count` strings, as the tokenizer's array.
+    pub fn vocabulary(mut self, count: usize) -> Self {
+        let mut pair = Vec::new();
+        text(&mut pair, "tokenizer.ggml.tokens");
+        pair.extend_from_slice(&9_u32.to_le_bytes());
+        pair.extend_from_slice(&8_u32.to_le_bytes());
+        pair.extend_from_slice(&(count as u64).to_le_bytes());
+        for i in 0..count {
+            text(&mut pair, &format!("token-{i:06}"));
+        }
+        self.pairs.push(pair);
+        self
+    }
+
+    pub fn tensor(mut self, name: &str, dims: &[u64]) -> Self {
+        let mut entry = Vec::new();
+        text(&mut entry, name);
+        let count = u32::try_from(dims.len()).expect("a few dimensions");
+        entry.extend_from_slice(&count.to_le_bytes());
+        for dim in dims {
+            entry.extend_from_slice(&dim.to_le_bytes());
+        }
+        entry.extend_from_slice(&12_u32.to_le_bytes());
+        entry.extend_from_slice(&0_u64.to_le_bytes());
+        self.tensors.push(entry);
+        self
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut out = b"GGUF".to_vec();
+        out.extend_from_slice(&3_u32.to_le_bytes());
+        out.extend_from_slice(&(self.tensors.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(self.pairs.len() as u64).to_le_bytes());
+        for pair in &self.pairs {
+            out.extend_from_slice(pair);
+        }
+        for tensor in &self.tensors {
+            out.extend_from_slice(tensor);
+        }
+        out
+    }
+}
+
+/// The header of a Qwen3-Coder-30B-like model (48 layers, 4 KV heads of 128, 128 experts with 8 used) with a
+/// vocabulary of `vocabulary` tokens.
+#[must_use]
+pub fn coder_header(vocabulary: usize) -> Vec<u8> {
+    let mut gguf = Gguf::default()
+        .string("general.architecture", "qwen3moe")
+        .string("general.name", "Test Coder 30B")
+        .vocabulary(vocabulary)
+        .u32("qwen3moe.block_count", 48)
+        .u32("qwen3moe.context_length", 262_144)
+        .u32("qwen3moe.embedding_length", 2048)
+        .u32("qwen3moe.attention.head_count", 32)
+        .u32("qwen3moe.attention.head_count_kv", 4)
+        .u32("qwen3moe.attention.key_length", 128)
+        .u32("qwen3moe.attention.value_length", 128)
+        .u32("qwen3moe.expert_count", 128)
+        .u32("qwen3moe.expert_used_count", 8)
+        .tensor("token_embd.weight", &[2048, 151_936]);
+    for layer in 0..48 {
+        gguf = gguf
+            .tensor(&format!("blk.{layer}.attn_q.weight"), &[2048, 4096])
+            .tensor(
+                &format!("blk.{layer}.ffn_up_exps.weight"),
+                &[2048, 768, 128],
+            )
+            .tensor(
+                &format!("blk.{layer}.ffn_down_exps.weight"),
+                &[768, 2048, 128],
+            )
+            .tensor(
+                &format!("blk.{layer}.ffn_gate_exps.weight"),
+                &[2048, 768, 128],
+            );
+    }
+    gguf.bytes()
+}
+
+/// One model the fake registry has.
+#[derive(Clone)]
+pub struct Entry {
+    /// `namespace/model:tag`.
+    pub name: String,
+    /// The model blob's first bytes (the rest of its `size` is zeros).
+    pub head: Vec<u8>,
+    pub size: u64,
+    pub template: String,
+}
+
+/// What the fake saw.
+#[derive(Default)]
+pub struct Seen {
+    /// Bytes of model blobs sent, in all.
+    pub blob_bytes: u64,
+    /// The `Range` headers asked for.
+    pub ranges: Vec<String>,
+}
+
+/// A fake registry.
+pub struct FakeRegistry {
+    pub server: FakeServer,
+    pub seen: Arc<Mutex<Seen>>,
+}
+
+impl FakeRegistry {
+    /// Serves `entries`; with `ranges` false it ignores `Range` and sends whole blobs, as some mirrors do.
+    pub fn start(entries: Vec<Entry>, ranges: bool) -> Self {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let log = Arc::clone(&seen);
+        let server = FakeServer::start(move |request| handle(&entries, ranges, &log, request));
+        Self { server, seen }
+    }
+
+    /// `http://127.0.0.1:<port>`, for `CODEX_LOCAL_OLLAMA_REGISTRY`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.host())
+    }
+
+    pub fn blob_bytes(&self) -> u64 {
+        self.seen.lock().expect("lock").blob_bytes
+    }
+}
+
+fn digest(name: &str, kind: &str) -> String {
+    // Not a real hash: a stable, distinct name per blob.
+    let mut value = 0_u64;
+    for byte in format!("{name}/{kind}").bytes() {
+        value = value.wrapping_mul(31).wrapping_add(u64::from(byte));
+    }
+    format!("sha256:{value:064x}")
+}
+
+fn handle(entries: &[Entry], ranges: bool, seen: &Mutex<Seen>, request: &Request) -> Reply {
+    let path = request.path.as_str();
+    for entry in entries {
+        let (repo, tag) = entry.name.rsplit_once(':').expect("a tag");
+        let model = digest(&entry.name, "model");
+        let template = digest(&entry.name, "template");
+        if path == format!("/v2/{repo}/manifests/{tag}") {
+            let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": digest(&entry.name, "config"), "size": 487},
+                "layers": [
+                    {"mediaType": "application/vnd.ollama.image.model", "digest": model, "size": entry.size},
+                    {"mediaType": "application/vnd.ollama.image.template", "digest": template, "size": entry.template.len()},
+                    {"mediaType": "application/vnd.ollama.image.params", "digest": digest(&entry.name, "params"), "size": 77}]});
+            return Reply::json(200, manifest.to_string());
+        }
+        // Blobs redirect to a CDN, as the real registry's do.
+        if path == format!("/v2/{repo}/blobs/{model}") {
+            return Reply::Redirect(format!("/cdn/{model}"));
+        }
+        if path == format!("/v2/{repo}/blobs/{template}") {
+            return Reply::text(200, entry.template.clone());
+        }
+        if path == format!("/cdn/{model}") {
+            return blob(entry, ranges, seen, request);
+        }
+    }
+    Reply::json(
+        404,
+        r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+    )
+}
+
+/// The model blob: the range asked for, or (without range support) as much of the whole as the client reads.
+fn blob(entry: &Entry, ranges: bool, seen: &Mutex<Seen>, request: &Request) -> Reply {
+    let range = request.header("range").map(str::to_owned);
+    // The blob: its head, then zeros (4 MiB of them stand for the rest of the file).
+    let mut whole = entry.head.clone();
+    whole.resize(entry.head.len() + (4 << 20), 0);
+    let (start, end) = range
+        .as_deref()
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(start, end)| {
+            Some((start.parse::<usize>().ok()?, end.parse::<usize>().ok()? + 1))
+        })
+        .filter(|_| ranges)
+        .unwrap_or((0, whole.len()));
+    let body = whole[start.min(whole.len())..end.min(whole.len())].to_vec();
+    let mut seen = seen.lock().expect("lock");
+    seen.blob_bytes += body.len() as u64;
+    seen.ranges.extend(range);
+    Reply::Full {
+        status: if ranges { 206 } else { 200 },
+        content_type: "application/octet-stream",
+        body,
+    }
+}
+
+/// An Ollama template that offers tools, and one that does not.
+pub const TOOLS_TEMPLATE: &str =
+    "{{- if .Tools }}<tools>{{ range .Tools }}{{ . }}{{ end }}</tools>{{ end }}{{ .Prompt }}";
+pub const PLAIN_TEMPLATE: &str = "{{ .System }} {{ .Prompt }}";
