@@ -209,3 +209,22 @@ fn names_that_do_not_exist_or_files_that_are_not_models_are_refused_by_name() {
             .contains("CODEX_LOCAL_OLLAMA_REGISTRY")
     );
 }
+
+#[test]
+fn a_registry_that_answers_without_end_is_cut_off() {
+    use common::fake::FakeServer;
+    // A manifest that never ends.
+    let endless = FakeServer::start(|_| {
+        common::ollama::endless(b"{\"layers\": [".to_vec(), b" ".repeat(64 << 10))
+    });
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env(
+        "CODEX_LOCAL_OLLAMA_REGISTRY",
+        format!("http://{}", endless.host()),
+    );
+
+    let stderr = ctx.fails(["models", "--model", "someone/coder:q4"]);
+
+    assert!(stderr.contains("more than 1024 KiB"), "{stderr}");
+}
