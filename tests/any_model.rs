@@ -228,3 +228,118 @@ fn a_registry_that_answers_without_end_is_cut_off() {
 
     assert!(stderr.contains("more than 1024 KiB"), "{stderr}");
 }
+
+/// A small model file on disk: a header with `template`, then some bytes of weights.
+fn model_file(ctx: &TestContext, name: &str, template: &str) -> std::path::PathBuf {
+    let mut bytes = Gguf::default()
+        .string("general.architecture", "qwen3moe")
+        .string("tokenizer.chat_template", template)
+        .u32("qwen3moe.block_count", 48)
+        .u32("qwen3moe.context_length", 262_144)
+        .u32("qwen3moe.attention.head_count", 32)
+        .u32("qwen3moe.attention.head_count_kv", 4)
+        .u32("qwen3moe.attention.key_length", 128)
+        .u32("qwen3moe.attention.value_length", 128)
+        .tensor("token_embd.weight", &[2048, 151_936])
+        .tensor("blk.0.attn_q.weight", &[2048, 4096])
+        .bytes();
+    bytes.resize(bytes.len() + (3 << 20), 7);
+    let path = ctx.dir.path().join(name);
+    common::write_bytes(&path, &bytes);
+    path
+}
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "one story: import, then nothing to do")]
+fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
+    let ollama = FakeOllama::start("0.32.15");
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    let file = model_file(
+        &ctx,
+        "My Coder-Q4_K_M.gguf",
+        "{% if tools %}{{ tools }}{% endif %}",
+    );
+    let path = file.to_str().expect("path");
+
+    let doc = ctx.json(
+        [
+            "init",
+            "--yes",
+            "--offline",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "RTX 4090",
+            "--model",
+            path,
+        ],
+        0,
+    );
+
+    assert_eq!(doc["model"], "my-coder-q4_k_m:ctx64k");
+    let import = common::find(&doc["steps"], "name", "import");
+    assert_eq!(import["status"], "done", "{doc}");
+    let blobs = ollama.state.lock().expect("lock").blobs.clone();
+    let size = std::fs::metadata(&file).expect("file").len();
+    assert_eq!(blobs.len(), 1);
+    assert_eq!(blobs[0].1 as u64, size, "the whole file was sent");
+    assert!(
+        ollama.requests_to("/api/pull").is_empty(),
+        "nothing downloaded"
+    );
+    assert_eq!(
+        ollama.has("my-coder-q4_k_m:ctx64k").and_then(|m| m.num_ctx),
+        Some(65_536)
+    );
+    let config = common::toml(&ctx.codex_home.join("config.toml"));
+    assert_eq!(config["model"].as_str(), Some("my-coder-q4_k_m:ctx64k"));
+    let journal = common::read(&ctx.codex_home.join("codex-local/journal.json"));
+    assert!(
+        journal.contains("my-coder-q4_k_m:ctx64k"),
+        "restore can name it"
+    );
+
+    // The second time, Ollama has the blob and the model: nothing is sent again.
+    let doc = ctx.json(
+        [
+            "init",
+            "--yes",
+            "--offline",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "RTX 4090",
+            "--model",
+            path,
+        ],
+        0,
+    );
+    assert_eq!(
+        common::find(&doc["steps"], "name", "import")["status"],
+        "skipped"
+    );
+    assert_eq!(ollama.state.lock().expect("lock").blobs.len(), 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_model_or_cannot_call_tools_is_refused_before_anything_is_sent() {
+    let ollama = FakeOllama::start("0.32.15");
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    let plain = model_file(&ctx, "chat.gguf", "{{ messages }}");
+    let stderr = ctx.fails(["init", "--yes", "--model", plain.to_str().expect("path")]);
+    assert!(stderr.contains("cannot call tools"), "{stderr}");
+
+    let fake = ctx.dir.path().join("notes.gguf");
+    common::write_bytes(&fake, b"these are not weights");
+    let stderr = ctx.fails(["init", "--yes", "--model", fake.to_str().expect("path")]);
+    assert!(
+        stderr.contains("notes.gguf`: this is not a GGUF file"),
+        "{stderr}"
+    );
+    assert!(ollama.state.lock().expect("lock").blobs.is_empty());
+    assert!(ollama.requests_to("/api/create").is_empty());
+}

@@ -106,6 +106,26 @@ async fn remote_model(
     let Some(name) = args.model.as_deref() else {
         return Ok(None);
     };
+    if gather::file_model::is_model_file(name) {
+        let path = std::path::Path::new(name);
+        let (header, size) = gather::file_model::describe(path)?;
+        let import_name = gather::file_model::model_name(path);
+        let tools = header.template_tools.unwrap_or(false);
+        let model =
+            from_header::model_from(&import_name, &header, size, 0, tools).map_err(|message| {
+                registry::RegistryError::Unusable {
+                    name: name.to_owned(),
+                    message,
+                }
+            })?;
+        if !model.tools {
+            return Err(PlanError::NoTools {
+                model: name.to_owned(),
+            }
+            .into());
+        }
+        return Ok(Some(model));
+    }
     let known = catalog.find(name).is_some()
         || facts
             .runtimes
@@ -278,6 +298,11 @@ fn options(args: &InitArgs) -> InitOptions {
         offline: args.offline,
         dry_run: args.dry_run,
         min_speed: args.min_speed,
+        import_file: args
+            .model
+            .as_deref()
+            .filter(|name| gather::file_model::is_model_file(name))
+            .map(std::path::PathBuf::from),
     }
 }
 

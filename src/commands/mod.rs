@@ -15,6 +15,7 @@ use crate::cli::{Cli, Command};
 use crate::codex::edit::ConfigError;
 use crate::codex::repo::RepoError;
 use crate::facts::described::DescribeError;
+use crate::gather::file_model::FileModelError;
 use crate::host::HostError;
 use crate::interrupt::{self, Interrupted};
 use crate::plan::PlanError;
@@ -193,6 +194,8 @@ fn failure(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
         err.hint()
     } else if let Some(err) = cause.downcast_ref::<RegistryError>() {
         err.hint()
+    } else if let Some(err) = cause.downcast_ref::<FileModelError>() {
+        err.hint().to_owned()
     } else {
         return None;
     };

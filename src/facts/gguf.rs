@@ -66,6 +66,8 @@ pub struct Header {
     pub params_experts: u64,
     /// How many bytes the header took (the tensor data starts after it, aligned).
     pub length: usize,
+    /// Whether the file's chat template (`tokenizer.chat_template`) offers tools; `None` without one.
+    pub template_tools: Option<bool>,
 }
 
 impl Header {
@@ -288,9 +290,20 @@ pub fn parse(bytes: &[u8]) -> Result<Header, GgufError> {
         return Err(absurd("metadata count", pairs));
     }
     let mut metadata = BTreeMap::new();
+    let mut template_tools = None;
     for _ in 0..pairs {
         let key = reader.string(MAX_KEY, "a key's length")?;
         let kind = reader.u32()?;
+        if key == "tokenizer.chat_template" && kind == 8 {
+            // Read whole (it can be long), only to see whether it offers tools.
+            let length = reader.u64()?;
+            if length > MAX_STRING {
+                return Err(absurd(&key, length));
+            }
+            let template = reader.take(length)?;
+            template_tools = Some(template.windows(5).any(|w| w == b"tools"));
+            continue;
+        }
         let value = value(&mut reader, kind, &key)?;
         metadata.insert(key, value);
     }
@@ -306,6 +319,7 @@ pub fn parse(bytes: &[u8]) -> Result<Header, GgufError> {
         params_total,
         params_experts,
         length: reader.at,
+        template_tools,
     };
     check(&header)?;
     Ok(header)

@@ -4,6 +4,7 @@
 
 mod codex;
 mod doctor;
+pub mod file_model;
 mod hardware;
 mod program;
 mod repo;

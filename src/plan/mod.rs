@@ -31,6 +31,8 @@ pub struct InitOptions {
     pub dry_run: bool,
     /// The least estimated writing speed worth choosing, in tokens/s (`--min-speed`).
     pub min_speed: Option<f64>,
+    /// `--model` named a GGUF file on disk, to import into the runtime rather than pull.
+    pub import_file: Option<std::path::PathBuf>,
 }
 
 /// The default usable writing speed, in tokens/s.
@@ -81,6 +83,8 @@ pub struct Plan {
     pub passed_over: Vec<PassedOver>,
     pub steps: Vec<Step>,
     pub warnings: Vec<String>,
+    /// A model file to import rather than pull.
+    pub import_file: Option<std::path::PathBuf>,
     /// The estimated speed where it runs.
     pub speed: Option<speed::Speed>,
     /// What was traded between quality and context, when anything was.
@@ -124,6 +128,8 @@ pub enum PlanError {
         budget: String,
         reason: String,
     },
+    #[error("A model file can be imported into Ollama only")]
+    ImportNeedsOllama,
     #[error("No model here is trained for {requested} tokens: the longest context is {longest}")]
     ContextTooLong { requested: u64, longest: u64 },
     #[error("No catalog model fits this machine ({budget})")]
@@ -157,6 +163,10 @@ impl PlanError {
     pub fn hint(&self) -> String {
         match self {
             Self::NoHardware => "this is a bug in codex-local; please report it".to_owned(),
+            Self::ImportNeedsOllama => {
+                "start Ollama, or import the file into LM Studio with `lms import FILE` and give its key to `--model`"
+                    .to_owned()
+            }
             Self::NoRuntime { hints, .. } => format!(
                 "{}. `codex-local init --dry-run` shows the plan without a runtime",
                 hints.join("; or ")
@@ -257,7 +267,8 @@ fn runtime_checks(
 ) -> Result<Vec<String>, PlanError> {
     let mut warnings = Vec::new();
     let runtime = status.name;
-    if options.offline && !installed {
+    // A file on disk is imported without a network.
+    if options.offline && !installed && options.import_file.is_none() {
         return Err(PlanError::NotInstalledOffline {
             runtime,
             model: base_model.to_owned(),
@@ -364,13 +375,16 @@ fn why(
 /// The context the runtime would give the model by itself, where it decides one (Ollama), and the name Codex
 /// uses: the model, or a variant that carries the planned context when the default will not do.
 fn served_by_default(
-    status: &RuntimeStatus,
+    (status, options): (&RuntimeStatus, &InitOptions),
     model: &Model,
     base_model: &str,
-    estimate: &Estimate,
-    budget: &Budget,
+    (estimate, budget): (&Estimate, &Budget),
     total_vram: u64,
 ) -> (Option<u64>, String) {
+    if options.import_file.is_some() {
+        // Imported with its context: nothing more to make.
+        return (None, base_model.to_owned());
+    }
     let info = status.name.info();
     match (info.context, info.default_context) {
         (ContextControl::ModelVariant, Some(default_context)) => {
@@ -387,6 +401,22 @@ fn served_by_default(
             (Some(default), name)
         }
         _ => (None, base_model.to_owned()),
+    }
+}
+
+/// The model as the runtime names it: its catalog name, or for a file imported into Ollama, a name that carries
+/// the context it is imported with, as a variant's does.
+fn base_model_of(
+    status: &RuntimeStatus,
+    model: &Model,
+    options: &InitOptions,
+    context: u64,
+) -> Result<String, PlanError> {
+    let name = model.name_on(status.name).unwrap_or(&model.id);
+    match &options.import_file {
+        Some(_) if status.name != RuntimeKind::Ollama => Err(PlanError::ImportNeedsOllama),
+        Some(_) => Ok(variant_name(name, context)),
+        None => Ok(name.to_owned()),
     }
 }
 
@@ -407,16 +437,15 @@ pub fn make(
     } = choose(inputs, catalog, options, &budget)?;
     let runtime = status.name;
     let context = estimate.context_length;
-    let base_model = model.name_on(runtime).unwrap_or(&model.id).to_owned();
+    let base_model = base_model_of(status, &model, options, context)?;
     let installed = status.has(&base_model);
     warnings.extend(runtime_checks(status, options, &base_model, installed)?);
     warnings.extend(fit_warnings(options, &estimate, &base_model));
     let (default_context, written_model) = served_by_default(
-        status,
+        (status, options),
         &model,
         &base_model,
-        &estimate,
-        &budget,
+        (&estimate, &budget),
         inputs.hardware.total_vram(),
     );
     let needs_variant = written_model != base_model;
@@ -424,6 +453,7 @@ pub fn make(
     let speed = speed::estimate(&model, &estimate, &speed::Throughput::of(inputs.hardware));
     warnings.extend(slow_warning(speed.as_ref(), options));
     let mut plan = Plan {
+        import_file: options.import_file.clone(),
         speed,
         why: why(&model, &estimate, &budget, options, traded.as_deref()),
         traded,

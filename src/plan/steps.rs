@@ -15,6 +15,8 @@ use super::{InitOptions, Plan};
 pub enum StepName {
     /// Make the model present: a pull or a download.
     Pull,
+    /// Make the model present from a file on disk, with its context.
+    Import,
     /// Make the runtime serve the context: a variant, or a load with it.
     Context,
     /// Load the model and read back what it really got.
@@ -31,6 +33,7 @@ impl StepName {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pull => "pull",
+            Self::Import => "import",
             Self::Context => "context",
             Self::Load => "load",
             Self::Configure => "configure",
@@ -120,6 +123,26 @@ pub(super) fn planned(plan: &Plan, options: &InitOptions) -> Vec<Step> {
 
 fn pull(plan: &Plan, options: &InitOptions) -> Step {
     let base_model = &plan.base_model;
+    if let Some(file) = &plan.import_file {
+        return Step {
+            name: StepName::Import,
+            status: if plan.installed {
+                StepStatus::Skipped
+            } else {
+                StepStatus::Planned
+            },
+            detail: if plan.installed {
+                format!("`{base_model}` is already imported")
+            } else {
+                format!(
+                    "import `{}` ({}) into Ollama as `{base_model}`, with num_ctx {}",
+                    file.display(),
+                    human_bytes(plan.entry.size_bytes),
+                    plan.context_length
+                )
+            },
+        };
+    }
     Step {
         name: StepName::Pull,
         status: if plan.installed {

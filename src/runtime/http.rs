@@ -212,6 +212,11 @@ impl Http {
         auth.apply(self.client.post(url))
     }
 
+    /// A `HEAD` request with the client's limits and `auth`.
+    pub fn head(&self, url: &str, auth: &Auth) -> RequestBuilder {
+        auth.apply(self.client.head(url))
+    }
+
     async fn send(
         &self,
         request: RequestBuilder,

@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod http;
+mod import;
 mod lmstudio;
 mod ollama;
 pub mod registry;
@@ -65,6 +66,21 @@ pub trait Runtime: Send + Sync {
         model: &str,
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError>;
+
+    /// Makes `name` from the GGUF file at `file`, served with `context` tokens, reporting the upload's progress.
+    async fn import(
+        &self,
+        file: &std::path::Path,
+        name: &str,
+        context: u64,
+        observer: &mut dyn Observer,
+    ) -> Result<Fetched, RuntimeError> {
+        let _ = (file, context, observer);
+        Err(RuntimeError::Failed {
+            model: name.to_owned(),
+            message: format!("{} does not import model files", self.kind().display_name()),
+        })
+    }
 
     /// The error for a fetch stopped by Ctrl-C.
     fn interrupted(&self, model: &str) -> RuntimeError;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::error::RuntimeError;
 use super::http::{self, Answer, Auth, Http, ProbeError};
+use super::import;
 use super::stream::{self, Stop};
 use super::{
     Endpoint, Fetched, Kept, Observer, Placement, Progress, Runtime, ServeRequest, Served, Serves,
@@ -114,6 +115,28 @@ impl Runtime for Ollama {
         // The client's own idle limit comes after the stall limit, so that silence reads as a stall.
         let api = self.api(self.endpoint.stall * 2)?;
         api.pull(model, self.endpoint.stall, observer).await?;
+        Ok(Fetched::Downloaded)
+    }
+
+    async fn import(
+        &self,
+        file: &std::path::Path,
+        name: &str,
+        context: u64,
+        observer: &mut dyn Observer,
+    ) -> Result<Fetched, RuntimeError> {
+        let digest = import::sha256_of(file, name, observer).await?;
+        let api = self.api(self.endpoint.stall * 2)?;
+        let blob = api.url(&format!("api/blobs/{digest}"));
+        if !import::has_blob(&api.http, &blob, api.auth).await? {
+            import::upload(&api.http, &blob, api.auth, file, (name, &digest), observer).await?;
+        }
+        let file_name = file.file_name().map_or_else(
+            || "model.gguf".to_owned(),
+            |f| f.to_string_lossy().into_owned(),
+        );
+        api.create_from_file(name, &file_name, &digest, context)
+            .await?;
         Ok(Fetched::Downloaded)
     }
 
@@ -555,9 +578,26 @@ impl Api<'_> {
     }
 
     /// `POST /api/create`: a variant of `from` that carries its own `num_ctx` (it shares the base's blobs).
+    /// `POST /api/create` from an uploaded GGUF file, with `num_ctx`.
+    async fn create_from_file(
+        &self,
+        name: &str,
+        file_name: &str,
+        digest: &str,
+        num_ctx: u64,
+    ) -> Result<(), RuntimeError> {
+        let body = serde_json::json!({ "model": name, "files": { file_name: digest }, "parameters": { "num_ctx": num_ctx }, "stream": true });
+        self.create_with(name, &body).await
+    }
+
     async fn create(&self, name: &str, from: &str, num_ctx: u64) -> Result<(), RuntimeError> {
         let body = serde_json::json!({ "model": name, "from": from, "parameters": { "num_ctx": num_ctx }, "stream": true });
-        let response = self.post("api/create", &body).await?;
+        self.create_with(name, &body).await
+    }
+
+    /// `POST /api/create` with `body`, followed to its end.
+    async fn create_with(&self, name: &str, body: &serde_json::Value) -> Result<(), RuntimeError> {
+        let response = self.post("api/create", body).await?;
         let failed = |message| RuntimeError::CreateFailed {
             model: name.to_owned(),
             message,

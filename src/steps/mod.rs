@@ -291,9 +291,14 @@ pub async fn fetch(
     report: &mut InitReport,
 ) -> anyhow::Result<()> {
     let model = plan.base_model.as_str();
+    let step = if plan.import_file.is_some() {
+        StepName::Import
+    } else {
+        StepName::Pull
+    };
     if plan.installed {
         let detail = format!("`{model}` is already installed");
-        report.step(printer, StepName::Pull, StepStatus::Skipped, detail);
+        report.step(printer, step, StepStatus::Skipped, detail);
         return Ok(());
     }
     let mut reporter = Reporter {
@@ -302,7 +307,12 @@ pub async fn fetch(
         download: Some(printer.download(model)),
     };
     let fetched = tokio::select! {
-        result = runtime.fetch(model, &mut reporter) => result,
+        result = async {
+            match &plan.import_file {
+                Some(file) => runtime.import(file, model, plan.context_length, &mut reporter).await,
+                None => runtime.fetch(model, &mut reporter).await,
+            }
+        } => result,
         () = interrupt::wait() => Err(runtime.interrupted(model)),
     };
     if let Some(download) = reporter.download.take() {
@@ -311,17 +321,24 @@ pub async fn fetch(
     match fetched {
         Ok(Fetched::AlreadyThere) => {
             let detail = format!("`{model}` is already downloaded");
-            report.step(printer, StepName::Pull, StepStatus::Skipped, detail);
+            report.step(printer, step, StepStatus::Skipped, detail);
             Ok(())
         }
         Ok(Fetched::Downloaded) => {
             report.changed = true;
-            let detail = format!("downloaded `{model}`");
-            report.step(printer, StepName::Pull, StepStatus::Done, detail);
+            let detail = match &plan.import_file {
+                Some(file) => {
+                    // A model codex-local made: the journal lists it for `restore`.
+                    report.created_variant = Some(model.to_owned());
+                    format!("imported `{}` as `{model}`", file.display())
+                }
+                None => format!("downloaded `{model}`"),
+            };
+            report.step(printer, step, StepStatus::Done, detail);
             Ok(())
         }
         Err(err) => {
-            report.step(printer, StepName::Pull, StepStatus::Failed, err.to_string());
+            report.step(printer, step, StepStatus::Failed, err.to_string());
             Err(err.into())
         }
     }

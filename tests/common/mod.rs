@@ -168,6 +168,11 @@ impl TestContext {
     }
 }
 
+/// Writes bytes to a file.
+pub fn write_bytes(path: &Path, bytes: &[u8]) {
+    std::fs::write(path, bytes).expect("write a file");
+}
+
 /// Reads a file as text.
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).expect("read a file")

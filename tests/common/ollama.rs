@@ -88,6 +88,8 @@ pub struct State {
     pub load_hangs: bool,
     /// Answer `/v1/responses` token by token, this far apart (else all at once).
     pub token_pace: Option<std::time::Duration>,
+    /// Blobs pushed to `/api/blobs`, by digest, with their size.
+    pub blobs: Vec<(String, usize)>,
 }
 
 /// A fake Ollama and its state.
@@ -187,6 +189,7 @@ impl FakeOllama {
             load_hangs: false,
             trained_ctx: 131_072,
             token_pace: None,
+            blobs: Vec::new(),
         }));
         let shared = Arc::clone(&state);
         let server = FakeServer::start_at(port, move |request| handle(&shared, request));
@@ -252,6 +255,16 @@ fn handle(state: &Mutex<State>, request: &Request) -> Reply {
         ("POST", "/api/show") => show(&mut state, request),
         ("POST", "/api/pull") => pull(&mut state, request),
         ("POST", "/api/create") => create(&mut state, request),
+        ("HEAD", blob) if blob.starts_with("/api/blobs/") => {
+            let digest = &blob["/api/blobs/".len()..];
+            let status = if state.blobs.iter().any(|(d, _)| d == digest) {
+                200
+            } else {
+                404
+            };
+            Reply::text(status, "")
+        }
+        ("POST", blob) if blob.starts_with("/api/blobs/") => push_blob(&mut state, blob, request),
         ("POST", "/api/generate") => generate(&mut state, request),
         ("GET", "/api/ps") => ps(&mut state, request),
         ("POST", "/v1/responses") => responses(&mut state, request),
@@ -389,9 +402,31 @@ pub fn endless(first: Vec<u8>, chunk: Vec<u8>) -> Reply {
     }
 }
 
+/// `POST /api/blobs/sha256:<hex>`: 201 when the body's SHA-256 is the digest, 400 otherwise (as Ollama answers).
+fn push_blob(state: &mut State, path: &str, request: &Request) -> Reply {
+    use sha2::{Digest as _, Sha256};
+    let digest = &path["/api/blobs/".len()..];
+    let hex = Sha256::digest(&request.body)
+        .iter()
+        .fold(String::new(), |mut hex, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    if digest != format!("sha256:{hex}") {
+        return Reply::json(400, json!({"error": "digest mismatch"}).to_string());
+    }
+    state.blobs.push((digest.to_owned(), request.body.len()));
+    Reply::text(201, "")
+}
+
 fn create(state: &mut State, request: &Request) -> Reply {
     let request = body(request);
     let name = request["model"].as_str().unwrap_or("").to_owned();
+    // From an uploaded file: the blob must be there.
+    if let Some(files) = request["files"].as_object() {
+        return create_from_files(state, &name, files, &request);
+    }
     let from = request["from"].as_str().unwrap_or("").to_owned();
     let Some(base) = state
         .installed
@@ -531,5 +566,43 @@ fn paced_tool_call(created: Value, every: std::time::Duration) -> Reply {
         content_type: "text/event-stream",
         chunks: sse(&events),
         every,
+    }
+}
+
+/// `POST /api/create` with `files`: the model from a blob pushed before.
+fn create_from_files(
+    state: &mut State,
+    name: &str,
+    files: &serde_json::Map<String, Value>,
+    request: &Value,
+) -> Reply {
+    let Some((_, digest)) = files.iter().next() else {
+        return Reply::json(400, json!({"error": "no files"}).to_string());
+    };
+    let Some((_, size)) = state
+        .blobs
+        .iter()
+        .find(|(d, _)| Some(d.as_str()) == digest.as_str())
+        .cloned()
+    else {
+        return Reply::json(
+            400,
+            json!({"error": format!("blob {digest} not found")}).to_string(),
+        );
+    };
+    state.installed.retain(|m| m.name != full_name(name));
+    state.installed.push(Installed {
+        name: full_name(name),
+        size: size as u64,
+        num_ctx: request["parameters"]["num_ctx"].as_u64(),
+    });
+    Reply::Stream {
+        status: 200,
+        content_type: "application/x-ndjson",
+        chunks: ndjson(&[
+            json!({"status": "parsing GGUF"}),
+            json!({"status": "success"}),
+        ]),
+        end: StreamEnd::Finish,
     }
 }
