@@ -44,6 +44,7 @@ fn main() {
                 head: head.clone(),
                 size: 18_556_700_761,
                 template: TOOLS_TEMPLATE.to_owned(),
+                whole: None,
             }],
             ranges,
         );

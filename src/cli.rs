@@ -114,6 +114,31 @@ pub enum Command {
     ShellInit(ShellInitArgs),
     /// Start the real Codex the way this directory requires (the shell hook calls this)
     Run(RunArgs),
+    /// On a connected machine: download a model for a machine with no network into DIR, for `init --from DIR`
+    Pack(PackArgs),
+}
+
+/// Options of `pack`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PackArgs {
+    /// The folder to fill (a USB drive, a shared folder); made when missing
+    pub dir: PathBuf,
+
+    /// The model: a catalog id or any Ollama name [default: the best that fits the described machine]
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// The context length the target serves, in tokens [default: 65536 when it fits, else down to 32768]
+    #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(2048..=1_048_576))]
+    pub context: Option<u64>,
+
+    /// The least estimated writing speed worth choosing, in tokens/s [default: 10]
+    #[arg(long, value_name = "TOKENS_PER_S", value_parser = min_speed)]
+    pub min_speed: Option<f64>,
+
+    /// Print the choice and what would be downloaded; download and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `repo`.
@@ -195,9 +220,17 @@ pub struct InitArgs {
     #[arg(long, value_enum)]
     pub runtime: Option<RuntimeArg>,
 
-    /// The model: a catalog id or the runtime's own name (e.g. qwen3-coder:30b, openai/gpt-oss-20b)
+    /// The model: a catalog id, any Ollama name (sized before the pull), an LM Studio key, or a `.gguf` file
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
+
+    /// Set up from a folder written by `codex-local pack` (no network needed)
+    #[arg(long, value_name = "DIR", conflicts_with = "model")]
+    pub from: Option<PathBuf>,
+
+    /// The name an imported model file gets in Ollama [default: the file's (or pack's) name with the context]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 
     /// The context length in tokens [default: 65536 when it fits, else 32768]
     #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(2048..=1_048_576))]
@@ -236,10 +269,15 @@ pub struct ModelsArgs {
     #[arg(long, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(2048..=1_048_576))]
     pub context: Option<u64>,
 
-    /// Size one model: a catalog id, or any Ollama name (`qwen3.6:27b-q8_0`, `user/model:tag`,
-    /// `hf.co/org/repo:Q4_K_M`), read from the registry before any pull
+    /// Size one model: a catalog id, any Ollama name (`qwen3.6:27b-q8_0`, `user/model:tag`,
+    /// `hf.co/org/repo:Q4_K_M`) read from the registry before any pull, or a `.gguf` file
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
+
+    /// Check the catalog's numbers (every model, or `--model`'s) against each model's own GGUF header in Ollama's
+    /// registry, and report any difference
+    #[arg(long)]
+    pub check: bool,
 
     /// The least estimated writing speed worth choosing, in tokens/s: slower models are passed over when a faster
     /// one fits [default: 10]

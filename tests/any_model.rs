@@ -19,18 +19,21 @@ fn registry(ranges: bool) -> FakeRegistry {
                 head: coder_header(150_000),
                 size: SIZE,
                 template: TOOLS_TEMPLATE.to_owned(),
+                whole: None,
             },
             Entry {
                 name: "someone/chat:q4".to_owned(),
                 head: coder_header(10),
                 size: SIZE,
                 template: PLAIN_TEMPLATE.to_owned(),
+                whole: None,
             },
             Entry {
                 name: "someone/broken:q4".to_owned(),
                 head: b"PK\x03\x04 a zip, not a model".to_vec(),
                 size: 1_000_000,
                 template: TOOLS_TEMPLATE.to_owned(),
+                whole: None,
             },
             Entry {
                 name: "someone/huge:q4".to_owned(),
@@ -40,6 +43,7 @@ fn registry(ranges: bool) -> FakeRegistry {
                     .bytes(),
                 size: 1_000_000,
                 template: TOOLS_TEMPLATE.to_owned(),
+                whole: None,
             },
         ],
         ranges,
@@ -250,7 +254,10 @@ fn model_file(ctx: &TestContext, name: &str, template: &str) -> std::path::PathB
 }
 
 #[test]
-#[expect(clippy::too_many_lines, reason = "one story: import, then nothing to do")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: import, then nothing to do"
+)]
 fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
     let ollama = FakeOllama::start("0.32.15");
     let mut ctx = TestContext::new();
@@ -342,4 +349,72 @@ fn a_file_that_is_not_a_model_or_cannot_call_tools_is_refused_before_anything_is
     );
     assert!(ollama.state.lock().expect("lock").blobs.is_empty());
     assert!(ollama.requests_to("/api/create").is_empty());
+}
+
+/// A Qwen3-Coder 30B-A3B header as the catalog describes it: 48 layers, `kv_heads` KV heads of 128, 128 experts
+/// with 8 used, about 30.5B parameters of which 3.3B are active.
+fn qwen3_coder(kv_heads: u32) -> Vec<u8> {
+    let mut gguf = Gguf::default()
+        .string("general.architecture", "qwen3moe")
+        .u32("qwen3moe.block_count", 48)
+        .u32("qwen3moe.context_length", 262_144)
+        .u32("qwen3moe.attention.head_count", 32)
+        .u32("qwen3moe.attention.head_count_kv", kv_heads)
+        .u32("qwen3moe.attention.key_length", 128)
+        .u32("qwen3moe.attention.value_length", 128)
+        .u32("qwen3moe.expert_count", 128)
+        .u32("qwen3moe.expert_used_count", 8)
+        .tensor("token_embd.weight", &[2048, 151_936]);
+    for layer in 0..48 {
+        gguf = gguf
+            .tensor(&format!("blk.{layer}.attn_q.weight"), &[2048, 4096])
+            .tensor(&format!("blk.{layer}.attn_other.weight"), &[2048, 8192]);
+        for part in ["up", "down", "gate"] {
+            gguf = gguf.tensor(
+                &format!("blk.{layer}.ffn_{part}_exps.weight"),
+                &[2048, 768, 128],
+            );
+        }
+    }
+    gguf.bytes()
+}
+
+#[test]
+fn models_check_compares_the_catalog_with_each_models_own_header() {
+    let entry = |kv_heads| Entry {
+        name: "library/qwen3-coder:30b".to_owned(),
+        head: qwen3_coder(kv_heads),
+        size: 18_556_700_761,
+        template: TOOLS_TEMPLATE.to_owned(),
+        whole: None,
+    };
+    let good = FakeRegistry::start(vec![entry(4)], true);
+    let mut ctx = context(&good);
+
+    let doc = ctx.json(["models", "--check", "--model", "qwen3-coder-30b"], 0);
+
+    assert_eq!(doc["ok"], true, "{doc}");
+    assert_eq!(doc["models"][0]["ollama"], "qwen3-coder:30b");
+    assert!(good.blob_bytes() < 4 << 20, "only the header was read");
+
+    let bad = FakeRegistry::start(vec![entry(8)], true);
+    ctx.env("CODEX_LOCAL_OLLAMA_REGISTRY", bad.url());
+    let doc = ctx.json(["models", "--check", "--model", "qwen3-coder-30b"], 1);
+    assert_eq!(doc["ok"], false);
+    let difference = &doc["models"][0]["differences"][0];
+    assert_eq!(difference["field"], "kv.kv_heads");
+    assert_eq!(difference["catalog"], 4);
+    assert_eq!(difference["header"], 8);
+    let output = ctx.run(["models", "--check", "--model", "qwen3-coder-30b"]);
+    let (stdout, _) = text(&output);
+    assert!(
+        stdout.contains("kv.kv_heads: catalog 4, its file 8"),
+        "{stdout}"
+    );
+
+    // Every catalog model: those the fake does not have are reported as not read, and the check fails.
+    let doc = ctx.json(["models", "--check"], 1);
+    let checked = doc["checked"].as_u64().expect("a count");
+    assert!(checked > 5, "{doc}");
+    assert_eq!(doc["failed"].as_u64(), Some(checked - 1));
 }

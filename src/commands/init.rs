@@ -14,7 +14,7 @@ use crate::facts::codex::{
 use crate::facts::runtime::RuntimeKind;
 use crate::facts::{Facts, Want};
 use crate::gather;
-use crate::plan::{self, InitOptions, Inputs, Plan, PlanError, from_header};
+use crate::plan::{self, Import, InitOptions, Inputs, Plan, PlanError, from_header};
 use crate::report::{Printer, Style};
 use crate::runtime;
 use crate::runtime::registry;
@@ -33,19 +33,20 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         ..Want::ALL
     };
     let mut facts = gather::gather(settings, want).await?;
-    let remote = remote_model(args, settings, &catalog, &facts, printer).await?;
-    let remote = remote.as_ref();
-    let plan = match make_plan(settings, &facts, &catalog, args, remote) {
+    let named = named_model(args, settings, &catalog, &facts, printer).await?;
+    let remote = named.model.as_ref();
+    let options = options(args, named.import, named.pack);
+    let plan = match make_plan(settings, &facts, &catalog, &options, remote) {
         Err(err @ (PlanError::NoRuntime { .. } | PlanError::RuntimeDown { .. }))
             if !args.dry_run =>
         {
             // Installed but not running: started with consent, then planned again.
-            if !start_one(args, settings, &facts, printer).await? {
+            if !start_one(args, &options, settings, &facts, printer).await? {
                 return Err(err.into());
             }
             facts.runtimes = runtime::probe_all(settings).await?;
             gather::note_programs(settings, &mut facts.runtimes);
-            make_plan(settings, &facts, &catalog, args, remote)?
+            make_plan(settings, &facts, &catalog, &options, remote)?
         }
         other => other?,
     };
@@ -73,7 +74,7 @@ fn make_plan(
     settings: &crate::settings::Settings,
     facts: &Facts,
     catalog: &plan::catalog::Catalog,
-    args: &InitArgs,
+    options: &InitOptions,
     remote: Option<&plan::catalog::Model>,
 ) -> Result<Plan, PlanError> {
     let tokens: Vec<RuntimeKind> = RuntimeKind::ALL
@@ -90,41 +91,56 @@ fn make_plan(
             remote,
         },
         catalog,
-        &options(args),
+        options,
     )
 }
 
-/// The model named with `--model` when neither the catalog nor a runtime has it: sized before the pull from its
-/// manifest and GGUF header in Ollama's registry. (Offline, and for LM Studio, only what is there can be chosen.)
-async fn remote_model(
+/// What `--model` or `--from` names when it is not simply a catalog or installed model: a model file to import
+/// (with what its pack knows of it), or a name sized from Ollama's registry before the pull.
+#[derive(Default)]
+struct Named {
+    model: Option<plan::catalog::Model>,
+    import: Option<Import>,
+    /// A pack's model name and context.
+    pack: Option<(String, u64)>,
+}
+
+/// Reads what `--model` or `--from` names. (Offline, and for LM Studio, a name is chosen only among what is there.)
+async fn named_model(
     args: &InitArgs,
     settings: &crate::settings::Settings,
     catalog: &plan::catalog::Catalog,
     facts: &Facts,
     printer: &Printer,
-) -> anyhow::Result<Option<plan::catalog::Model>> {
+) -> anyhow::Result<Named> {
+    check_name(args)?;
+    if let Some(dir) = &args.from {
+        return from_pack(args, dir);
+    }
     let Some(name) = args.model.as_deref() else {
-        return Ok(None);
+        return Ok(Named::default());
     };
     if gather::file_model::is_model_file(name) {
         let path = std::path::Path::new(name);
         let (header, size) = gather::file_model::describe(path)?;
-        let import_name = gather::file_model::model_name(path);
         let tools = header.template_tools.unwrap_or(false);
-        let model =
-            from_header::model_from(&import_name, &header, size, 0, tools).map_err(|message| {
-                registry::RegistryError::Unusable {
-                    name: name.to_owned(),
-                    message,
-                }
-            })?;
-        if !model.tools {
-            return Err(PlanError::NoTools {
-                model: name.to_owned(),
-            }
-            .into());
-        }
-        return Ok(Some(model));
+        let model = sized(
+            &gather::file_model::model_name(path),
+            name,
+            &header,
+            (size, 0),
+            tools,
+        )?;
+        let import = Import {
+            file: path.to_path_buf(),
+            name: args.name.clone(),
+            ..Import::default()
+        };
+        return Ok(Named {
+            model: Some(model),
+            import: Some(import),
+            pack: None,
+        });
     }
     let known = catalog.find(name).is_some()
         || facts
@@ -133,40 +149,111 @@ async fn remote_model(
             .any(|status| status.find(name).is_some());
     let lmstudio = matches!(args.runtime, Some(RuntimeArg::Lmstudio));
     if known || args.offline || lmstudio {
-        return Ok(None);
+        return Ok(Named::default());
     }
     printer.info(&format!(
         "Reading `{name}` from the registry to size it before the pull…"
     ));
     let described = registry::describe(name, settings.registry.as_ref()).await?;
-    let model = from_header::model_from(
+    let model = sized(
         name,
+        &described.reference.display(),
         &described.header,
-        described.model_bytes,
-        described.projector_bytes,
+        (described.model_bytes, described.projector_bytes),
         described.tools,
-    )
-    .map_err(|message| registry::RegistryError::Unusable {
-        name: described.reference.display(),
-        message,
-    })?;
+    )?;
+    Ok(Named {
+        model: Some(model),
+        import: None,
+        pack: None,
+    })
+}
+
+/// `--name` is a name Ollama accepts, for a file that is imported.
+fn check_name(args: &InitArgs) -> Result<(), super::BadUsage> {
+    let Some(name) = args.name.as_deref() else {
+        return Ok(());
+    };
+    let imports = args.from.is_some()
+        || args
+            .model
+            .as_deref()
+            .is_some_and(gather::file_model::is_model_file);
+    if !imports {
+        return Err(super::BadUsage {
+            message: "`--name` names a model imported from a file".to_owned(),
+            hint: "give `--model FILE.gguf` or `--from DIR` with it, or leave it out".to_owned(),
+        });
+    }
+    if registry::Reference::parse(name).is_none() || name.contains("..") {
+        return Err(super::BadUsage {
+            message: format!("`{name}` is not a name Ollama accepts"),
+            hint: "use letters, digits, `-`, `_` and `.`, with an optional `:tag` (e.g. `my-coder:64k`)"
+                .to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A pack written by `codex-local pack`: its model file, sized from its header, imported with the pack's digest,
+/// template and parameters, at the pack's context unless `--context` says otherwise.
+fn from_pack(args: &InitArgs, dir: &std::path::Path) -> anyhow::Result<Named> {
+    let (pack, file) = gather::pack::read(dir)?;
+    let (header, size) = gather::file_model::describe(&file)?;
+    let tools = pack.template.as_deref().map_or_else(
+        || header.template_tools.unwrap_or(false),
+        |template| template.contains(".Tools"),
+    );
+    let model = sized(&pack.name, &pack.name, &header, (size, 0), tools)?;
+    let named = (pack.name.clone(), pack.context_length);
+    let import = Import {
+        file,
+        name: args.name.clone(),
+        digest: Some(pack.digest),
+        template: pack.template,
+        system: pack.system,
+        parameters: pack.parameters,
+    };
+    Ok(Named {
+        model: Some(model),
+        import: Some(import),
+        pack: Some(named),
+    })
+}
+
+/// A model sized from its GGUF header, refused when it cannot call tools.
+fn sized(
+    name: &str,
+    shown: &str,
+    header: &crate::facts::gguf::Header,
+    (size, projector): (u64, u64),
+    tools: bool,
+) -> anyhow::Result<plan::catalog::Model> {
+    let model =
+        from_header::model_from(name, header, size, projector, tools).map_err(|message| {
+            registry::RegistryError::Unusable {
+                name: shown.to_owned(),
+                message,
+            }
+        })?;
     if !model.tools {
         return Err(PlanError::NoTools {
-            model: name.to_owned(),
+            model: shown.to_owned(),
         }
         .into());
     }
-    Ok(Some(model))
+    Ok(model)
 }
 
 /// Starts the runtime asked for (`--runtime`), else the first one installed, when it is down.
 async fn start_one(
     args: &InitArgs,
+    options: &InitOptions,
     settings: &crate::settings::Settings,
     facts: &Facts,
     printer: &Printer,
 ) -> anyhow::Result<bool> {
-    let wanted = options(args).runtime;
+    let wanted = options.runtime;
     let Some(status) = facts
         .runtimes
         .iter()
@@ -285,24 +372,21 @@ impl CredentialsInAddress {
     }
 }
 
-fn options(args: &InitArgs) -> InitOptions {
+fn options(args: &InitArgs, import: Option<Import>, pack: Option<(String, u64)>) -> InitOptions {
+    let (pack_model, pack_context) = pack.unzip();
     InitOptions {
         runtime: args.runtime.map(|r| match r {
             RuntimeArg::Ollama => RuntimeKind::Ollama,
             RuntimeArg::Lmstudio => RuntimeKind::Lmstudio,
         }),
-        model: args.model.clone(),
-        context: args.context,
+        model: args.model.clone().or(pack_model),
+        context: args.context.or(pack_context),
         profile: args.profile.clone(),
         profile_only: args.profile_only,
         offline: args.offline,
         dry_run: args.dry_run,
         min_speed: args.min_speed,
-        import_file: args
-            .model
-            .as_deref()
-            .filter(|name| gather::file_model::is_model_file(name))
-            .map(std::path::PathBuf::from),
+        import,
     }
 }
 

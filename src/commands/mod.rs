@@ -2,6 +2,8 @@
 
 mod init;
 mod models;
+mod models_check;
+mod pack;
 mod repo;
 mod restore;
 mod run;
@@ -53,6 +55,14 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
 #[error("{0}")]
 pub struct Usage(pub &'static str);
 
+/// A command line that is well formed but asks for something that cannot be, and what to give instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct BadUsage {
+    pub message: String,
+    pub hint: String,
+}
+
 async fn dispatch(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
     if printer.json && matches!(cli.command, Command::Run(_)) {
         return Err(Usage(
@@ -75,12 +85,14 @@ async fn dispatch(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Status(args) => status::run(&args, &ctx).await,
         Command::Init(args) => init::run(&args, &ctx).await,
+        Command::Models(args) if args.check => models_check::run(&args, &ctx).await,
         Command::Models(args) => models::run(&args, &ctx).await,
         Command::Verify(args) => verify::run(&args, &ctx).await,
         Command::Restore(args) => restore::run(&args, &ctx).await,
         Command::Repo(args) => repo::run(&args, &ctx).await,
         Command::ShellInit(args) => shell_init::run(&args, &ctx),
         Command::Run(args) => run::run(&args, &ctx).await,
+        Command::Pack(args) => pack::run(&args, &ctx).await,
     }
 }
 
@@ -142,6 +154,14 @@ fn stops(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
     if let Some(err) = cause.downcast_ref::<Busy>() {
         return Some((Some(err.hint()), EXIT_FAILURE));
     }
+    if let Some(err) = cause.downcast_ref::<pack::PackStop>() {
+        let code = if err.interrupted() {
+            EXIT_INTERRUPTED
+        } else {
+            EXIT_FAILURE
+        };
+        return Some((Some(err.hint()), code));
+    }
     if let Some(err) = cause.downcast_ref::<PartlyWritten>() {
         return Some((Some(err.hint()), EXIT_FAILURE));
     }
@@ -152,6 +172,9 @@ fn stops(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
 fn usage(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
     if cause.downcast_ref::<Usage>().is_some() {
         return Some((Some("leave out `--json`".to_owned()), EXIT_USAGE));
+    }
+    if let Some(err) = cause.downcast_ref::<BadUsage>() {
+        return Some((Some(err.hint.clone()), EXIT_USAGE));
     }
     if let Some(settings) = cause.downcast_ref::<SettingsError>() {
         let code = match settings {
@@ -193,6 +216,8 @@ fn failure(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
     } else if let Some(err) = cause.downcast_ref::<StartError>() {
         err.hint()
     } else if let Some(err) = cause.downcast_ref::<RegistryError>() {
+        err.hint()
+    } else if let Some(err) = cause.downcast_ref::<crate::gather::pack::PackReadError>() {
         err.hint()
     } else if let Some(err) = cause.downcast_ref::<FileModelError>() {
         err.hint().to_owned()

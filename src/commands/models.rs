@@ -72,12 +72,15 @@ struct ModelsReport {
 /// How a model outside the catalog was sized before any pull.
 #[derive(Debug, Serialize)]
 struct SizedFrom {
-    /// The name as the registry knows it.
+    /// `registry` or `file`.
+    source: &'static str,
+    /// The name as the registry knows it, or the file's path.
     name: String,
-    /// What a pull would download, every layer.
+    /// What a pull would download, every layer (for a file: its size).
     download_bytes: u64,
-    /// Bytes of the model file read to find its GGUF header, and how long the whole look-up took.
-    header_bytes_read: usize,
+    /// Bytes of the model file read to find its GGUF header from the registry (`null` for a file), and how long
+    /// the whole look-up took.
+    header_bytes_read: Option<usize>,
     elapsed_ms: u64,
     architecture: String,
     tools: bool,
@@ -87,6 +90,7 @@ struct SizedFrom {
 pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let settings = &ctx.settings;
     let catalog = gather::catalog(settings)?;
+
     let want = Want {
         hardware: true,
         runtimes: true,
@@ -149,6 +153,33 @@ async fn models_to_show(
     if let Some(model) = catalog.find(name) {
         return Ok((vec![model.clone()], None));
     }
+    if gather::file_model::is_model_file(name) {
+        let started = std::time::Instant::now();
+        let path = std::path::Path::new(name);
+        let (header, size) = gather::file_model::describe(path)?;
+        let tools = header.template_tools.unwrap_or(false);
+        let model = from_header::model_from(
+            &gather::file_model::model_name(path),
+            &header,
+            size,
+            0,
+            tools,
+        )
+        .map_err(|message| registry::RegistryError::Unusable {
+            name: name.to_owned(),
+            message,
+        })?;
+        let sized_from = SizedFrom {
+            source: "file",
+            name: name.to_owned(),
+            download_bytes: size,
+            header_bytes_read: None,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            architecture: header.architecture.clone(),
+            tools,
+        };
+        return Ok((vec![model], Some(sized_from)));
+    }
     let described = registry::describe(name, settings.registry.as_ref()).await?;
     let model = from_header::model_from(
         name,
@@ -162,9 +193,10 @@ async fn models_to_show(
         message,
     })?;
     let sized_from = SizedFrom {
+        source: "registry",
         name: described.reference.display(),
         download_bytes: described.download_bytes,
-        header_bytes_read: described.header_bytes_read,
+        header_bytes_read: Some(described.header_bytes_read),
         elapsed_ms: u64::try_from(described.elapsed.as_millis()).unwrap_or(u64::MAX),
         architecture: described.header.architecture.clone(),
         tools: described.tools,
@@ -347,6 +379,8 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
             out,
             "* recommended: {id} at {context} tokens (`codex-local init --model {id}`)"
         );
+    } else if report.sized_from.is_some() {
+        // One model asked for: its row and the line above say what there is to say.
     } else {
         let smallest = report.smallest.as_ref().map_or_else(String::new, |s| {
             format!(" The smallest, `{}`, {}.", s.id, s.reason)
@@ -363,17 +397,26 @@ fn render_sized(out: &mut String, sized: &SizedFrom, style: Style) {
     } else {
         "its template offers no tools, so it cannot drive Codex"
     };
+    let how = match sized.header_bytes_read {
+        Some(read) => format!(
+            "{} KiB read from the registry in {} ms; a pull downloads {}",
+            read >> 10,
+            sized.elapsed_ms,
+            human_bytes(sized.download_bytes)
+        ),
+        None => format!(
+            "read in {} ms from a {} file",
+            sized.elapsed_ms,
+            human_bytes(sized.download_bytes)
+        ),
+    };
     let _ = writeln!(
         out,
         "{}",
         style.dim(&format!(
-            "`{}` is not in the catalog: sized from its GGUF header ({} architecture, {} KiB read in {} ms; a pull \
-             downloads {}); {tools}",
-            sized.name,
+            "`{}` is not in the catalog: sized from its GGUF header ({} architecture, {how}); {tools}",
+            sanitize(&sized.name),
             sanitize(&sized.architecture),
-            sized.header_bytes_read >> 10,
-            sized.elapsed_ms,
-            human_bytes(sized.download_bytes)
         ))
     );
 }

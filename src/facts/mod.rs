@@ -10,7 +10,9 @@ pub mod doctor;
 pub mod gguf;
 pub mod gpu_specs;
 pub mod hardware;
+pub mod model_name;
 pub mod ollama;
+pub mod pack;
 pub mod repo;
 pub mod runtime;
 

@@ -6,6 +6,7 @@ mod codex;
 mod doctor;
 pub mod file_model;
 mod hardware;
+pub mod pack;
 mod program;
 mod repo;
 

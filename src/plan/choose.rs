@@ -126,7 +126,7 @@ pub(super) fn candidates<'a>(
         model
     } else if let Some(remote) = remote.filter(|_| status.find(name).is_none()) {
         warnings.push(format!(
-            "`{name}` is not in the catalog: sized from its GGUF header in the registry, its quality unknown"
+            "`{name}` is not in the catalog: sized from its GGUF header, its quality unknown"
         ));
         remote
     } else {

@@ -152,6 +152,78 @@ fn sliding_layers(header: &Header, attention_layers: u64) -> (u64, u64) {
     (sliding, window)
 }
 
+/// A number on which the catalog and a model's own file disagree.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Difference {
+    pub field: &'static str,
+    pub catalog: serde_json::Value,
+    pub header: serde_json::Value,
+}
+
+/// The largest share by which parameter counts may differ: a model card rounds them, and a header counts the
+/// tensors as they were quantized.
+const PARAMS_TOLERANCE: f64 = 0.1;
+/// The same for a size the catalog has only rounded.
+const SIZE_TOLERANCE: f64 = 0.03;
+
+/// Where a catalog entry and the model sized from its own GGUF header disagree on what the estimate uses: size,
+/// trained context, tools, the KV cache's shape, and parameters (within a tolerance).
+#[must_use]
+pub fn differences(catalog: &Model, header: &Model) -> Vec<Difference> {
+    let mut found = Vec::new();
+    let mut exact = |field, a: u64, b: u64| {
+        if a != b {
+            found.push(Difference {
+                field,
+                catalog: a.into(),
+                header: b.into(),
+            });
+        }
+    };
+    exact(
+        "context_trained",
+        catalog.context_trained,
+        header.context_trained,
+    );
+    let (a, b) = (&catalog.kv, &header.kv);
+    exact("kv.full_layers", a.full_layers, b.full_layers);
+    exact("kv.kv_heads", a.kv_heads, b.kv_heads);
+    exact("kv.key_length", a.key_length, b.key_length);
+    exact("kv.value_length", a.value_length, b.value_length);
+    exact("kv.sliding_layers", a.sliding_layers, b.sliding_layers);
+    exact("kv.sliding_window", a.sliding_window, b.sliding_window);
+    exact("kv.state_bytes", a.state_bytes, b.state_bytes);
+    if catalog.size_exact {
+        exact("size_bytes", catalog.size_bytes, header.size_bytes);
+    }
+    let mut near = |field, a: f64, b: f64, tolerance: f64| {
+        if (a - b).abs() > a.abs().max(b.abs()) * tolerance {
+            found.push(Difference {
+                field,
+                catalog: a.into(),
+                header: ((b * 10.0).round() / 10.0).into(),
+            });
+        }
+    };
+    #[expect(clippy::cast_precision_loss, reason = "sizes compared by share")]
+    let sizes = (catalog.size_bytes as f64, header.size_bytes as f64);
+    if !catalog.size_exact {
+        near("size_bytes", sizes.0, sizes.1, SIZE_TOLERANCE);
+    }
+    let (a, b) = (catalog.params_total_b, header.params_total_b);
+    near("params_total_b", a, b, PARAMS_TOLERANCE);
+    let (a, b) = (catalog.params_active_b, header.params_active_b);
+    near("params_active_b", a, b, PARAMS_TOLERANCE);
+    if catalog.tools != header.tools {
+        found.push(Difference {
+            field: "tools",
+            catalog: catalog.tools.into(),
+            header: header.tools.into(),
+        });
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +326,43 @@ mod tests {
             (kv.full_layers, kv.kv_heads, kv.key_length, kv.value_length),
             (47, 1, 576, 0)
         );
+    }
+
+    #[test]
+    fn differences_name_each_field_that_disagrees() {
+        let header = gguf::parse(
+            &Writer::default()
+                .string("general.architecture", "qwen3moe")
+                .u32("qwen3moe.block_count", 48)
+                .u32("qwen3moe.context_length", 262_144)
+                .u32("qwen3moe.attention.head_count", 32)
+                .u32("qwen3moe.attention.head_count_kv", 4)
+                .u32("qwen3moe.attention.key_length", 128)
+                .tensor("token_embd.weight", &[2048, 151_936])
+                .bytes(),
+        )
+        .expect("a header");
+        let from_file = model_from("x", &header, 1000, 0, true).expect("a model");
+        let mut catalog = from_file.clone();
+        assert!(differences(&catalog, &from_file).is_empty());
+        catalog.kv.kv_heads = 8;
+        catalog.size_bytes = 1001;
+        catalog.params_total_b = from_file.params_total_b * 1.05;
+        let found: Vec<&str> = differences(&catalog, &from_file)
+            .iter()
+            .map(|d| d.field)
+            .collect();
+        assert_eq!(
+            found,
+            ["kv.kv_heads", "size_bytes"],
+            "5% off in parameters is within the rounding"
+        );
+        catalog.size_exact = false;
+        catalog.params_active_b = from_file.params_active_b * 2.0;
+        let found: Vec<&str> = differences(&catalog, &from_file)
+            .iter()
+            .map(|d| d.field)
+            .collect();
+        assert_eq!(found, ["kv.kv_heads", "params_active_b"]);
     }
 }

@@ -31,8 +31,21 @@ pub struct InitOptions {
     pub dry_run: bool,
     /// The least estimated writing speed worth choosing, in tokens/s (`--min-speed`).
     pub min_speed: Option<f64>,
-    /// `--model` named a GGUF file on disk, to import into the runtime rather than pull.
-    pub import_file: Option<std::path::PathBuf>,
+    /// `--model` named a GGUF file on disk, or `--from` a pack: a file to import into the runtime rather than pull.
+    pub import: Option<Import>,
+}
+
+/// A model file to import, and what is known of it beforehand.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Import {
+    pub file: std::path::PathBuf,
+    /// `--name`: the exact name it gets [default: its own name with the context].
+    pub name: Option<String>,
+    /// From a pack: the digest the file must have, and Ollama's template, system prompt and parameters for it.
+    pub digest: Option<String>,
+    pub template: Option<String>,
+    pub system: Option<String>,
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The default usable writing speed, in tokens/s.
@@ -84,7 +97,7 @@ pub struct Plan {
     pub steps: Vec<Step>,
     pub warnings: Vec<String>,
     /// A model file to import rather than pull.
-    pub import_file: Option<std::path::PathBuf>,
+    pub import: Option<Import>,
     /// The estimated speed where it runs.
     pub speed: Option<speed::Speed>,
     /// What was traded between quality and context, when anything was.
@@ -268,7 +281,7 @@ fn runtime_checks(
     let mut warnings = Vec::new();
     let runtime = status.name;
     // A file on disk is imported without a network.
-    if options.offline && !installed && options.import_file.is_none() {
+    if options.offline && !installed && options.import.is_none() {
         return Err(PlanError::NotInstalledOffline {
             runtime,
             model: base_model.to_owned(),
@@ -361,6 +374,9 @@ fn why(
     options: &InitOptions,
     traded: Option<&str>,
 ) -> String {
+    if options.import.as_ref().is_some_and(|i| i.digest.is_some()) {
+        return format!("from the pack; {}", estimate.explain(budget));
+    }
     if options.model.is_some() {
         return format!("asked for with --model; {}", estimate.explain(budget));
     }
@@ -381,7 +397,7 @@ fn served_by_default(
     (estimate, budget): (&Estimate, &Budget),
     total_vram: u64,
 ) -> (Option<u64>, String) {
-    if options.import_file.is_some() {
+    if options.import.is_some() {
         // Imported with its context: nothing more to make.
         return (None, base_model.to_owned());
     }
@@ -413,8 +429,11 @@ fn base_model_of(
     context: u64,
 ) -> Result<String, PlanError> {
     let name = model.name_on(status.name).unwrap_or(&model.id);
-    match &options.import_file {
+    match &options.import {
         Some(_) if status.name != RuntimeKind::Ollama => Err(PlanError::ImportNeedsOllama),
+        Some(Import {
+            name: Some(exact), ..
+        }) => Ok(exact.clone()),
         Some(_) => Ok(variant_name(name, context)),
         None => Ok(name.to_owned()),
     }
@@ -453,7 +472,7 @@ pub fn make(
     let speed = speed::estimate(&model, &estimate, &speed::Throughput::of(inputs.hardware));
     warnings.extend(slow_warning(speed.as_ref(), options));
     let mut plan = Plan {
-        import_file: options.import_file.clone(),
+        import: options.import.clone(),
         speed,
         why: why(&model, &estimate, &budget, options, traded.as_deref()),
         traded,

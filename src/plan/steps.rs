@@ -123,7 +123,7 @@ pub(super) fn planned(plan: &Plan, options: &InitOptions) -> Vec<Step> {
 
 fn pull(plan: &Plan, options: &InitOptions) -> Step {
     let base_model = &plan.base_model;
-    if let Some(file) = &plan.import_file {
+    if let Some(file) = plan.import.as_ref().map(|import| &import.file) {
         return Step {
             name: StepName::Import,
             status: if plan.installed {

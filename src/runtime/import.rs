@@ -32,39 +32,38 @@ pub async fn sha256_of(
     name: &str,
     observer: &mut dyn Observer,
 ) -> Result<String, RuntimeError> {
-    let mut reader = tokio::fs::File::open(file)
-        .await
-        .map_err(|err| unreadable(name, file, &err))?;
-    let total = reader.metadata().await.map(|m| m.len()).ok();
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0_u8; CHUNK];
-    let mut done = 0_u64;
-    loop {
-        let read = reader
-            .read(&mut buffer)
-            .await
-            .map_err(|err| unreadable(name, file, &err))?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-        done += read as u64;
+    let total = tokio::fs::metadata(file).await.map(|m| m.len()).ok();
+    sha256_file(file, &mut |done| {
         observer.progress(&Progress {
             status: "checking the file",
             digest: None,
             total,
             completed: Some(done),
         });
+    })
+    .await
+    .map_err(|err| unreadable(name, file, &err))
+}
+
+/// `sha256:<hex>` of the file, read a piece at a time, reporting the bytes read so far.
+pub async fn sha256_file(
+    file: &Path,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> std::io::Result<String> {
+    let mut reader = tokio::fs::File::open(file).await?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0_u8; CHUNK];
+    let mut done = 0_u64;
+    loop {
+        let read = reader.read(&mut buffer).await?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        done += read as u64;
+        progress(done);
     }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .fold(String::new(), |mut hex, byte| {
-            use std::fmt::Write as _;
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        });
-    Ok(format!("sha256:{hex}"))
+    Ok(super::registry::hex_digest(hasher))
 }
 
 /// Whether Ollama has the blob already.

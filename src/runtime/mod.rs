@@ -9,6 +9,7 @@
 pub mod error;
 pub mod http;
 mod import;
+pub use import::sha256_file;
 mod lmstudio;
 mod ollama;
 pub mod registry;
@@ -67,15 +68,15 @@ pub trait Runtime: Send + Sync {
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError>;
 
-    /// Makes `name` from the GGUF file at `file`, served with `context` tokens, reporting the upload's progress.
+    /// Makes `name` from the GGUF file `import` names, served with `context` tokens, reporting the upload's progress.
     async fn import(
         &self,
-        file: &std::path::Path,
+        import: &crate::plan::Import,
         name: &str,
         context: u64,
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError> {
-        let _ = (file, context, observer);
+        let _ = (import, context, observer);
         Err(RuntimeError::Failed {
             model: name.to_owned(),
             message: format!("{} does not import model files", self.kind().display_name()),

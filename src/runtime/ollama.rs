@@ -120,22 +120,46 @@ impl Runtime for Ollama {
 
     async fn import(
         &self,
-        file: &std::path::Path,
+        spec: &crate::plan::Import,
         name: &str,
         context: u64,
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError> {
-        let digest = import::sha256_of(file, name, observer).await?;
+        let file = spec.file.as_path();
         let api = self.api(self.endpoint.stall * 2)?;
-        let blob = api.url(&format!("api/blobs/{digest}"));
-        if !import::has_blob(&api.http, &blob, api.auth).await? {
-            import::upload(&api.http, &blob, api.auth, file, (name, &digest), observer).await?;
-        }
+        let blob_url = |digest: &str| api.url(&format!("api/blobs/{digest}"));
+        // A pack names the digest: when Ollama holds that blob already, the file need not even be read.
+        let known = match &spec.digest {
+            Some(digest) if import::has_blob(&api.http, &blob_url(digest), api.auth).await? => {
+                Some(digest.clone())
+            }
+            _ => None,
+        };
+        let digest = if let Some(digest) = known {
+            digest
+        } else {
+            let digest = import::sha256_of(file, name, observer).await?;
+            if let Some(expected) = spec.digest.as_ref().filter(|e| **e != digest) {
+                return Err(RuntimeError::Failed {
+                    model: name.to_owned(),
+                    message: format!(
+                        "`{}` does not match the pack's digest {expected} (it hashes to {digest}): it was changed \
+                         or not copied whole; copy it again",
+                        file.display()
+                    ),
+                });
+            }
+            let blob = blob_url(&digest);
+            if !import::has_blob(&api.http, &blob, api.auth).await? {
+                import::upload(&api.http, &blob, api.auth, file, (name, &digest), observer).await?;
+            }
+            digest
+        };
         let file_name = file.file_name().map_or_else(
             || "model.gguf".to_owned(),
             |f| f.to_string_lossy().into_owned(),
         );
-        api.create_from_file(name, &file_name, &digest, context)
+        api.create_from_file(name, (&file_name, &digest), spec, context)
             .await?;
         Ok(Fetched::Downloaded)
     }
@@ -579,14 +603,24 @@ impl Api<'_> {
 
     /// `POST /api/create`: a variant of `from` that carries its own `num_ctx` (it shares the base's blobs).
     /// `POST /api/create` from an uploaded GGUF file, with `num_ctx`.
+    /// `POST /api/create` from an uploaded blob, with a pack's template, system prompt and parameters, and
+    /// `num_ctx`.
     async fn create_from_file(
         &self,
         name: &str,
-        file_name: &str,
-        digest: &str,
+        (file_name, digest): (&str, &str),
+        spec: &crate::plan::Import,
         num_ctx: u64,
     ) -> Result<(), RuntimeError> {
-        let body = serde_json::json!({ "model": name, "files": { file_name: digest }, "parameters": { "num_ctx": num_ctx }, "stream": true });
+        let mut parameters = spec.parameters.clone().unwrap_or_default();
+        parameters.insert("num_ctx".to_owned(), num_ctx.into());
+        let mut body = serde_json::json!({ "model": name, "files": { file_name: digest }, "parameters": parameters, "stream": true });
+        if let Some(template) = &spec.template {
+            body["template"] = template.clone().into();
+        }
+        if let Some(system) = &spec.system {
+            body["system"] = system.clone().into();
+        }
         self.create_with(name, &body).await
     }
 

@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
 use thiserror::Error;
+use tokio::io::AsyncWriteExt as _;
 
 use crate::facts::gguf::{self, GgufError, Header};
+pub use crate::facts::model_name::Reference;
 
-/// The default registry.
-pub const DEFAULT_HOST: &str = "registry.ollama.ai";
 /// The first range read of a model's file; each further one doubles, up to [`MAX_HEADER`].
 const FIRST_RANGE: usize = 1 << 20;
 /// The most of a model file read for its header.
@@ -26,60 +27,10 @@ const TIMEOUT: Duration = Duration::from_mins(1);
 
 const MODEL_LAYER: &str = "application/vnd.ollama.image.model";
 const TEMPLATE_LAYER: &str = "application/vnd.ollama.image.template";
+const PARAMS_LAYER: &str = "application/vnd.ollama.image.params";
+const SYSTEM_LAYER: &str = "application/vnd.ollama.image.system";
 const PROJECTOR_LAYER: &str = "application/vnd.ollama.image.projector";
 const MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-
-/// A model name, resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
-    pub host: String,
-    pub namespace: String,
-    pub model: String,
-    pub tag: String,
-}
-
-impl Reference {
-    /// Reads `[host/][namespace/]model[:tag]`; `None` when it is not a model name at all.
-    #[must_use]
-    pub fn parse(name: &str) -> Option<Self> {
-        let (path, tag) = match name.rsplit_once(':') {
-            Some((path, tag)) if !tag.contains('/') => (path, tag),
-            _ => (name, "latest"),
-        };
-        let parts: Vec<&str> = path.split('/').collect();
-        let (host, namespace, model) = match parts.as_slice() {
-            [model] => (DEFAULT_HOST, "library", *model),
-            [namespace, model] => (DEFAULT_HOST, *namespace, *model),
-            [host, namespace, model] => (*host, *namespace, *model),
-            _ => return None,
-        };
-        let fine = |part: &str| {
-            !part.is_empty()
-                && part.len() <= 128
-                && !part.chars().all(|c| c == '.')
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        };
-        (fine(host) && fine(namespace) && fine(model) && fine(tag)).then(|| Self {
-            host: host.to_ascii_lowercase(),
-            namespace: namespace.to_owned(),
-            model: model.to_owned(),
-            tag: tag.to_owned(),
-        })
-    }
-
-    /// `namespace/model:tag`, or with the host when it is not Ollama's.
-    #[must_use]
-    pub fn display(&self) -> String {
-        let short = format!("{}/{}:{}", self.namespace, self.model, self.tag);
-        if self.host == DEFAULT_HOST {
-            short
-        } else {
-            format!("{}/{short}", self.host)
-        }
-    }
-}
 
 /// Why a model could not be sized from the registry.
 #[derive(Debug, Error)]
@@ -94,6 +45,21 @@ pub enum RegistryError {
     NoModel { name: String },
     #[error("`{name}` cannot be sized: {message}")]
     Unusable { name: String, message: String },
+    #[error("Cannot write `{}`", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("The download stopped after {have} of {total} bytes ({message}; from `{url}`)")]
+    Stopped {
+        url: String,
+        have: u64,
+        total: u64,
+        message: String,
+    },
+    #[error("The downloaded model file does not match its digest {digest}: {message}")]
+    Mismatch { digest: String, message: String },
     #[error("`{name}`'s model file: {source}")]
     Header {
         name: String,
@@ -116,6 +82,16 @@ impl RegistryError {
                 "check the network, or point `{}` at a mirror; models already pulled work without it",
                 crate::env_vars::CODEX_LOCAL_OLLAMA_REGISTRY
             ),
+            Self::Write { .. } => {
+                "check that the folder is writable and has room for the model, or choose another folder".to_owned()
+            }
+            Self::Stopped { .. } => {
+                "run the same command again: what was downloaded is kept, and the download goes on from there"
+                    .to_owned()
+            }
+            Self::Mismatch { .. } => {
+                "run the command again: the damaged download was removed and starts over".to_owned()
+            }
             Self::NoModel { .. } | Self::Header { .. } | Self::Unusable { .. } => {
                 "this is not a model Ollama can run; pick another with `codex-local models`".to_owned()
             }
@@ -139,6 +115,14 @@ pub struct Described {
     /// Bytes of the model file read to find its header, and how long it took.
     pub header_bytes_read: usize,
     pub elapsed: Duration,
+    /// The model file's digest (`sha256:<hex>`), its Ollama template and parameters, for a pack.
+    pub model_digest: String,
+    pub template: Option<String>,
+    pub system: Option<String>,
+    pub parameters: Option<serde_json::Value>,
+    /// Where its blobs are.
+    root: Url,
+    repository: String,
 }
 
 #[derive(Deserialize)]
@@ -164,16 +148,7 @@ pub async fn describe(name: &str, base: Option<&Url>) -> Result<Described, Regis
         None => Url::parse(&format!("https://{}/", reference.host))
             .map_err(|_| RegistryError::BadName(name.to_owned()))?,
     };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(TIMEOUT)
-        .user_agent(concat!("codex-local/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|err| RegistryError::Failed {
-            url: root.to_string(),
-            message: err.to_string(),
-        })?;
+    let client = client(&root, Some(TIMEOUT), false)?;
     let repository = format!("v2/{}/{}/", reference.namespace, reference.model);
     let manifest_url = join(&root, &format!("{repository}manifests/{}", reference.tag))?;
     let manifest = get(&client, &manifest_url, Some(MANIFEST), &reference).await?;
@@ -183,17 +158,23 @@ pub async fn describe(name: &str, base: Option<&Url>) -> Result<Described, Regis
             message: format!("the manifest is not JSON a registry sends ({err})"),
         })?;
     let layer = |kind: &str| manifest.layers.iter().find(|l| l.media_type == kind);
-    let model = layer(MODEL_LAYER).ok_or_else(|| RegistryError::NoModel {
-        name: reference.display(),
-    })?;
+    let model = model_layer(&manifest, &manifest_url, &reference)?;
     let blob = |digest: &str| join(&root, &format!("{repository}blobs/{digest}"));
-    let tools = match layer(TEMPLATE_LAYER) {
-        Some(template) => {
-            let text = get(&client, &blob(&template.digest)?, None, &reference).await?;
-            String::from_utf8_lossy(&text).contains(".Tools")
+    let text = async |kind: &str| -> Result<Option<Vec<u8>>, RegistryError> {
+        match layer(kind) {
+            Some(small) => Ok(Some(
+                get(&client, &blob(&small.digest)?, None, &reference).await?,
+            )),
+            None => Ok(None),
         }
-        None => false,
     };
+    let words = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    let template = text(TEMPLATE_LAYER).await?.map(words);
+    let system = text(SYSTEM_LAYER).await?.map(words);
+    let parameters = text(PARAMS_LAYER)
+        .await?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let tools = template.as_deref().is_some_and(|t| t.contains(".Tools"));
     let (header, read) = header(&client, &blob(&model.digest)?, &reference).await?;
     Ok(Described {
         download_bytes: manifest.layers.iter().map(|l| l.size).sum(),
@@ -204,7 +185,281 @@ pub async fn describe(name: &str, base: Option<&Url>) -> Result<Described, Regis
         tools,
         header_bytes_read: read,
         elapsed: started.elapsed(),
+        model_digest: model.digest.clone(),
+        template,
+        system,
+        parameters,
+        root,
+        repository,
     })
+}
+
+/// The manifest's model layer, whose digest must be a SHA-256.
+fn model_layer<'m>(
+    manifest: &'m Manifest,
+    url: &Url,
+    reference: &Reference,
+) -> Result<&'m Layer, RegistryError> {
+    let model = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == MODEL_LAYER)
+        .ok_or_else(|| RegistryError::NoModel {
+            name: reference.display(),
+        })?;
+    if crate::facts::pack::is_sha256(&model.digest) {
+        Ok(model)
+    } else {
+        Err(RegistryError::Failed {
+            url: url.to_string(),
+            message: format!(
+                "the model layer's digest `{}` is not a SHA-256",
+                model.digest
+            ),
+        })
+    }
+}
+
+/// A client for the registry: redirects followed (blobs live on a CDN). `limit` bounds a whole request, or with
+/// `idle` only each wait for the next bytes (a download of many GB).
+fn client(
+    root: &Url,
+    limit: Option<Duration>,
+    idle: bool,
+) -> Result<reqwest::Client, RegistryError> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("codex-local/", env!("CARGO_PKG_VERSION")));
+    builder = match (limit, idle) {
+        (Some(limit), true) => builder.read_timeout(limit),
+        (Some(limit), false) => builder.timeout(limit),
+        (None, _) => builder,
+    };
+    builder.build().map_err(|err| RegistryError::Failed {
+        url: root.to_string(),
+        message: err.to_string(),
+    })
+}
+
+/// Downloads the model file of `described` to `path`, resuming the `<path>.partial` an earlier run left, and checks
+/// its SHA-256 against the digest before giving it its name. A server silent for `stall` stops it. Reports
+/// `(done, total)` as it goes. Returns the bytes downloaded now and how many an earlier run had left.
+pub async fn download(
+    described: &Described,
+    path: &std::path::Path,
+    stall: Duration,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(u64, u64), RegistryError> {
+    let url = join(
+        &described.root,
+        &format!("{}blobs/{}", described.repository, described.model_digest),
+    )?;
+    let total = described.model_bytes;
+    let partial = partial_path(path);
+    let write_error = |source| RegistryError::Write {
+        path: partial.clone(),
+        source,
+    };
+    // What an earlier run left is hashed again, then continued.
+    let (mut hasher, mut have) = hash_partial(&partial, total).await.map_err(write_error)?;
+    let kept = have;
+    let client = client(&described.root, Some(stall), true)?;
+    let (response, continues) = request_from(&client, &url, have).await?;
+    if !continues {
+        // The whole file again: start over.
+        hasher = Sha256::new();
+        have = 0;
+    }
+    let mut file = open_partial(&partial, have > 0)
+        .await
+        .map_err(write_error)?;
+    progress(have, total);
+    let received = receive(response, &mut file, (&mut hasher, have, total), progress).await;
+    file.flush().await.map_err(write_error)?;
+    file.sync_all().await.map_err(write_error)?;
+    drop(file);
+    let now = match received {
+        Ok(Received::Whole(now)) => now,
+        Ok(Received::Stopped(now, message)) => {
+            return Err(RegistryError::Stopped {
+                url: url.to_string(),
+                have: have + now,
+                total,
+                message,
+            });
+        }
+        Ok(Received::TooMuch) => {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(RegistryError::Mismatch {
+                digest: described.model_digest.clone(),
+                message: format!("the server sent more than the manifest's {total} bytes"),
+            });
+        }
+        Err(err) => return Err(write_error(err)),
+    };
+    name_if_whole(hasher, described, &partial, path).await?;
+    Ok((now, kept))
+}
+
+/// Gives the downloaded file its name when its SHA-256 is the digest; removes it when it is not.
+async fn name_if_whole(
+    hasher: Sha256,
+    described: &Described,
+    partial: &std::path::Path,
+    path: &std::path::Path,
+) -> Result<(), RegistryError> {
+    let digest = hex_digest(hasher);
+    if digest != described.model_digest {
+        let _ = tokio::fs::remove_file(partial).await;
+        return Err(RegistryError::Mismatch {
+            digest: described.model_digest.clone(),
+            message: format!("its {} bytes hash to {digest}", described.model_bytes),
+        });
+    }
+    tokio::fs::rename(partial, path)
+        .await
+        .map_err(|source| RegistryError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Asks for the file from byte `have` on; says whether the answer goes on from there (206 with that range) rather
+/// than sending the whole file (200).
+async fn request_from(
+    client: &reqwest::Client,
+    url: &Url,
+    have: u64,
+) -> Result<(reqwest::Response, bool), RegistryError> {
+    let mut request = client.get(url.clone());
+    if have > 0 {
+        request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
+    }
+    let response = request.send().await.map_err(|err| failed(url, &err))?;
+    let status = response.status();
+    let continues = status == StatusCode::PARTIAL_CONTENT
+        && response
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|range| range.starts_with(&format!("bytes {have}-")));
+    if continues || status == StatusCode::OK {
+        Ok((response, continues))
+    } else {
+        Err(RegistryError::Failed {
+            url: url.to_string(),
+            message: format!("HTTP {status}"),
+        })
+    }
+}
+
+/// How a download's body ended.
+enum Received {
+    /// Every byte (this many now).
+    Whole(u64),
+    /// Cut short after this many bytes now, for this reason.
+    Stopped(u64, String),
+    /// More than the file's size.
+    TooMuch,
+}
+
+/// Writes the body to `file` and the hasher as it arrives, from `have` of `total` bytes.
+async fn receive(
+    mut response: reqwest::Response,
+    file: &mut tokio::fs::File,
+    (hasher, have, total): (&mut Sha256, u64, u64),
+    progress: &mut dyn FnMut(u64, u64),
+) -> std::io::Result<Received> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut now = 0_u64;
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) if have + now < total => {
+                return Ok(Received::Stopped(
+                    now,
+                    "the server ended the file early".to_owned(),
+                ));
+            }
+            Ok(None) => return Ok(Received::Whole(now)),
+            Err(err) => return Ok(Received::Stopped(now, describe_error(&err))),
+        };
+        if have + now + chunk.len() as u64 > total {
+            return Ok(Received::TooMuch);
+        }
+        file.write_all(&chunk).await?;
+        hasher.update(&chunk);
+        now += chunk.len() as u64;
+        progress(have + now, total);
+    }
+}
+
+/// Where a download in progress is kept: `<file>.partial` beside the file.
+#[must_use]
+pub fn partial_path(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".partial");
+    std::path::PathBuf::from(name)
+}
+
+/// The SHA-256 state and length of what an earlier run left (nothing when there is none, or it is longer than the
+/// file can be). Only a regular file is read.
+async fn hash_partial(partial: &std::path::Path, total: u64) -> std::io::Result<(Sha256, u64)> {
+    use tokio::io::AsyncReadExt as _;
+    let mut hasher = Sha256::new();
+    let mut have = 0_u64;
+    match tokio::fs::symlink_metadata(partial).await {
+        Ok(meta) if meta.is_file() && meta.len() <= total => {}
+        Ok(meta) if meta.is_file() => {
+            tokio::fs::remove_file(partial).await?;
+            return Ok((hasher, 0));
+        }
+        Ok(_) => {
+            return Err(std::io::Error::other(
+                "something other than a regular file is in the way",
+            ));
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((hasher, 0)),
+        Err(err) => return Err(err),
+    }
+    let mut earlier = tokio::fs::File::open(partial).await?;
+    let mut buffer = vec![0_u8; 1 << 20];
+    loop {
+        let read = earlier.read(&mut buffer).await?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        have += read as u64;
+    }
+    Ok((hasher, have))
+}
+
+/// Opens the partial file to append to (or anew), never through a symbolic link.
+async fn open_partial(partial: &std::path::Path, append: bool) -> std::io::Result<tokio::fs::File> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append);
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NOFOLLOW).mode(0o644);
+    options.open(partial).await
+}
+
+/// `sha256:<hex>` of what was hashed.
+#[must_use]
+pub fn hex_digest(hasher: Sha256) -> String {
+    hasher
+        .finalize()
+        .iter()
+        .fold(String::from("sha256:"), |mut hex, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 fn join(root: &Url, path: &str) -> Result<Url, RegistryError> {
@@ -250,6 +505,17 @@ async fn get(
                 MAX_SMALL >> 10
             ),
         })
+}
+
+/// Why a body stopped, in words.
+fn describe_error(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        "nothing arrived for too long".to_owned()
+    } else if err.is_body() || err.is_decode() {
+        "the connection was cut".to_owned()
+    } else {
+        crate::text::sanitize(&err.to_string())
+    }
 }
 
 fn failed(url: &Url, err: &reqwest::Error) -> RegistryError {
@@ -357,6 +623,7 @@ async fn range(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::model_name::DEFAULT_HOST;
 
     #[test]
     fn names_follow_ollamas_rules() {

@@ -291,7 +291,7 @@ pub async fn fetch(
     report: &mut InitReport,
 ) -> anyhow::Result<()> {
     let model = plan.base_model.as_str();
-    let step = if plan.import_file.is_some() {
+    let step = if plan.import.is_some() {
         StepName::Import
     } else {
         StepName::Pull
@@ -308,8 +308,8 @@ pub async fn fetch(
     };
     let fetched = tokio::select! {
         result = async {
-            match &plan.import_file {
-                Some(file) => runtime.import(file, model, plan.context_length, &mut reporter).await,
+            match &plan.import {
+                Some(import) => runtime.import(import, model, plan.context_length, &mut reporter).await,
                 None => runtime.fetch(model, &mut reporter).await,
             }
         } => result,
@@ -326,7 +326,7 @@ pub async fn fetch(
         }
         Ok(Fetched::Downloaded) => {
             report.changed = true;
-            let detail = match &plan.import_file {
+            let detail = match plan.import.as_ref().map(|import| &import.file) {
                 Some(file) => {
                     // A model codex-local made: the journal lists it for `restore`.
                     report.created_variant = Some(model.to_owned());

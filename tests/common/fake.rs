@@ -56,6 +56,8 @@ pub enum Reply {
     },
     /// A redirect to another place (`Location`).
     Redirect(String),
+    /// These bytes as they are (status line, headers and body, or less: a connection cut short), then close.
+    Raw(Vec<u8>),
     /// A chunked body sent piece by piece, `every` apart, as a model writes tokens; then the end.
     Paced {
         status: u16,
@@ -201,6 +203,11 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             chunks,
             every,
         } => paced(stream, status, content_type, &chunks, every),
+        Reply::Raw(bytes) => {
+            let mut stream = stream;
+            let _ = stream.write_all(&bytes);
+            let _ = stream.flush();
+        }
         Reply::Redirect(location) => {
             let mut stream = stream;
             let head = format!(

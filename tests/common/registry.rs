@@ -132,7 +132,68 @@ pub struct Entry {
     pub head: Vec<u8>,
     pub size: u64,
     pub template: String,
+    /// The blob is all of `size` bytes (the head, then a pattern) with its real SHA-256, so that it can be
+    /// downloaded whole; otherwise it stands for a big file by its first MBs.
+    pub whole: Option<Whole>,
 }
+
+/// How a whole blob is served.
+#[derive(Clone, Copy, Default)]
+pub struct Whole {
+    /// The connection is cut after this many bytes of the file.
+    pub cut_at: Option<u64>,
+    /// The manifest names a digest the bytes do not have.
+    pub wrong_digest: bool,
+}
+
+impl Entry {
+    /// A small model with a whole, downloadable blob of `size` bytes.
+    pub fn whole(name: &str, head: Vec<u8>, size: u64, whole: Whole) -> Self {
+        Self {
+            name: name.to_owned(),
+            head,
+            size,
+            template: TOOLS_TEMPLATE.to_owned(),
+            whole: Some(whole),
+        }
+    }
+
+    /// The whole blob's bytes: the head, then a repeating pattern.
+    pub fn bytes(&self) -> Vec<u8> {
+        let size = usize::try_from(self.size).expect("small");
+        let pattern: Vec<u8> = (0..=255_u8)
+            .map(|n| n.wrapping_mul(31).wrapping_add(7))
+            .collect();
+        let mut bytes = Vec::with_capacity(size.max(self.head.len()));
+        bytes.extend_from_slice(&self.head);
+        while bytes.len() < size {
+            let take = (size - bytes.len()).min(pattern.len());
+            bytes.extend_from_slice(&pattern[..take]);
+        }
+        bytes.truncate(size);
+        bytes
+    }
+
+    /// `sha256:<hex>` of the whole blob.
+    pub fn sha256(&self) -> String {
+        sha256_of(&self.bytes())
+    }
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256_of(bytes: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::from("sha256:"), |mut hex, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+/// The parameters every fake model carries, as Ollama's params layer holds them.
+pub const PARAMS: &str = r#"{"stop":["<|im_end|>"],"temperature":0.7,"top_k":20}"#;
 
 /// What the fake saw.
 #[derive(Default)]
@@ -154,7 +215,19 @@ impl FakeRegistry {
     pub fn start(entries: Vec<Entry>, ranges: bool) -> Self {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let log = Arc::clone(&seen);
-        let server = FakeServer::start(move |request| handle(&entries, ranges, &log, request));
+        // Whole blobs are made and hashed once.
+        let wholes: Vec<Option<(Arc<Vec<u8>>, String)>> = entries
+            .iter()
+            .map(|entry| {
+                entry.whole.map(|_| {
+                    let bytes = entry.bytes();
+                    let digest = sha256_of(&bytes);
+                    (Arc::new(bytes), digest)
+                })
+            })
+            .collect();
+        let server =
+            FakeServer::start(move |request| handle(&entries, &wholes, ranges, &log, request));
         Self { server, seen }
     }
 
@@ -177,19 +250,29 @@ fn digest(name: &str, kind: &str) -> String {
     format!("sha256:{value:064x}")
 }
 
-fn handle(entries: &[Entry], ranges: bool, seen: &Mutex<Seen>, request: &Request) -> Reply {
+fn handle(
+    entries: &[Entry],
+    wholes: &[Option<(Arc<Vec<u8>>, String)>],
+    ranges: bool,
+    seen: &Mutex<Seen>,
+    request: &Request,
+) -> Reply {
     let path = request.path.as_str();
-    for entry in entries {
+    for (entry, whole_bytes) in entries.iter().zip(wholes) {
         let (repo, tag) = entry.name.rsplit_once(':').expect("a tag");
-        let model = digest(&entry.name, "model");
+        let model = match (entry.whole, whole_bytes) {
+            (Some(whole), Some((_, digest))) if !whole.wrong_digest => digest.clone(),
+            _ => digest(&entry.name, "model"),
+        };
         let template = digest(&entry.name, "template");
+        let params = digest(&entry.name, "params");
         if path == format!("/v2/{repo}/manifests/{tag}") {
             let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                 "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": digest(&entry.name, "config"), "size": 487},
                 "layers": [
                     {"mediaType": "application/vnd.ollama.image.model", "digest": model, "size": entry.size},
                     {"mediaType": "application/vnd.ollama.image.template", "digest": template, "size": entry.template.len()},
-                    {"mediaType": "application/vnd.ollama.image.params", "digest": digest(&entry.name, "params"), "size": 77}]});
+                    {"mediaType": "application/vnd.ollama.image.params", "digest": params, "size": PARAMS.len()}]});
             return Reply::json(200, manifest.to_string());
         }
         // Blobs redirect to a CDN, as the real registry's do.
@@ -199,8 +282,14 @@ fn handle(entries: &[Entry], ranges: bool, seen: &Mutex<Seen>, request: &Request
         if path == format!("/v2/{repo}/blobs/{template}") {
             return Reply::text(200, entry.template.clone());
         }
+        if path == format!("/v2/{repo}/blobs/{params}") {
+            return Reply::text(200, PARAMS.to_owned());
+        }
         if path == format!("/cdn/{model}") {
-            return blob(entry, ranges, seen, request);
+            return match (entry.whole, whole_bytes) {
+                (Some(whole), Some((bytes, _))) => whole_blob(bytes, whole, ranges, seen, request),
+                _ => blob(entry, ranges, seen, request),
+            };
         }
     }
     Reply::json(
@@ -233,6 +322,61 @@ fn blob(entry: &Entry, ranges: bool, seen: &Mutex<Seen>, request: &Request) -> R
         content_type: "application/octet-stream",
         body,
     }
+}
+
+/// A whole blob from the byte a `Range: bytes=N-` (or `N-M`) asks for, with `Content-Range`, as a CDN sends it;
+/// cut short where the entry says.
+fn whole_blob(
+    bytes: &[u8],
+    whole: Whole,
+    ranges: bool,
+    seen: &Mutex<Seen>,
+    request: &Request,
+) -> Reply {
+    let total = bytes.len();
+    let range = request.header("range").map(str::to_owned);
+    let asked = range
+        .as_deref()
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(start, end)| {
+            let start = start.parse::<usize>().ok()?;
+            let end = if end.is_empty() {
+                total
+            } else {
+                end.parse::<usize>().ok()? + 1
+            };
+            Some((start.min(total), end.min(total)))
+        })
+        .filter(|_| ranges);
+    let (start, end) = asked.unwrap_or((0, total));
+    let body = &bytes[start..end];
+    let head = match asked {
+        Some(_) => format!(
+            "HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes {start}-{}/{total}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            end.saturating_sub(1),
+            body.len()
+        ),
+        None => format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ),
+    };
+    let sent = match whole.cut_at {
+        Some(cut) => {
+            &body[..usize::try_from(cut)
+                .expect("small")
+                .saturating_sub(start)
+                .min(body.len())]
+        }
+        None => body,
+    };
+    let mut seen = seen.lock().expect("lock");
+    seen.blob_bytes += sent.len() as u64;
+    seen.ranges.extend(range);
+    let mut reply = head.into_bytes();
+    reply.extend_from_slice(sent);
+    Reply::Raw(reply)
 }
 
 /// An Ollama template that offers tools, and one that does not.
