@@ -204,6 +204,9 @@ pub struct Seen {
     pub ranges: Vec<String>,
 }
 
+/// A whole blob's bytes and digest, made once.
+type WholeBlob = Option<(Arc<Vec<u8>>, String)>;
+
 /// A fake registry.
 pub struct FakeRegistry {
     pub server: FakeServer,
@@ -216,7 +219,7 @@ impl FakeRegistry {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let log = Arc::clone(&seen);
         // Whole blobs are made and hashed once.
-        let wholes: Vec<Option<(Arc<Vec<u8>>, String)>> = entries
+        let wholes: Vec<WholeBlob> = entries
             .iter()
             .map(|entry| {
                 entry.whole.map(|_| {
@@ -252,7 +255,7 @@ fn digest(name: &str, kind: &str) -> String {
 
 fn handle(
     entries: &[Entry],
-    wholes: &[Option<(Arc<Vec<u8>>, String)>],
+    wholes: &[WholeBlob],
     ranges: bool,
     seen: &Mutex<Seen>,
     request: &Request,
