@@ -74,6 +74,7 @@ fn measured(home: &Path, env: &[(&str, String)], args: &[&str]) -> (Duration, u6
     (elapsed, kib)
 }
 
+#[expect(clippy::too_many_lines, reason = "the benchmark reads top to bottom")]
 fn main() {
     if !Path::new("/usr/bin/time").exists() {
         println!("skipped: GNU time (/usr/bin/time) is not installed");
