@@ -418,3 +418,138 @@ fn models_check_compares_the_catalog_with_each_models_own_header() {
     assert!(checked > 5, "{doc}");
     assert_eq!(doc["failed"].as_u64(), Some(checked - 1));
 }
+
+#[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: placed, found, loaded, restored"
+)]
+fn a_model_file_goes_into_lm_studios_folder_and_is_served_by_the_key_lm_studio_gives() {
+    use common::lmstudio::FakeLmStudio;
+    let mut ctx = TestContext::new();
+    let models = ctx.home.join(".lmstudio/models");
+    let lmstudio = FakeLmStudio::start();
+    lmstudio.with(|state| state.models_dir = Some(models.clone()));
+    ctx.no_runtimes();
+    ctx.env("LMSTUDIO_HOST", lmstudio.host());
+    ctx.env("CODEX_LOCAL_POLL_INTERVAL_MS", "10");
+    let file = model_file(
+        &ctx,
+        "My Coder-Q4_K_M.gguf",
+        "{% if tools %}{{ tools }}{% endif %}",
+    );
+    let init = [
+        "init",
+        "--yes",
+        "--offline",
+        "--runtime",
+        "lmstudio",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "RTX 4090",
+        "--model",
+        file.to_str().expect("path"),
+    ];
+
+    let doc = ctx.json(init, 0);
+
+    assert_eq!(doc["model"], "my-coder", "the key LM Studio gave: {doc}");
+    let import = common::find(&doc["steps"], "name", "import");
+    assert_eq!(import["status"], "done");
+    assert!(
+        import["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("linked"),
+        "{import}"
+    );
+    let placed = models.join("codex-local/my-coder-q4_k_m/my-coder-q4_k_m.gguf");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let (a, b) = (
+            std::fs::metadata(&file).expect("file"),
+            std::fs::metadata(&placed).expect("placed"),
+        );
+        assert_eq!(
+            (a.dev(), a.ino()),
+            (b.dev(), b.ino()),
+            "a hard link, no copy"
+        );
+    }
+    let loads = lmstudio.requests_to("/api/v1/models/load");
+    let load: Value = serde_json::from_slice(&loads[0].body).expect("JSON");
+    assert_eq!(load["model"], "my-coder");
+    assert_eq!(load["context_length"], 65_536);
+    let config = common::toml(&ctx.codex_home.join("config.toml"));
+    assert_eq!(config["model"].as_str(), Some("my-coder"));
+    assert_eq!(
+        config["model_provider"].as_str(),
+        Some("codex-local-lmstudio")
+    );
+
+    // Again: the file is found in place, and nothing new is made.
+    let doc = ctx.json(init, 0);
+    assert_eq!(doc["model"], "my-coder");
+    let entries: Vec<_> = std::fs::read_dir(placed.parent().expect("folder"))
+        .expect("folder")
+        .collect();
+    assert_eq!(entries.len(), 1, "no copy, no partial file");
+
+    // restore names the file it placed.
+    let output = ctx.run(["restore"]);
+    let (stdout, stderr) = text(&output);
+    assert!(
+        format!("{stdout}{stderr}").contains("my-coder-q4_k_m.gguf"),
+        "{stdout}{stderr}"
+    );
+    assert!(placed.exists(), "restore deletes no model");
+}
+
+#[test]
+fn lm_studio_that_does_not_list_the_file_is_reported_and_lms_is_asked_for_its_key() {
+    use common::lmstudio::FakeLmStudio;
+    let mut ctx = TestContext::new();
+    let models = ctx.home.join(".lmstudio/models");
+    let lmstudio = FakeLmStudio::start();
+    lmstudio.with(|state| {
+        state.models_dir = Some(models.clone());
+        state.lists_files = false;
+    });
+    ctx.no_runtimes();
+    ctx.env("LMSTUDIO_HOST", lmstudio.host());
+    ctx.env("CODEX_LOCAL_POLL_INTERVAL_MS", "10");
+    let file = model_file(&ctx, "coder.gguf", "{% if tools %}{{ tools }}{% endif %}");
+    let init = [
+        "init",
+        "--yes",
+        "--runtime",
+        "lmstudio",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "RTX 4090",
+        "--model",
+        file.to_str().expect("path"),
+    ];
+
+    let stderr = ctx.fails(init);
+
+    assert!(stderr.contains("LM Studio has not listed"), "{stderr}");
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    assert!(
+        !ctx.codex_home.join("config.toml").exists(),
+        "Codex untouched"
+    );
+
+    // `lms ls --json` names each model's file: its key is taken from there.
+    ctx.write_tool(
+        "lms",
+        "#!/bin/sh\n[ \"$1 $2\" = 'ls --json' ] || exit 1\n\
+         echo '[{\"type\":\"llm\",\"modelKey\":\"coder\",\"path\":\"codex-local/coder/coder.gguf\",\"sizeBytes\":1}]'\n",
+    );
+    let doc = ctx.json(init, 0);
+    assert_eq!(doc["model"], "coder");
+    assert_eq!(doc["verified"], true);
+}

@@ -438,3 +438,51 @@ fn a_blob_ollama_already_holds_is_not_read_or_sent_and_name_sets_the_name() {
     let output = ctx.run(["init", "--from", from, "--model", "x", "--dry-run"]);
     assert_eq!(output.status.code(), Some(2), "--from and --model conflict");
 }
+
+#[test]
+fn a_pack_goes_into_lm_studio_too_once_its_digest_is_checked() {
+    use common::lmstudio::FakeLmStudio;
+    let mut ctx = TestContext::new();
+    let models = ctx.home.join(".lmstudio/models");
+    let lmstudio = FakeLmStudio::start();
+    lmstudio.with(|state| state.models_dir = Some(models.clone()));
+    ctx.no_runtimes();
+    ctx.env("LMSTUDIO_HOST", lmstudio.host());
+    ctx.env("CODEX_LOCAL_POLL_INTERVAL_MS", "10");
+    let entry = tiny(Whole::default());
+    let dir = ctx.dir.path().join("pack");
+    let from = dir.to_str().expect("path");
+    let mut init = vec![
+        "init",
+        "--from",
+        from,
+        "--offline",
+        "--yes",
+        "--runtime",
+        "lmstudio",
+    ];
+    init.extend(TARGET);
+
+    write_pack(
+        &dir,
+        &entry,
+        &sha256_of(b"another"),
+        SIZE,
+        "someone-tiny-q4.gguf",
+    );
+    let stderr = ctx.fails(init.clone());
+    assert!(
+        stderr.contains("does not match the pack's digest"),
+        "{stderr}"
+    );
+    assert!(!models.exists(), "nothing placed");
+
+    write_pack(&dir, &entry, &entry.sha256(), SIZE, "someone-tiny-q4.gguf");
+    let doc = ctx.json(init, 0);
+    assert_eq!(doc["model"], "someone-tiny", "{doc}");
+    assert!(
+        models
+            .join("codex-local/someone-tiny-q4/someone-tiny-q4.gguf")
+            .exists()
+    );
+}

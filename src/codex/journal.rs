@@ -88,6 +88,9 @@ pub struct CreatedModel {
     pub runtime: String,
     pub url: String,
     pub name: String,
+    /// The model file codex-local placed where the runtime finds models (LM Studio), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// Everything codex-local changed.

@@ -124,13 +124,15 @@ async fn named_model(
         let path = std::path::Path::new(name);
         let (header, size) = gather::file_model::describe(path)?;
         let tools = header.template_tools.unwrap_or(false);
-        let model = sized(
+        let mut model = sized(
             &gather::file_model::model_name(path),
             name,
             &header,
             (size, 0),
             tools,
         )?;
+        // LM Studio files it under its own name; the key comes from LM Studio.
+        model.lmstudio = Some(gather::file_model::model_name(path));
         let import = Import {
             file: path.to_path_buf(),
             name: args.name.clone(),
@@ -204,7 +206,8 @@ fn from_pack(args: &InitArgs, dir: &std::path::Path) -> anyhow::Result<Named> {
         || header.template_tools.unwrap_or(false),
         |template| template.contains(".Tools"),
     );
-    let model = sized(&pack.name, &pack.name, &header, (size, 0), tools)?;
+    let mut model = sized(&pack.name, &pack.name, &header, (size, 0), tools)?;
+    model.lmstudio = Some(gather::file_model::model_name(&file));
     let named = (pack.name.clone(), pack.context_length);
     let import = Import {
         file,
@@ -265,6 +268,31 @@ async fn start_one(
     steps::start_runtime(status, settings, args.yes, printer).await
 }
 
+/// Verification failed: Codex's files stay as they were, and a variant the runtime now holds is journaled so that
+/// `restore` can name it.
+async fn unverified(
+    err: anyhow::Error,
+    ctx: &Ctx<'_>,
+    paths: &Paths,
+    report: &mut InitReport,
+) -> anyhow::Error {
+    let (settings, printer) = (&ctx.settings, ctx.printer);
+    if report.created_variant.is_some() {
+        let noted = async {
+            let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
+            let mut journal = steps::open_journal(paths, printer, report)?;
+            steps::remember_variant(&mut journal, report);
+            journal.save(&paths.home)?;
+            anyhow::Ok(())
+        };
+        if let Err(noting) = noted.await {
+            return noting;
+        }
+    }
+    printer.warn("Codex's configuration was not changed: codex-local writes only one that works");
+    err
+}
+
 /// The steps, in order: checks first (nothing changes before they pass), then fetch, serve and verify; Codex's
 /// files are written last, only for a configuration that was proven to work, while holding the Codex home's lock.
 async fn carry_out(
@@ -280,7 +308,12 @@ async fn carry_out(
     warn_about_codex(report, printer);
     let hardware = facts.hardware()?;
     let runtime = runtime::for_status(facts.runtime(plan.runtime)?, settings)?;
-    steps::fetch(plan, runtime.as_ref(), printer, report).await?;
+    // An imported model goes by the name the runtime gave it.
+    let renamed = steps::fetch(plan, runtime.as_ref(), printer, report)
+        .await?
+        .filter(|name| *name != plan.base_model)
+        .map(|name| plan.named(&name));
+    let plan = renamed.as_ref().unwrap_or(plan);
     let has_gpu = !hardware.gpus.is_empty();
     let serving = steps::serve(
         plan,
@@ -300,16 +333,7 @@ async fn carry_out(
     )
     .await;
     if let Err(err) = verified {
-        if report.created_variant.is_some() {
-            // The variant stays in the runtime: note it, so that `restore` can name it.
-            let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
-            let mut journal = steps::open_journal(paths, printer, report)?;
-            steps::remember_variant(&mut journal, report);
-            journal.save(&paths.home)?;
-        }
-        printer
-            .warn("Codex's configuration was not changed: codex-local writes only one that works");
-        return Err(err);
+        return Err(unverified(err, ctx, paths, report).await);
     }
     let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
     steps::tidy(paths);

@@ -307,11 +307,17 @@ fn render_models(out: &mut String, models: &[CreatedModel]) {
             || model.runtime.clone(),
             |kind| kind.display_name().to_owned(),
         );
-        let _ = write!(
-            out,
-            "`{}` stays in {name} (it shares the base model's files)",
-            model.name
-        );
+        if let Some(file) = &model.file {
+            let _ = writeln!(
+                out,
+                "`{}` stays in {name}: codex-local put its file at {} (a link to, or a copy of, the file you gave); \
+                 delete that file to remove it.",
+                crate::text::sanitize(&model.name),
+                crate::text::sanitize(&file.display().to_string())
+            );
+            continue;
+        }
+        let _ = write!(out, "`{}` stays in {name}", model.name);
         match kind.and_then(|kind| kind.info().remove_command) {
             Some(command) => {
                 let _ = writeln!(

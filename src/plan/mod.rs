@@ -105,6 +105,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan for a model the runtime named itself (an import into LM Studio): the name it serves and Codex uses.
+    #[must_use]
+    pub fn named(&self, name: &str) -> Self {
+        let mut plan = self.clone();
+        name.clone_into(&mut plan.base_model);
+        name.clone_into(&mut plan.model);
+        plan
+    }
+
     /// Whether a context the runtime gives by itself can stay: see [`needs_num_ctx`].
     #[must_use]
     pub fn accepts_context(&self, served: u64) -> bool {
@@ -141,8 +150,6 @@ pub enum PlanError {
         budget: String,
         reason: String,
     },
-    #[error("A model file can be imported into Ollama only")]
-    ImportNeedsOllama,
     #[error("No model here is trained for {requested} tokens: the longest context is {longest}")]
     ContextTooLong { requested: u64, longest: u64 },
     #[error("No catalog model fits this machine ({budget})")]
@@ -176,10 +183,6 @@ impl PlanError {
     pub fn hint(&self) -> String {
         match self {
             Self::NoHardware => "this is a bug in codex-local; please report it".to_owned(),
-            Self::ImportNeedsOllama => {
-                "start Ollama, or import the file into LM Studio with `lms import FILE` and give its key to `--model`"
-                    .to_owned()
-            }
             Self::NoRuntime { hints, .. } => format!(
                 "{}. `codex-local init --dry-run` shows the plan without a runtime",
                 hints.join("; or ")
@@ -420,22 +423,45 @@ fn served_by_default(
     }
 }
 
-/// The model as the runtime names it: its catalog name, or for a file imported into Ollama, a name that carries
-/// the context it is imported with, as a variant's does.
+/// The model as the runtime names it: its catalog name; for a file imported into Ollama, a name that carries the
+/// context it is imported with, as a variant's does (or `--name`); for one placed in LM Studio's folder, the name
+/// of its folder there (LM Studio gives the key once it lists the file).
 fn base_model_of(
     status: &RuntimeStatus,
     model: &Model,
     options: &InitOptions,
     context: u64,
-) -> Result<String, PlanError> {
+) -> String {
     let name = model.name_on(status.name).unwrap_or(&model.id);
     match &options.import {
-        Some(_) if status.name != RuntimeKind::Ollama => Err(PlanError::ImportNeedsOllama),
+        Some(import) if status.name == RuntimeKind::Lmstudio => {
+            folder_name(import.name.as_deref().unwrap_or(name))
+        }
         Some(Import {
             name: Some(exact), ..
-        }) => Ok(exact.clone()),
-        Some(_) => Ok(variant_name(name, context)),
-        None => Ok(name.to_owned()),
+        }) => exact.clone(),
+        Some(_) => variant_name(name, context),
+        None => name.to_owned(),
+    }
+}
+
+/// A name as a folder name: lowercase letters, digits, `-`, `_` and `.`, others as `-`.
+fn folder_name(name: &str) -> String {
+    let folder: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let folder = folder.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if folder.is_empty() {
+        "imported".to_owned()
+    } else {
+        folder.chars().take(100).collect()
     }
 }
 
@@ -456,7 +482,7 @@ pub fn make(
     } = choose(inputs, catalog, options, &budget)?;
     let runtime = status.name;
     let context = estimate.context_length;
-    let base_model = base_model_of(status, &model, options, context)?;
+    let base_model = base_model_of(status, &model, options, context);
     let installed = status.has(&base_model);
     warnings.extend(runtime_checks(status, options, &base_model, installed)?);
     warnings.extend(fit_warnings(options, &estimate, &base_model));

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::facts::runtime::ContextControl;
+use crate::facts::runtime::{ContextControl, RuntimeKind};
 use crate::size::human_bytes;
 
 use super::{InitOptions, Plan};
@@ -133,6 +133,13 @@ fn pull(plan: &Plan, options: &InitOptions) -> Step {
             },
             detail: if plan.installed {
                 format!("`{base_model}` is already imported")
+            } else if plan.runtime == RuntimeKind::Lmstudio {
+                format!(
+                    "put `{}` ({}) in LM Studio's models folder as codex-local/{base_model}/ (a link when it can, \
+                     else a copy)",
+                    file.display(),
+                    human_bytes(plan.entry.size_bytes),
+                )
             } else {
                 format!(
                     "import `{}` ({}) into Ollama as `{base_model}`, with num_ctx {}",

@@ -63,6 +63,19 @@ pub enum RuntimeError {
     TimedOut { model: String, seconds: u64 },
     #[error("`{model}` answered with an error: {message}")]
     Failed { model: String, message: String },
+    #[error(
+        "`{file}` does not match the pack's digest {expected} (it hashes to {found}): it was changed or not copied \
+         whole"
+    )]
+    NotThePacksFile {
+        file: String,
+        expected: String,
+        found: String,
+    },
+    #[error("Cannot import `{file}` into LM Studio: {message}")]
+    Placement { file: String, message: String },
+    #[error("LM Studio has not listed `{path}` as a model yet")]
+    NotListed { path: String },
     #[error("{runtime} no longer has `{model}`, which Codex is set up to use{why}")]
     Gone {
         runtime: &'static str,
@@ -79,6 +92,25 @@ pub enum RuntimeError {
 }
 
 impl RuntimeError {
+    /// The next thing to try after an import failed.
+    fn import_hint(&self) -> String {
+        match self {
+            Self::NotThePacksFile { .. } => {
+                "copy the pack's folder again (or run `codex-local pack` again on the connected machine); nothing was \
+                 imported"
+            }
+            Self::NotListed { .. } => {
+                "the file is in place: open My Models in LM Studio (or restart its server with `lms server stop` and \
+                 `lms server start`) so that it finds the file, then run the same command again"
+            }
+            _ => {
+                "check LM Studio's models folder (My Models in the app shows where it is), or import the file yourself \
+                 with `lms import FILE` and give its key to `--model`"
+            }
+        }
+        .to_owned()
+    }
+
     /// The next thing to try.
     #[must_use]
     pub fn hint(&self) -> String {
@@ -110,6 +142,7 @@ impl RuntimeError {
                 crate::env_vars::CODEX_LOCAL_STALL_TIMEOUT_S
             ),
             Self::Client(_) => "this is a bug in codex-local; please report it".to_owned(),
+            Self::NotThePacksFile { .. } | Self::Placement { .. } | Self::NotListed { .. } => self.import_hint(),
             Self::PullFailed { .. } | Self::PullDropped { .. } | Self::Interrupted { .. } => self.pull_hint(),
             Self::DownloadFailed { .. } => {
                 "check LM Studio's Downloads panel and free disk space, then run `codex-local init` again"

@@ -12,17 +12,80 @@ use serde::Deserialize;
 
 use super::error::RuntimeError;
 use super::http::{self, Answer, Auth, Http, ProbeError};
+use super::lmstudio_files;
 use super::{
-    Endpoint, Fetched, Kept, Observer, Progress, Runtime, ServeRequest, Served, Serves, Serving,
-    Verified,
+    Endpoint, Fetched, Imported, Kept, Observer, Progress, Runtime, ServeRequest, Served, Serves,
+    Serving, Verified,
 };
 use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
 use crate::plan::steps::{StepName, StepStatus};
 
 /// How long loading a model may take (a large model from a slow disk takes minutes).
 const LOAD_IDLE: Duration = Duration::from_mins(15);
+/// How many polls (`CODEX_LOCAL_POLL_INTERVAL_MS` apart, 500 ms by default: 15 s) LM Studio may take to list a
+/// model file placed in its folder.
+const LISTING_POLLS: u32 = 30;
+/// How long `lms ls` may take.
+const LMS_WAIT: Duration = Duration::from_secs(15);
+/// The most read of `lms ls --json`.
+const MAX_LISTING: usize = 8 << 20;
+
 /// How long a quick request may stay silent.
 const QUICK_IDLE: Duration = Duration::from_mins(1);
+
+/// Puts the file in LM Studio's folder on a blocking thread, reporting a copy's progress every half second; a
+/// copy stops (and its partial file goes) when this future is dropped.
+async fn place(
+    file: &std::path::Path,
+    models: &std::path::Path,
+    relative: &str,
+    observer: &mut dyn Observer,
+) -> std::io::Result<(std::path::PathBuf, lmstudio_files::How)> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    /// Tells the copy to stop when the import is dropped (Ctrl-C).
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let total = std::fs::metadata(file).map_or(0, |m| m.len());
+    let (done, stop) = (
+        Arc::new(AtomicU64::new(0)),
+        Stop(Arc::new(AtomicBool::new(false))),
+    );
+    let (copied, stopped) = (Arc::clone(&done), Arc::clone(&stop.0));
+    let (file, models, relative) = (
+        file.to_path_buf(),
+        models.to_path_buf(),
+        relative.to_owned(),
+    );
+    let work = tokio::task::spawn_blocking(move || {
+        lmstudio_files::place(&file, &models, &relative, &mut |bytes| {
+            copied.store(bytes, Ordering::Relaxed);
+            !stopped.load(Ordering::Relaxed)
+        })
+    });
+    tokio::pin!(work);
+    let mut ticks = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            placed = &mut work => return placed.map_err(std::io::Error::other)?,
+            _ = ticks.tick() => {
+                let bytes = done.load(Ordering::Relaxed);
+                if bytes > 0 {
+                    observer.progress(&Progress {
+                        status: "copying the file into LM Studio's models folder",
+                        digest: None,
+                        total: Some(total),
+                        completed: Some(bytes),
+                    });
+                }
+            }
+        }
+    }
+}
 
 /// An LM Studio server.
 pub struct LmStudio {
@@ -49,6 +112,44 @@ impl LmStudio {
             base: &self.endpoint.url,
             auth: &self.endpoint.auth,
         })
+    }
+
+    /// LM Studio's key for the model file at `relative` in its folder, once it lists it: from `lms ls --json`, which
+    /// names each model's file, else the one new model of the file's size in its API's list (or the one model of
+    /// that size). Waits [`LISTING_POLLS`] polls.
+    async fn find_key(
+        &self,
+        relative: &str,
+        size: u64,
+        before: &[InstalledModel],
+    ) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + self.endpoint.poll * LISTING_POLLS;
+        loop {
+            if let Some(program) = &self.endpoint.program
+                && let Some(key) = listed_by_lms(program, relative).await
+            {
+                return Some(key);
+            }
+            if let Ok(models) = self.models().await {
+                let sized = |m: &&InstalledModel| m.size_bytes == Some(size);
+                let new: Vec<&InstalledModel> = models
+                    .iter()
+                    .filter(|m| !before.iter().any(|b| b.name == m.name))
+                    .filter(sized)
+                    .collect();
+                let same: Vec<&InstalledModel> = models.iter().filter(sized).collect();
+                if let [only] = new.as_slice() {
+                    return Some(only.name.clone());
+                }
+                if let [only] = same.as_slice() {
+                    return Some(only.name.clone());
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(self.endpoint.poll).await;
+        }
     }
 
     /// The API for a question that must be answered whole within [`http::QUICK`].
@@ -114,6 +215,68 @@ impl Runtime for LmStudio {
                 other => other,
             })?;
         Ok(Fetched::Downloaded)
+    }
+
+    async fn import(
+        &self,
+        spec: &crate::plan::Import,
+        name: &str,
+        _context: u64,
+        observer: &mut dyn Observer,
+    ) -> Result<Imported, RuntimeError> {
+        let file = spec.file.as_path();
+        let placement = |message: String| RuntimeError::Placement {
+            file: file.display().to_string(),
+            message,
+        };
+        if !crate::facts::codex::is_loopback_url(self.base().as_str()) {
+            return Err(placement(format!(
+                "LM Studio at {} is on another machine; copy the file there and import it with `lms import`",
+                self.base()
+            )));
+        }
+        let home = self.endpoint.home_dir.clone().ok_or_else(|| {
+            placement(
+                "the home folder, where LM Studio keeps its settings, is not known".to_owned(),
+            )
+        })?;
+        if let Some(expected) = &spec.digest {
+            let found = super::import::sha256_of(file, name, observer).await?;
+            if found != *expected {
+                return Err(RuntimeError::NotThePacksFile {
+                    file: file.display().to_string(),
+                    expected: expected.clone(),
+                    found,
+                });
+            }
+        }
+        let before = self.models().await.unwrap_or_default();
+        let relative = lmstudio_files::relative_path(name);
+        let models = lmstudio_files::models_folder(&home);
+        let (target, how) = place(file, &models, &relative, observer)
+            .await
+            .map_err(|err| placement(err.to_string()))?;
+        let size = std::fs::metadata(&target).map_or(0, |m| m.len());
+        let key = self
+            .find_key(&relative, size, &before)
+            .await
+            .ok_or_else(|| RuntimeError::NotListed {
+                path: target.display().to_string(),
+            })?;
+        let done = match how {
+            lmstudio_files::How::Linked => "linked",
+            lmstudio_files::How::Copied => "copied",
+            lmstudio_files::How::There => "found",
+        };
+        Ok(Imported {
+            detail: format!(
+                "{done} `{}` in LM Studio's models folder ({}); LM Studio lists it as `{key}`",
+                file.display(),
+                target.display()
+            ),
+            name: key,
+            file: (how != lmstudio_files::How::There).then_some(target),
+        })
     }
 
     fn interrupted(&self, model: &str) -> RuntimeError {
@@ -792,4 +955,29 @@ impl Api<'_> {
             context_length: answer.load_config.and_then(|c| c.context_length),
         })
     }
+}
+
+/// The key `lms ls --json` gives the model file at `relative`; `None` when `lms` fails, takes over 15 s, or does
+/// not list it.
+async fn listed_by_lms(program: &std::path::Path, relative: &str) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut child = tokio::process::Command::new(program)
+        .args(["ls", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    let mut stdout = child.stdout.take()?;
+    let mut listing = Vec::new();
+    let read = async {
+        (&mut stdout)
+            .take(MAX_LISTING as u64)
+            .read_to_end(&mut listing)
+            .await
+    };
+    tokio::time::timeout(LMS_WAIT, read).await.ok()?.ok()?;
+    let _ = tokio::time::timeout(Duration::from_secs(1), child.wait()).await;
+    lmstudio_files::key_in_listing(&listing, relative)
 }

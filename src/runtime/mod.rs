@@ -9,6 +9,7 @@
 pub mod error;
 pub mod http;
 mod import;
+pub mod lmstudio_files;
 pub use import::sha256_file;
 mod lmstudio;
 mod ollama;
@@ -44,6 +45,10 @@ pub struct Endpoint {
     pub stall: Duration,
     /// The version a probe found, when one already ran.
     pub version: Option<String>,
+    /// The user's home folder and the runtime's own program, for what goes through files (a model file placed
+    /// for LM Studio).
+    pub home_dir: Option<std::path::PathBuf>,
+    pub program: Option<std::path::PathBuf>,
 }
 
 /// A runtime at one address.
@@ -68,14 +73,15 @@ pub trait Runtime: Send + Sync {
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError>;
 
-    /// Makes `name` from the GGUF file `import` names, served with `context` tokens, reporting the upload's progress.
+    /// Makes a model of the GGUF file `import` names (as `name` where the runtime lets codex-local name it), served
+    /// with `context` tokens where the model carries its context, reporting progress. Returns the runtime's name.
     async fn import(
         &self,
         import: &crate::plan::Import,
         name: &str,
         context: u64,
         observer: &mut dyn Observer,
-    ) -> Result<Fetched, RuntimeError> {
+    ) -> Result<Imported, RuntimeError> {
         let _ = (import, context, observer);
         Err(RuntimeError::Failed {
             model: name.to_owned(),
@@ -130,6 +136,17 @@ pub struct Progress<'a> {
     pub digest: Option<&'a str>,
     pub total: Option<u64>,
     pub completed: Option<u64>,
+}
+
+/// What an import made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The model's name in the runtime.
+    pub name: String,
+    /// What was done, in words.
+    pub detail: String,
+    /// A file codex-local put where the runtime finds models, when it did.
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// What fetching did.
@@ -301,6 +318,8 @@ fn endpoint_with(kind: RuntimeKind, url: Url, settings: &Settings, probe: Http) 
         poll: settings.poll_interval,
         stall: settings.stall_timeout,
         version: None,
+        home_dir: settings.home_dir.clone(),
+        program: None,
     }
 }
 
@@ -312,6 +331,7 @@ pub fn for_status(
     let url = Url::parse(&status.url).unwrap_or_else(|_| settings.runtime_url(status.name).clone());
     let mut endpoint = endpoint_at(status.name, url, settings)?;
     endpoint.version.clone_from(&status.version);
+    endpoint.program.clone_from(&status.program);
     Ok(connect(status.name, endpoint))
 }
 

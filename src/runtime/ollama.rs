@@ -13,8 +13,8 @@ use super::http::{self, Answer, Auth, Http, ProbeError};
 use super::import;
 use super::stream::{self, Stop};
 use super::{
-    Endpoint, Fetched, Kept, Observer, Placement, Progress, Runtime, ServeRequest, Served, Serves,
-    Serving, Verified,
+    Endpoint, Fetched, Imported, Kept, Observer, Placement, Progress, Runtime, ServeRequest,
+    Served, Serves, Serving, Verified,
 };
 use crate::facts::ollama::{default_context, full_name};
 use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
@@ -124,7 +124,7 @@ impl Runtime for Ollama {
         name: &str,
         context: u64,
         observer: &mut dyn Observer,
-    ) -> Result<Fetched, RuntimeError> {
+    ) -> Result<Imported, RuntimeError> {
         let file = spec.file.as_path();
         let api = self.api(self.endpoint.stall * 2)?;
         let blob_url = |digest: &str| api.url(&format!("api/blobs/{digest}"));
@@ -140,13 +140,10 @@ impl Runtime for Ollama {
         } else {
             let digest = import::sha256_of(file, name, observer).await?;
             if let Some(expected) = spec.digest.as_ref().filter(|e| **e != digest) {
-                return Err(RuntimeError::Failed {
-                    model: name.to_owned(),
-                    message: format!(
-                        "`{}` does not match the pack's digest {expected} (it hashes to {digest}): it was changed \
-                         or not copied whole; copy it again",
-                        file.display()
-                    ),
+                return Err(RuntimeError::NotThePacksFile {
+                    file: file.display().to_string(),
+                    expected: expected.clone(),
+                    found: digest,
                 });
             }
             let blob = blob_url(&digest);
@@ -161,7 +158,11 @@ impl Runtime for Ollama {
         );
         api.create_from_file(name, (&file_name, &digest), spec, context)
             .await?;
-        Ok(Fetched::Downloaded)
+        Ok(Imported {
+            name: name.to_owned(),
+            detail: format!("imported `{}` as `{name}`", file.display()),
+            file: None,
+        })
     }
 
     fn interrupted(&self, model: &str) -> RuntimeError {

@@ -191,6 +191,7 @@ pub fn remember_variant(journal: &mut Journal, report: &InitReport) {
             runtime: report.runtime.id().to_owned(),
             url: report.url.clone(),
             name: variant.clone(),
+            file: report.created_file.clone(),
         });
     }
 }

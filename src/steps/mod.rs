@@ -200,6 +200,8 @@ pub struct InitReport {
     /// The variant model this run created, if it created one.
     #[serde(skip)]
     pub created_variant: Option<String>,
+    /// A model file codex-local placed where the runtime finds models (LM Studio).
+    pub created_file: Option<std::path::PathBuf>,
 }
 
 impl InitReport {
@@ -230,6 +232,7 @@ impl InitReport {
             changed: false,
             warnings: plan.warnings.clone(),
             created_variant: None,
+            created_file: None,
         }
     }
 
@@ -283,13 +286,14 @@ impl Observer for Reporter<'_> {
     }
 }
 
-/// Makes the model present unless it is installed; Ctrl-C stops cleanly.
+/// Makes the model present unless it is installed, by a pull or an import; Ctrl-C stops cleanly. Returns the
+/// runtime's name for an imported model.
 pub async fn fetch(
     plan: &Plan,
     runtime: &dyn Runtime,
     printer: &Printer,
     report: &mut InitReport,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let model = plan.base_model.as_str();
     let step = if plan.import.is_some() {
         StepName::Import
@@ -299,7 +303,12 @@ pub async fn fetch(
     if plan.installed {
         let detail = format!("`{model}` is already installed");
         report.step(printer, step, StepStatus::Skipped, detail);
-        return Ok(());
+        return Ok(None);
+    }
+    if let Some(import) = &plan.import {
+        return self::import(plan, import, runtime, printer, report)
+            .await
+            .map(Some);
     }
     let mut reporter = Reporter {
         printer,
@@ -307,38 +316,67 @@ pub async fn fetch(
         download: Some(printer.download(model)),
     };
     let fetched = tokio::select! {
-        result = async {
-            match &plan.import {
-                Some(import) => runtime.import(import, model, plan.context_length, &mut reporter).await,
-                None => runtime.fetch(model, &mut reporter).await,
-            }
-        } => result,
+        result = runtime.fetch(model, &mut reporter) => result,
         () = interrupt::wait() => Err(runtime.interrupted(model)),
     };
     if let Some(download) = reporter.download.take() {
         download.finish();
     }
-    match fetched {
-        Ok(Fetched::AlreadyThere) => {
-            let detail = format!("`{model}` is already downloaded");
-            report.step(printer, step, StepStatus::Skipped, detail);
-            Ok(())
-        }
+    let (status, detail) = match fetched {
+        Ok(Fetched::AlreadyThere) => (
+            StepStatus::Skipped,
+            format!("`{model}` is already downloaded"),
+        ),
         Ok(Fetched::Downloaded) => {
             report.changed = true;
-            let detail = match plan.import.as_ref().map(|import| &import.file) {
-                Some(file) => {
-                    // A model codex-local made: the journal lists it for `restore`.
-                    report.created_variant = Some(model.to_owned());
-                    format!("imported `{}` as `{model}`", file.display())
-                }
-                None => format!("downloaded `{model}`"),
-            };
-            report.step(printer, step, StepStatus::Done, detail);
-            Ok(())
+            (StepStatus::Done, format!("downloaded `{model}`"))
         }
         Err(err) => {
             report.step(printer, step, StepStatus::Failed, err.to_string());
+            return Err(err.into());
+        }
+    };
+    report.step(printer, step, status, detail);
+    Ok(None)
+}
+
+/// Imports a model file; the model (and a file placed for the runtime) is noted for the journal.
+async fn import(
+    plan: &Plan,
+    import: &crate::plan::Import,
+    runtime: &dyn Runtime,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<String> {
+    let model = plan.base_model.as_str();
+    let mut reporter = Reporter {
+        printer,
+        report,
+        download: Some(printer.download(model)),
+    };
+    let imported = tokio::select! {
+        result = runtime.import(import, model, plan.context_length, &mut reporter) => result,
+        () = interrupt::wait() => Err(runtime.interrupted(model)),
+    };
+    if let Some(download) = reporter.download.take() {
+        download.finish();
+    }
+    match imported {
+        Ok(imported) => {
+            report.changed = true;
+            // A model codex-local made: the journal lists it for `restore`.
+            report.created_variant = Some(imported.name.clone());
+            report.created_file.clone_from(&imported.file);
+            report.step(printer, StepName::Import, StepStatus::Done, imported.detail);
+            Ok(imported.name)
+        }
+        Err(err) => {
+            report.step(
+                printer,
+                StepName::Import,
+                StepStatus::Failed,
+                err.to_string(),
+            );
             Err(err.into())
         }
     }
@@ -371,7 +409,9 @@ pub async fn serve(
     let serving = runtime.serve(&request, &mut reporter).await?;
     report.model.clone_from(&serving.model);
     report.changed |= serving.changed;
-    report.created_variant.clone_from(&serving.created);
+    if serving.created.is_some() {
+        report.created_variant.clone_from(&serving.created);
+    }
     if let Some(placement) = serving.placement {
         report.served = Some(Served {
             context_length: serving.context,

@@ -51,6 +51,58 @@ pub struct State {
     pub load_cap: Option<u64>,
     /// Answer `/v1/responses` with a tool call (else with text).
     pub tool_calls: bool,
+    /// LM Studio's models folder: `.gguf` files placed at `<publisher>/<repository>/<file>` become models, keyed
+    /// as LM Studio keys them (the file's name, lowercase, without its quantization).
+    pub models_dir: Option<std::path::PathBuf>,
+    /// Whether files found there show in `/api/v1/models` (LM Studio that has not rescanned its folder: not).
+    pub lists_files: bool,
+}
+
+impl State {
+    /// The models files in the folder make, as (key, size).
+    fn files(&self) -> Vec<(String, u64)> {
+        let Some(dir) = &self.models_dir else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for publisher in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            for repository in std::fs::read_dir(publisher.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                for file in std::fs::read_dir(repository.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                {
+                    let name = file.file_name().to_string_lossy().to_lowercase();
+                    let Some(stem) = name.strip_suffix(".gguf") else {
+                        continue;
+                    };
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    let key = match stem.rfind("-q") {
+                        Some(at) if stem[at + 2..].starts_with(|c: char| c.is_ascii_digit()) => {
+                            &stem[..at]
+                        }
+                        _ => stem,
+                    };
+                    let size = file.metadata().map_or(0, |m| m.len());
+                    found.push((key.to_owned(), size));
+                }
+            }
+        }
+        found
+    }
+
+    /// Every model it has: downloaded, and found in its folder.
+    fn all(&self) -> Vec<(String, u64)> {
+        let mut all = self.downloaded.clone();
+        all.extend(self.files());
+        all
+    }
 }
 
 /// A fake LM Studio and its state.
@@ -76,6 +128,8 @@ impl FakeLmStudio {
             token: None,
             load_cap: None,
             tool_calls: true,
+            models_dir: None,
+            lists_files: true,
         }));
         let shared = Arc::clone(&state);
         let server = FakeServer::start_at(port, move |request| {
@@ -153,8 +207,12 @@ fn handle(state: &mut State, request: &Request) -> Reply {
 }
 
 fn models(state: &State) -> Reply {
-    let models: Vec<Value> = state
-        .downloaded
+    let listed = if state.lists_files {
+        state.all()
+    } else {
+        state.downloaded.clone()
+    };
+    let models: Vec<Value> = listed
         .iter()
         .map(|(key, size)| {
             let loaded: Vec<Value> = state
@@ -221,7 +279,7 @@ fn poll(state: &mut State, path: &str) -> Reply {
 fn load(state: &mut State, request: &Request) -> Reply {
     let request = body(request);
     let key = request["model"].as_str().unwrap_or("").to_owned();
-    if !state.downloaded.iter().any(|(k, _)| *k == key) {
+    if !state.all().iter().any(|(k, _)| *k == key) {
         return Reply::json(
             200,
             json!({"error": format!("Model {key} not found")}).to_string(),
@@ -251,7 +309,7 @@ fn load(state: &mut State, request: &Request) -> Reply {
 fn responses(state: &State, request: &Request) -> Reply {
     let model = body(request)["model"].as_str().unwrap_or("").to_owned();
     if !state
-        .downloaded
+        .all()
         .iter()
         .any(|(k, _)| model.starts_with(k.as_str()))
     {
