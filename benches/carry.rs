@@ -1,6 +1,7 @@
 //! Carrying a model to a machine with no network, measured as whole processes on loopback: `pack DIR` downloading
 //! a model file from a fake registry (resumable download, SHA-256 checked), then `init --model FILE` importing it
-//! into a fake Ollama (hashed, then streamed to `/api/blobs`). Reports time, throughput and the peak resident
+//! into a fake Ollama (hashed, then streamed to `/api/blobs`), and into a fake LM Studio's models folder (a hard link
+//! on one file system; a copy from another, `/dev/shm`, when there is one). Reports time, throughput and the peak resident
 //! memory of codex-local (GNU time's `%M`), which must stay small whatever the file's size.
 //!
 //! Run with `cargo bench --bench carry`; `CARRY_BENCH_MIB` sets the model file's size (default 512).
@@ -14,6 +15,8 @@
 
 #[path = "../tests/common/fake.rs"]
 mod fake;
+#[path = "../tests/common/lmstudio.rs"]
+mod lmstudio;
 #[path = "../tests/common/ollama.rs"]
 mod ollama;
 #[path = "../tests/common/registry.rs"]
@@ -150,4 +153,45 @@ fn main() {
         "init --model FILE: hash, upload, create",
         measured(home.path(), &[("OLLAMA_HOST", ollama.host())], &import),
     );
+    into_lm_studio(home.path(), &file, &target, &row);
+}
+
+/// `init --model FILE --runtime lmstudio`: the file linked into LM Studio's folder, then copied from another file
+/// system.
+fn into_lm_studio(home: &Path, file: &Path, target: &[&str], row: &dyn Fn(&str, (Duration, u64))) {
+    let lmstudio = lmstudio::FakeLmStudio::start();
+    lmstudio.with(|state| state.models_dir = Some(home.join(".lmstudio/models")));
+    let env = [
+        ("OLLAMA_HOST", "127.0.0.1:9".to_owned()),
+        ("LMSTUDIO_HOST", lmstudio.host()),
+        ("CODEX_LOCAL_POLL_INTERVAL_MS", "10".to_owned()),
+    ];
+    let init = |file: &Path| {
+        let path = file.to_str().expect("path").to_owned();
+        let args = [
+            &["init", "--yes", "--offline", "--runtime", "lmstudio"][..],
+            target,
+            &["--model", &path],
+        ]
+        .concat();
+        measured(home, &env, &args)
+    };
+    row("init --model FILE, LM Studio: linked", init(file));
+    let other = Path::new("/dev/shm");
+    let elsewhere = other
+        .is_dir()
+        .then(|| tempfile::tempdir_in(other).ok())
+        .flatten();
+    let apart = elsewhere.as_ref().filter(|dir| {
+        use std::os::unix::fs::MetadataExt as _;
+        let device = |path: &Path| std::fs::metadata(path).map(|m| m.dev()).ok();
+        device(dir.path()) != device(home)
+    });
+    let Some(dir) = apart else {
+        println!("LM Studio copy: skipped, no second file system at /dev/shm");
+        return;
+    };
+    let copy = dir.path().join("elsewhere-q4.gguf");
+    std::fs::copy(file, &copy).expect("a copy on the other file system");
+    row("init --model FILE, LM Studio: copied", init(&copy));
 }
