@@ -240,6 +240,53 @@ fn pack_refuses_before_downloading_anything() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_disk_without_room_for_the_model_is_refused_before_the_download() {
+    let ctx_dir = tempfile::tempdir().expect("a folder");
+    let stat = rustix::fs::statvfs(ctx_dir.path()).expect("statvfs");
+    let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+    // A model 1 GiB bigger than the disk's room, for a machine big enough to run it.
+    let size = free + (1 << 30);
+    let registry = FakeRegistry::start(
+        vec![Entry {
+            name: "someone/huge:q4".to_owned(),
+            head: coder_header(10),
+            size,
+            template: TOOLS_TEMPLATE.to_owned(),
+            whole: None,
+        }],
+        true,
+    );
+    let ctx = context(&registry);
+    let dir = ctx_dir.path().join("pack");
+    let ram = format!("{}GiB", (size >> 30) * 2 + 64);
+    let dir_arg = dir.to_str().expect("path");
+    let args = ["pack", dir_arg, "--ram", &ram, "--model", "someone/huge:q4"];
+
+    let stderr = ctx.fails(args);
+
+    assert!(stderr.contains("free, and the model needs"), "{stderr}");
+    assert!(
+        stderr.contains("choose a folder on a bigger disk"),
+        "{stderr}"
+    );
+    assert!(
+        registry
+            .seen
+            .lock()
+            .expect("lock")
+            .ranges
+            .iter()
+            .all(|r| !r.ends_with('-')),
+        "no download was started"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing written: {left:?}");
+}
+
 /// What the look-ups read of model blobs (their headers), which is all a refusal may read.
 fn tiny_header_reads(registry: &FakeRegistry) -> u64 {
     let seen = registry.seen.lock().expect("lock");
