@@ -14,6 +14,25 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
+/// Text for a terminal whatever it holds: line breaks and tabs stay (codex-local's own messages have them), every
+/// other control character and direction mark becomes `?`, so that a name read from a file or a server cannot
+/// retitle, clear or recolour the terminal.
+#[must_use]
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || (c.is_control() && c != '\n' && c != '\t')
+    };
+    if text.contains(bad) {
+        text.chars()
+            .map(|c| if bad(c) { '?' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 /// Shows a path as `~/…` when it lies under the user's home.
 #[must_use]
 pub fn display_path(path: &std::path::Path, home: Option<&std::path::Path>) -> String {
@@ -43,5 +62,9 @@ mod tests {
         assert_eq!(sanitize("ok\x1b[31mred"), "ok?[31mred");
         assert_eq!(sanitize("bad\r\nfake: ok\u{202e}"), "bad  fake: ok?");
         assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(
+            printable("a\x1b]0;PWNED\x07\r\nb\tc\u{202e}"),
+            "a?]0;PWNED??\nb\tc?"
+        );
     }
 }

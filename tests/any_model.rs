@@ -126,6 +126,62 @@ fn a_registry_without_ranges_is_read_only_as_far_as_needed() {
 }
 
 #[test]
+fn a_registry_answering_another_range_is_refused_and_its_password_never_shown() {
+    let registry = registry(true);
+    registry
+        .misplaced
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut ctx = context(&registry);
+    let with_password = registry.url().replace("http://", "http://alice:s3cretPW@");
+    ctx.env("CODEX_LOCAL_OLLAMA_REGISTRY", &with_password);
+    let args = ["models", "--model", "someone/coder:q4", "--ram", "64GiB"];
+
+    let stderr = ctx.fails(args);
+    let doc = ctx.json(args, 1);
+
+    assert!(
+        stderr.contains("it answered with another part of the file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("alice:***@"), "{stderr}");
+    assert!(!doc.to_string().contains("s3cretPW"), "{doc}");
+    assert!(!stderr.contains("s3cretPW"), "{stderr}");
+    // A registry that is not there: reqwest's own words name the address too.
+    ctx.env(
+        "CODEX_LOCAL_OLLAMA_REGISTRY",
+        "http://alice:s3cretPW@127.0.0.1:1",
+    );
+    let stderr = ctx.fails(args);
+    assert!(stderr.contains("Cannot read"), "{stderr}");
+    assert!(!stderr.contains("s3cretPW"), "{stderr}");
+}
+
+#[test]
+fn a_manifest_claiming_an_absurd_size_is_refused_by_name() {
+    let registry = FakeRegistry::start(
+        vec![Entry {
+            name: "someone/huge:q4".to_owned(),
+            head: coder_header(10),
+            size: u64::MAX - 1000,
+            template: TOOLS_TEMPLATE.to_owned(),
+            whole: None,
+        }],
+        true,
+    );
+    let ctx = context(&registry);
+
+    let stderr = ctx.fails(["models", "--model", "someone/huge:q4", "--ram", "64GiB"]);
+
+    assert!(
+        stderr.contains(
+            "the layer `application/vnd.ollama.image.model` holds 18446744073709550615 bytes"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(registry.blob_bytes(), 0, "no header read for it");
+}
+
+#[test]
 fn init_plans_any_ollama_name_and_refuses_one_without_tools_before_the_pull() {
     let registry = registry(true);
     let ollama = FakeOllama::start("0.32.15");
@@ -251,6 +307,38 @@ fn model_file(ctx: &TestContext, name: &str, template: &str) -> std::path::PathB
     let path = ctx.dir.path().join(name);
     common::write_bytes(&path, &bytes);
     path
+}
+
+#[test]
+fn text_from_a_file_cannot_drive_the_terminal_and_no_cause_is_said_twice() {
+    let ctx = TestContext::new();
+    let hostile = "x\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{202e}";
+    let bytes = Gguf::default()
+        .string("general.architecture", hostile)
+        .u32(&format!("{hostile}.block_count"), 1_000_000_000)
+        .bytes();
+    let path = ctx.dir.path().join("esc.gguf");
+    common::write_bytes(&path, &bytes);
+
+    let stderr = ctx.fails(["models", "--model", path.to_str().expect("path")]);
+
+    assert!(
+        stderr.contains("block_count"),
+        "the field is named: {stderr}"
+    );
+    assert!(
+        !stderr.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+        "{stderr:?}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    for (at, line) in lines.iter().enumerate() {
+        if let Some(cause) = line.trim().strip_prefix("Caused by: ") {
+            assert!(
+                !lines[..at].iter().any(|earlier| earlier.contains(cause)),
+                "said twice: {stderr}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -207,7 +207,9 @@ fn pack_refuses_before_downloading_anything() {
     );
     let stderr = ctx.fails(pack_args(&dir, &["--model", "someone/chat:q4"]));
     assert!(stderr.contains("cannot call tools"), "{stderr}");
-    let stderr = ctx.fails(pack_args(&dir, &["--model", "./model.gguf"]));
+    let output = ctx.run(pack_args(&dir, &["--model", "./model.gguf"]));
+    let (_, stderr) = common::text(&output);
+    assert_eq!(output.status.code(), Some(2), "a usage error: {stderr}");
     assert!(
         stderr.contains("`pack` downloads from Ollama's registry"),
         "{stderr}"
@@ -285,6 +287,80 @@ fn a_disk_without_room_for_the_model_is_refused_before_the_download() {
         .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "nothing written: {left:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_holds_one_pack_made_by_one_process_and_nothing_is_written_through_links() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let registry = FakeRegistry::start(
+        vec![
+            tiny(Whole::default()),
+            Entry::whole("someone/other:q4", coder_header(12), SIZE, Whole::default()),
+        ],
+        true,
+    );
+    let ctx = context(&registry);
+    let dir = ctx.dir.path().join("pack");
+    std::fs::create_dir_all(&dir).expect("dir");
+    // A look-up reads the first MiB of the file (its header); a download reads all of its 3 MiB.
+    let header = 1 << 20;
+
+    // Another process packing into the folder holds its lock.
+    let held = std::fs::File::open(&dir).expect("open the folder");
+    held.try_lock().expect("lock");
+    let stderr = ctx.fails(pack_args(&dir, &["--model", "someone/tiny:q4"]));
+    assert!(
+        stderr.contains("Another codex-local is packing into"),
+        "{stderr}"
+    );
+    assert_eq!(registry.blob_bytes(), header, "nothing downloaded");
+    drop(held);
+
+    ctx.json(pack_args(&dir, &["--model", "someone/tiny:q4"]), 0);
+    let description = dir.join("codex-local-pack.toml");
+    let mode = |path: &Path| std::fs::metadata(path).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&description),
+        mode(&model_path(&dir)),
+        "the description is as readable as the model"
+    );
+    let blob_bytes = registry.blob_bytes();
+
+    // A second model would orphan the first one's file.
+    let stderr = ctx.fails(pack_args(&dir, &["--model", "someone/other:q4"]));
+    assert!(
+        stderr.contains("holds the pack of `someone/tiny:q4`"),
+        "{stderr}"
+    );
+    assert!(!dir.join("someone-other-q4.gguf").exists());
+    assert_eq!(
+        registry.blob_bytes(),
+        blob_bytes + header,
+        "nothing downloaded"
+    );
+
+    // A description that is a link is refused before anything is downloaded.
+    let victim = ctx.dir.path().join("victim");
+    common::write(&victim, "precious");
+    std::fs::remove_file(&description).expect("remove");
+    std::fs::remove_file(model_path(&dir)).expect("remove");
+    std::os::unix::fs::symlink(&victim, &description).expect("link");
+    let stderr = ctx.fails(pack_args(&dir, &["--model", "someone/tiny:q4"]));
+    assert!(stderr.contains("Cannot write"), "{stderr}");
+    assert_eq!(common::read(&victim), "precious");
+    std::fs::remove_file(&description).expect("remove");
+
+    // A partial download that is another name of a user's file is not appended to.
+    std::fs::hard_link(&victim, dir.join("someone-tiny-q4.gguf.partial")).expect("hard link");
+    let stderr = ctx.fails(pack_args(&dir, &["--model", "someone/tiny:q4"]));
+    assert!(stderr.contains("hard link to another file"), "{stderr}");
+    assert_eq!(common::read(&victim), "precious");
+    assert_eq!(
+        registry.blob_bytes(),
+        blob_bytes + 3 * header,
+        "only headers were read since the first pack"
+    );
 }
 
 /// What the look-ups read of model blobs (their headers), which is all a refusal may read.
@@ -437,6 +513,10 @@ fn a_damaged_or_foreign_pack_is_refused_and_nothing_is_imported() {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: imported, again, a name taken, bad names"
+)]
 fn a_blob_ollama_already_holds_is_not_read_or_sent_and_name_sets_the_name() {
     let ollama = FakeOllama::start("0.32.15");
     let entry = tiny(Whole::default());
@@ -462,7 +542,7 @@ fn a_blob_ollama_already_holds_is_not_read_or_sent_and_name_sets_the_name() {
         "my-coder:64k",
     ];
     args.extend(TARGET);
-    let doc = ctx.json(args, 0);
+    let doc = ctx.json(&args, 0);
 
     assert_eq!(doc["model"], "my-coder:64k");
     assert_eq!(
@@ -471,6 +551,28 @@ fn a_blob_ollama_already_holds_is_not_read_or_sent_and_name_sets_the_name() {
         "not sent again"
     );
     assert!(ollama.has("my-coder:64k").is_some());
+    // Again: the model codex-local imported is its own (the journal says so), and is taken as it is.
+    let again = ctx.json(args.clone(), 0);
+    assert_eq!(again["model"], "my-coder:64k");
+
+    // A model of the user's by the name the file would get is neither taken for the file nor replaced.
+    ollama.install("mine:latest", 1000, None);
+    let creates = ollama.requests_to("/api/create").len();
+    let mut taken = args.clone();
+    let at = taken
+        .iter()
+        .position(|a| *a == "my-coder:64k")
+        .expect("name");
+    taken[at] = "mine";
+    let output = ctx.run(&taken);
+    let (_, stderr) = common::text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("already has a model named `mine` that codex-local did not import"),
+        "{stderr}"
+    );
+    assert_eq!(ollama.requests_to("/api/create").len(), creates);
+    assert_eq!(ollama.has("mine:latest").map(|m| m.size), Some(1000));
 
     // `--name` belongs to an import, and must be a name Ollama takes.
     let output = ctx.run(["init", "--name", "x:y", "--dry-run"]);

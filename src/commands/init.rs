@@ -268,6 +268,31 @@ async fn start_one(
     steps::start_runtime(status, settings, args.yes, printer).await
 }
 
+/// A file is imported under a name the runtime already has only when codex-local's journal says it imported that
+/// model (a run again); a model of the user's by that name is not taken for the file, nor replaced.
+fn check_import_name(plan: &Plan, paths: &Paths) -> Result<(), super::BadUsage> {
+    if plan.import.is_none() || !plan.installed {
+        return Ok(());
+    }
+    let ours = crate::codex::journal::Journal::load(&paths.home).is_ok_and(|journal| {
+        journal
+            .models
+            .iter()
+            .any(|m| m.runtime == plan.runtime.id() && m.name == plan.base_model)
+    });
+    if ours {
+        return Ok(());
+    }
+    Err(super::BadUsage {
+        message: format!(
+            "{} already has a model named `{}` that codex-local did not import: the file is not imported over it",
+            plan.runtime.display_name(),
+            plan.base_model
+        ),
+        hint: "give the file another name with `--name NAME`".to_owned(),
+    })
+}
+
 /// Verification failed: Codex's files stay as they were, and a variant the runtime now holds is journaled so that
 /// `restore` can name it.
 async fn unverified(
@@ -304,6 +329,7 @@ async fn carry_out(
     report: &mut InitReport,
 ) -> anyhow::Result<()> {
     let (settings, printer) = (&ctx.settings, ctx.printer);
+    check_import_name(plan, paths)?;
     let preflight = steps::preflight(plan, paths, args.yes, printer).await?;
     warn_about_codex(report, printer);
     let hardware = facts.hardware()?;

@@ -157,6 +157,8 @@ fn stops(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
     if let Some(err) = cause.downcast_ref::<pack::PackStop>() {
         let code = if err.interrupted() {
             EXIT_INTERRUPTED
+        } else if err.bad_usage() {
+            EXIT_USAGE
         } else {
             EXIT_FAILURE
         };

@@ -38,6 +38,12 @@ pub enum PackStop {
     NotInOllama { model: String },
     #[error("`{}` is not a folder", dir.display())]
     NotFolder { dir: PathBuf },
+    #[error("Another codex-local is packing into `{}`", dir.display())]
+    Busy { dir: PathBuf },
+    #[error("`{}` holds the pack of `{other}` already", dir.display())]
+    OtherPack { dir: PathBuf, other: String },
+    #[error("`{}` holds a `{}` that cannot be read ({message})", dir.display(), pack::FILE_NAME)]
+    UnreadablePack { dir: PathBuf, message: String },
     #[error("`{}` has {} free, and the model needs {} more", dir.display(), human_bytes(*free), human_bytes(*need))]
     NoRoom { dir: PathBuf, free: u64, need: u64 },
     #[error("Interrupted: {} of {} downloaded so far is kept in `{}`", human_bytes(*have), human_bytes(*total), partial.display())]
@@ -62,6 +68,13 @@ impl PackStop {
                     .to_owned()
             }
             Self::NotFolder { .. } => "give the path of a folder, or of one to make".to_owned(),
+            Self::Busy { .. } => {
+                "wait for it to finish (it says so), then run this again: the file it downloads is kept"
+                    .to_owned()
+            }
+            Self::OtherPack { .. } | Self::UnreadablePack { .. } => {
+                "give each model its own folder: choose an empty one, or remove the old pack first".to_owned()
+            }
             Self::NoRoom { .. } => {
                 "free some space, or choose a folder on a bigger disk".to_owned()
             }
@@ -75,6 +88,12 @@ impl PackStop {
     #[must_use]
     pub fn interrupted(&self) -> bool {
         matches!(self, Self::Interrupted { .. })
+    }
+
+    /// What was asked cannot be packed at all (a usage error), rather than failed this time.
+    #[must_use]
+    pub fn bad_usage(&self) -> bool {
+        matches!(self, Self::ModelFile { .. } | Self::NotInOllama { .. })
     }
 }
 
@@ -150,8 +169,12 @@ pub async fn run(args: &PackArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         why: format!("{}; {}", picked.why, estimate.explain(&budget)),
     };
     if !args.dry_run {
-        fill(&mut report, &described, settings.stall_timeout, printer).await?;
+        make_folder(&report.dir)?;
+        // One pack at a time per folder, from the first look at it to the description written.
+        let _lock = lock_folder(&report.dir)?;
         let path = report.dir.join(pack::FILE_NAME);
+        check_earlier_pack(&report.dir, &path, &report.model, &report.digest)?;
+        fill(&mut report, &described, settings.stall_timeout, printer).await?;
         write_description(&path, &description(&report, &described, file).to_text())?;
         report.pack_file = Some(path);
     }
@@ -302,7 +325,6 @@ async fn fill(
     stall: std::time::Duration,
     printer: &crate::report::Printer,
 ) -> anyhow::Result<()> {
-    make_folder(&report.dir)?;
     let path = report.model_file.clone();
     if whole(
         &path,
@@ -326,7 +348,7 @@ async fn fill(
         .map_or(0, |m| m.len());
     let need = described.model_bytes.saturating_sub(have);
     if let Some(free) = free_bytes(&report.dir)
-        && free < need + SPARE_BYTES
+        && free < need.saturating_add(SPARE_BYTES)
     {
         return Err(PackStop::NoRoom {
             dir: report.dir.clone(),
@@ -431,6 +453,64 @@ fn free_bytes(dir: &Path) -> Option<u64> {
     }
 }
 
+/// Holds an advisory lock on the folder itself (nothing is written for it) until dropped; another `pack` into it
+/// is refused. A file system without locks (some network ones) goes without: the digest check still guards the
+/// file.
+fn lock_folder(dir: &Path) -> anyhow::Result<Option<std::fs::File>> {
+    let handle = std::fs::File::open(dir).map_err(|source| RegistryError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    match handle.try_lock() {
+        Ok(()) => Ok(Some(handle)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(PackStop::Busy {
+            dir: dir.to_path_buf(),
+        }
+        .into()),
+        Err(std::fs::TryLockError::Error(_)) => Ok(None),
+    }
+}
+
+/// Refuses, before anything is downloaded, a description that cannot be replaced (a link, a folder) or that
+/// describes another model: a folder holds one pack.
+fn check_earlier_pack(dir: &Path, path: &Path, model: &str, digest: &str) -> anyhow::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(RegistryError::Write {
+                path: path.to_path_buf(),
+                source,
+            }
+            .into());
+        }
+        Ok(meta) if !meta.is_file() => {
+            return Err(RegistryError::Write {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("something other than a regular file is there"),
+            }
+            .into());
+        }
+        Ok(_) => {}
+    }
+    match gather::pack::read(dir) {
+        Ok((earlier, _)) if earlier.digest == digest => Ok(()),
+        Ok((earlier, _)) => Err(PackStop::OtherPack {
+            dir: dir.to_path_buf(),
+            other: if earlier.name == model {
+                format!("{} (another file: {})", earlier.name, earlier.digest)
+            } else {
+                earlier.name
+            },
+        }
+        .into()),
+        Err(err) => Err(PackStop::UnreadablePack {
+            dir: dir.to_path_buf(),
+            message: err.to_string(),
+        }
+        .into()),
+    }
+}
+
 /// Writes the description atomically (a temporary file renamed over it); a link or folder in its place is refused.
 fn write_description(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
@@ -447,7 +527,14 @@ fn write_description(path: &Path, text: &str) -> anyhow::Result<()> {
         .into());
     }
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
+    // As readable as the model file beside it (the umask still applies): it holds nothing secret.
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut temp = builder.tempfile_in(dir).map_err(error)?;
     temp.write_all(text.as_bytes()).map_err(error)?;
     temp.as_file().sync_all().map_err(error)?;
     temp.persist(path).map_err(|err| error(err.error))?;

@@ -21,6 +21,9 @@ const MAX_KEY: u64 = 1 << 16;
 const MAX_STRING: u64 = 1 << 26;
 const MAX_DIMS: u32 = 8;
 const MAX_LAYERS: u64 = 4_096;
+/// The most array numbers kept in all (a model has a few per-layer arrays); further arrays are only counted, so
+/// that a header of many small arrays cannot make the reader hold eight bytes for each of its bytes.
+const MAX_KEPT_NUMBERS: u64 = 16 * MAX_LAYERS;
 
 /// Why a header cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -114,6 +117,8 @@ impl Header {
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// Array numbers kept so far, up to [`MAX_KEPT_NUMBERS`].
+    kept: u64,
 }
 
 impl Reader<'_> {
@@ -224,10 +229,11 @@ fn value(reader: &mut Reader<'_>, kind: u32, key: &str) -> Result<Value, GgufErr
                 return Err(absurd(key, length));
             }
             let bytes = reader.take(length)?;
-            // Only short strings are kept (names, not chat templates).
-            Ok(Value::Text(
-                String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).into_owned(),
-            ))
+            // Only short strings are kept (names, not chat templates), without control characters: they may be
+            // shown.
+            Ok(Value::Text(crate::text::sanitize(
+                &String::from_utf8_lossy(&bytes[..bytes.len().min(256)]),
+            )))
         }
         9 => array(reader, key),
         kind => scalar(reader, kind),
@@ -244,7 +250,12 @@ fn array(reader: &mut Reader<'_>, key: &str) -> Result<Value, GgufError> {
     match scalar_size(kind)? {
         Some(size) => {
             let bytes = count.checked_mul(size).ok_or_else(|| absurd(key, count))?;
-            if count <= MAX_LAYERS && kind != 6 && kind != 12 {
+            if count <= MAX_LAYERS
+                && kind != 6
+                && kind != 12
+                && reader.kept + count <= MAX_KEPT_NUMBERS
+            {
+                reader.kept += count;
                 let mut numbers = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
                 for _ in 0..count {
                     numbers.push(match scalar(reader, kind)? {
@@ -273,7 +284,11 @@ fn array(reader: &mut Reader<'_>, key: &str) -> Result<Value, GgufError> {
 
 /// Reads the header from the bytes at the start of a GGUF file.
 pub fn parse(bytes: &[u8]) -> Result<Header, GgufError> {
-    let mut reader = Reader { bytes, at: 0 };
+    let mut reader = Reader {
+        bytes,
+        at: 0,
+        kept: 0,
+    };
     if reader.take(4)? != b"GGUF" {
         return Err(GgufError::NotGguf);
     }
@@ -511,6 +526,33 @@ pub mod tests {
         assert!(matches!(
             header.metadata.get("tokenizer.ggml.tokens"),
             Some(Value::Array(1000))
+        ));
+    }
+
+    #[test]
+    fn many_small_arrays_are_counted_not_kept() {
+        let mut writer = model();
+        for n in 0..40 {
+            writer = writer.u32s(&format!("junk.{n}"), &[7; 4096]);
+        }
+        let header = parse(&writer.bytes()).expect("a header");
+        let kept: usize = header
+            .metadata
+            .values()
+            .map(|value| match value {
+                Value::Numbers(numbers) => numbers.len(),
+                _ => 0,
+            })
+            .sum();
+        // The model's own per-layer array came first and is kept.
+        assert_eq!(kept as u64, 4 + 15 * 4096, "up to {MAX_KEPT_NUMBERS}");
+        assert!(matches!(
+            header.metadata.get("llama.attention.head_count_kv"),
+            Some(Value::Numbers(_))
+        ));
+        assert!(matches!(
+            header.metadata.get("junk.39"),
+            Some(Value::Array(4096))
         ));
     }
 

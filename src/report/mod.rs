@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::cli::{Cli, ColorChoice};
 use crate::plan::steps::{StepName, StepStatus};
 use crate::settings::{self, ProcessEnv};
-use crate::text::pad;
+use crate::text::{pad, printable};
 pub use progress::Download;
 pub use style::Style;
 
@@ -94,21 +94,25 @@ impl Printer {
     /// A warning on stderr (shown unless `-qq`).
     pub fn warn(&self, message: &str) {
         if self.quiet < 2 {
-            stderr(&format!("{} {message}\n", self.err.warn("warning:")));
+            stderr(&format!(
+                "{} {}\n",
+                self.err.warn("warning:"),
+                printable(message)
+            ));
         }
     }
 
     /// Detail on stderr, only with `-v`.
     pub fn debug(&self, message: &str) {
         if self.verbose > 0 {
-            stderr(&format!("{}\n", self.err.dim(message)));
+            stderr(&format!("{}\n", self.err.dim(&printable(message))));
         }
     }
 
     /// A line of progress on stderr (hidden by `-q`).
     pub fn info(&self, message: &str) {
         if self.quiet == 0 {
-            stderr(&format!("{message}\n"));
+            stderr(&format!("{}\n", printable(message)));
         }
     }
 
@@ -124,8 +128,9 @@ impl Printer {
             StepStatus::Planned => " ".to_owned(),
         };
         stderr(&format!(
-            "{mark} {} {detail}\n",
-            self.err.bold(&pad(name.as_str(), 9))
+            "{mark} {} {}\n",
+            self.err.bold(&pad(name.as_str(), 9)),
+            printable(detail)
         ));
     }
 
@@ -180,17 +185,28 @@ impl Printer {
     }
 
     /// Reports a failure and returns the exit code: a JSON error document under `--json`, else `error:` lines.
+    #[must_use]
     pub fn report_failure(&self, err: &anyhow::Error, hint: Option<&str>, code: u8) -> ExitCode {
-        let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+        let message = printable(&err.to_string()).into_owned();
+        // A cause that its error already quotes in full says nothing new.
+        let mut said = message.clone();
+        let mut causes = Vec::new();
+        for cause in err.chain().skip(1) {
+            let cause = printable(&cause.to_string()).into_owned();
+            if !said.contains(&cause) {
+                said.push_str(&cause);
+                causes.push(cause);
+            }
+        }
         if self.json {
             let document = serde_json::json!({
                 "schema_version": SCHEMA_VERSION,
-                "error": { "message": err.to_string(), "causes": causes, "hint": hint, "exit_code": code },
+                "error": { "message": message, "causes": causes, "hint": hint, "exit_code": code },
             });
             let text = serde_json::to_string_pretty(&document).unwrap_or_default();
             let _ = write_ignoring_broken_pipe(&mut io::stdout().lock(), &format!("{text}\n"));
         }
-        let mut text = format!("{} {err}\n", self.err.bad("error:"));
+        let mut text = format!("{} {message}\n", self.err.bad("error:"));
         for cause in &causes {
             let _ = writeln!(text, "  Caused by: {cause}");
         }

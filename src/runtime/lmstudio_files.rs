@@ -96,16 +96,42 @@ pub fn place(
             file.display()
         )));
     }
+    make_folders(models, relative)?;
     if let Some(how) = already_there(file, &source, &target)? {
         return Ok((target, how));
     }
-    let folder = target.parent().unwrap_or(models);
-    std::fs::create_dir_all(folder)?;
     if std::fs::hard_link(file, &target).is_ok() {
         return Ok((target, How::Linked));
     }
     copy_into_place(file, &target, progress)?;
     Ok((target, How::Copied))
+}
+
+/// Makes the folders between `models` and the file at `relative`, each a real folder: a link among them (which
+/// would put the file somewhere else) is refused. The models folder itself may be a link (a user's moved library).
+fn make_folders(models: &Path, relative: &str) -> std::io::Result<()> {
+    let parts: Vec<&str> = relative.split('/').collect();
+    let mut folder = models.to_path_buf();
+    if !folder.is_dir() {
+        std::fs::create_dir_all(&folder)?;
+    }
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        folder.push(part);
+        match std::fs::symlink_metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "`{}` is a link or a file, not a folder; codex-local puts models only in folders of its own",
+                    folder.display()
+                )));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir(&folder)?;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 /// `Some(How::There)` when the target is the file already (the same file, or the same bytes); an error when
@@ -296,6 +322,29 @@ mod tests {
         let err = place(&other, &models, &relative, &mut progress).expect_err("taken");
         assert!(err.to_string().contains("holds another file"), "{err}");
         assert_eq!(std::fs::read(&target).expect("read"), b"GGUF weights");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_among_the_folders_is_refused() {
+        let dir = tempfile::tempdir().expect("a dir");
+        let file = dir.path().join("x.gguf");
+        fs_err::write(&file, b"GGUF weights").expect("file");
+        let victim = dir.path().join("victim");
+        std::fs::create_dir_all(&victim).expect("victim");
+        let models = dir.path().join("models");
+        std::fs::create_dir_all(models.join(PUBLISHER)).expect("models");
+        std::os::unix::fs::symlink(&victim, models.join(PUBLISHER).join("x")).expect("link");
+        let err = place(&file, &models, &relative_path("x"), &mut |_| true).expect_err("refused");
+        assert!(err.to_string().contains("is a link or a file"), "{err}");
+        assert_eq!(std::fs::read_dir(&victim).expect("victim").count(), 0);
+        // The models folder itself may be a link.
+        let library = dir.path().join("library");
+        std::fs::create_dir_all(&library).expect("library");
+        let linked = dir.path().join("linked-models");
+        std::os::unix::fs::symlink(&library, &linked).expect("link");
+        place(&file, &linked, &relative_path("y"), &mut |_| true).expect("placed");
+        assert!(library.join("codex-local/y/y.gguf").is_file());
     }
 
     #[test]

@@ -30,6 +30,9 @@ const TEMPLATE_LAYER: &str = "application/vnd.ollama.image.template";
 const PARAMS_LAYER: &str = "application/vnd.ollama.image.params";
 const SYSTEM_LAYER: &str = "application/vnd.ollama.image.system";
 const PROJECTOR_LAYER: &str = "application/vnd.ollama.image.projector";
+/// The most a manifest's layer may say it holds (as for a pack's file); the sum of a manifest's layers (fewer than
+/// its 1 MiB allows) then stays far from overflowing.
+const MAX_LAYER_BYTES: u64 = 4 << 40;
 const MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
 /// Why a model could not be sized from the registry.
@@ -154,9 +157,10 @@ pub async fn describe(name: &str, base: Option<&Url>) -> Result<Described, Regis
     let manifest = get(&client, &manifest_url, Some(MANIFEST), &reference).await?;
     let manifest: Manifest =
         serde_json::from_slice(&manifest).map_err(|err| RegistryError::Failed {
-            url: manifest_url.to_string(),
+            url: shown(&manifest_url),
             message: format!("the manifest is not JSON a registry sends ({err})"),
         })?;
+    check_sizes(&manifest, &reference)?;
     let layer = |kind: &str| manifest.layers.iter().find(|l| l.media_type == kind);
     let model = model_layer(&manifest, &manifest_url, &reference)?;
     let blob = |digest: &str| join(&root, &format!("{repository}blobs/{digest}"));
@@ -194,6 +198,21 @@ pub async fn describe(name: &str, base: Option<&Url>) -> Result<Described, Regis
     })
 }
 
+/// Refuses a manifest that says a layer holds more than any model file.
+fn check_sizes(manifest: &Manifest, reference: &Reference) -> Result<(), RegistryError> {
+    match manifest.layers.iter().find(|l| l.size > MAX_LAYER_BYTES) {
+        Some(huge) => Err(RegistryError::Unusable {
+            name: reference.display(),
+            message: format!(
+                "its manifest says the layer `{}` holds {} bytes, more than any model file (4 TiB)",
+                crate::text::sanitize(&huge.media_type),
+                huge.size
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The manifest's model layer, whose digest must be a SHA-256.
 fn model_layer<'m>(
     manifest: &'m Manifest,
@@ -211,7 +230,7 @@ fn model_layer<'m>(
         Ok(model)
     } else {
         Err(RegistryError::Failed {
-            url: url.to_string(),
+            url: shown(url),
             message: format!(
                 "the model layer's digest `{}` is not a SHA-256",
                 model.digest
@@ -237,7 +256,7 @@ fn client(
         (None, _) => builder,
     };
     builder.build().map_err(|err| RegistryError::Failed {
-        url: root.to_string(),
+        url: shown(root),
         message: err.to_string(),
     })
 }
@@ -283,7 +302,7 @@ pub async fn download(
         Ok(Received::Whole(now)) => now,
         Ok(Received::Stopped(now, message)) => {
             return Err(RegistryError::Stopped {
-                url: url.to_string(),
+                url: shown(&url),
                 have: have + now,
                 total,
                 message,
@@ -310,6 +329,20 @@ async fn name_if_whole(
     path: &std::path::Path,
 ) -> Result<(), RegistryError> {
     let digest = hex_digest(hasher);
+    // The bytes hashed are the bytes received; the file must hold exactly those (nothing else wrote to it).
+    let length = tokio::fs::symlink_metadata(partial).await.map(|m| m.len());
+    if let Ok(length) = length
+        && length != described.model_bytes
+    {
+        let _ = tokio::fs::remove_file(partial).await;
+        return Err(RegistryError::Mismatch {
+            digest: described.model_digest.clone(),
+            message: format!(
+                "the file holds {length} bytes, not {}: something else wrote to it",
+                described.model_bytes
+            ),
+        });
+    }
     if digest != described.model_digest {
         let _ = tokio::fs::remove_file(partial).await;
         return Err(RegistryError::Mismatch {
@@ -348,7 +381,7 @@ async fn request_from(
         Ok((response, continues))
     } else {
         Err(RegistryError::Failed {
-            url: url.to_string(),
+            url: shown(url),
             message: format!("HTTP {status}"),
         })
     }
@@ -410,6 +443,12 @@ async fn hash_partial(partial: &std::path::Path, total: u64) -> std::io::Result<
     let mut hasher = Sha256::new();
     let mut have = 0_u64;
     match tokio::fs::symlink_metadata(partial).await {
+        Ok(meta) if meta.is_file() && links(&meta) > 1 => {
+            // Another name for the same file (a user's own): never written to.
+            return Err(std::io::Error::other(
+                "it is a hard link to another file; move it away",
+            ));
+        }
         Ok(meta) if meta.is_file() && meta.len() <= total => {}
         Ok(meta) if meta.is_file() => {
             tokio::fs::remove_file(partial).await?;
@@ -423,7 +462,11 @@ async fn hash_partial(partial: &std::path::Path, total: u64) -> std::io::Result<
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((hasher, 0)),
         Err(err) => return Err(err),
     }
-    let mut earlier = tokio::fs::File::open(partial).await?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NOFOLLOW);
+    let mut earlier = options.open(partial).await?;
     let mut buffer = vec![0_u8; 1 << 20];
     loop {
         let read = earlier.read(&mut buffer).await?;
@@ -434,6 +477,20 @@ async fn hash_partial(partial: &std::path::Path, total: u64) -> std::io::Result<
         have += read as u64;
     }
     Ok((hasher, have))
+}
+
+/// How many names a file has (1 where that cannot be told).
+fn links(meta: &std::fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        meta.nlink()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        1
+    }
 }
 
 /// Opens the partial file to append to (or anew), never through a symbolic link.
@@ -464,7 +521,7 @@ pub fn hex_digest(hasher: Sha256) -> String {
 
 fn join(root: &Url, path: &str) -> Result<Url, RegistryError> {
     root.join(path).map_err(|err| RegistryError::Failed {
-        url: format!("{root}{path}"),
+        url: format!("{}{path}", shown(root)),
         message: err.to_string(),
     })
 }
@@ -486,12 +543,12 @@ async fn get(
         StatusCode::NOT_FOUND => {
             return Err(RegistryError::NotFound {
                 name: reference.display(),
-                url: url.to_string(),
+                url: shown(url),
             });
         }
         status => {
             return Err(RegistryError::Failed {
-                url: url.to_string(),
+                url: shown(url),
                 message: format!("HTTP {status}"),
             });
         }
@@ -499,7 +556,7 @@ async fn get(
     super::http::read_capped(response, MAX_SMALL)
         .await
         .map_err(|_| RegistryError::Failed {
-            url: url.to_string(),
+            url: shown(url),
             message: format!(
                 "more than {} KiB, or the connection dropped",
                 MAX_SMALL >> 10
@@ -514,14 +571,28 @@ fn describe_error(err: &reqwest::Error) -> String {
     } else if err.is_body() || err.is_decode() {
         "the connection was cut".to_owned()
     } else {
-        crate::text::sanitize(&err.to_string())
+        crate::text::sanitize(&without_url(err))
     }
+}
+
+/// A reqwest error's words, with the address it names shown without a password or a query.
+fn without_url(err: &reqwest::Error) -> String {
+    let text = err.to_string();
+    match err.url() {
+        Some(url) => text.replace(url.as_str(), &shown(url)),
+        None => text,
+    }
+}
+
+/// An address as it may be shown: without a password or a query.
+fn shown(url: &Url) -> String {
+    crate::host::redact(url.as_str())
 }
 
 fn failed(url: &Url, err: &reqwest::Error) -> RegistryError {
     RegistryError::Failed {
-        url: url.to_string(),
-        message: crate::text::sanitize(&err.to_string()),
+        url: shown(url),
+        message: crate::text::sanitize(&without_url(err)),
     }
 }
 
@@ -590,18 +661,36 @@ async fn range(
         .await
         .map_err(|err| failed(url, &err))?;
     match response.status() {
-        StatusCode::PARTIAL_CONTENT => {}
+        StatusCode::PARTIAL_CONTENT => {
+            let starts = |at: usize| {
+                response
+                    .headers()
+                    .get(reqwest::header::CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|range| range.starts_with(&format!("bytes {at}-")))
+            };
+            if starts(0) {
+                bytes.clear();
+            } else if !starts(from) {
+                return Err(RegistryError::Failed {
+                    url: shown(url),
+                    message: format!(
+                        "asked for the bytes from {from} on, it answered with another part of the file"
+                    ),
+                });
+            }
+        }
         // The whole file, from its start.
         StatusCode::OK => bytes.clear(),
         StatusCode::NOT_FOUND => {
             return Err(RegistryError::NotFound {
                 name: reference.display(),
-                url: url.to_string(),
+                url: shown(url),
             });
         }
         status => {
             return Err(RegistryError::Failed {
-                url: url.to_string(),
+                url: shown(url),
                 message: format!("HTTP {status}"),
             });
         }

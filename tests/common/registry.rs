@@ -211,6 +211,8 @@ type WholeBlob = Option<(Arc<Vec<u8>>, String)>;
 pub struct FakeRegistry {
     pub server: FakeServer,
     pub seen: Arc<Mutex<Seen>>,
+    /// When set, a range of a model's header is answered with the bytes (and `Content-Range`) of another range.
+    pub misplaced: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FakeRegistry {
@@ -229,9 +231,21 @@ impl FakeRegistry {
                 })
             })
             .collect();
-        let server =
-            FakeServer::start(move |request| handle(&entries, &wholes, ranges, &log, request));
-        Self { server, seen }
+        let misplaced = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let wrong = Arc::clone(&misplaced);
+        let server = FakeServer::start(move |request| {
+            let ranges = match (ranges, wrong.load(std::sync::atomic::Ordering::Relaxed)) {
+                (false, _) => Ranges::Ignored,
+                (true, false) => Ranges::Kept,
+                (true, true) => Ranges::Misplaced,
+            };
+            handle(&entries, &wholes, ranges, &log, request)
+        });
+        Self {
+            server,
+            seen,
+            misplaced,
+        }
     }
 
     /// `http://127.0.0.1:<port>`, for `CODEX_LOCAL_OLLAMA_REGISTRY`.
@@ -253,10 +267,21 @@ fn digest(name: &str, kind: &str) -> String {
     format!("sha256:{value:064x}")
 }
 
+/// How the fake answers a `Range`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ranges {
+    /// As asked, with `Content-Range` (a 206).
+    Kept,
+    /// Not at all: the whole file (a 200).
+    Ignored,
+    /// With another range, 1000 bytes on, said so in `Content-Range`.
+    Misplaced,
+}
+
 fn handle(
     entries: &[Entry],
     wholes: &[WholeBlob],
-    ranges: bool,
+    ranges: Ranges,
     seen: &Mutex<Seen>,
     request: &Request,
 ) -> Reply {
@@ -290,7 +315,9 @@ fn handle(
         }
         if path == format!("/cdn/{model}") {
             return match (entry.whole, whole_bytes) {
-                (Some(whole), Some((bytes, _))) => whole_blob(bytes, whole, ranges, seen, request),
+                (Some(whole), Some((bytes, _))) => {
+                    whole_blob(bytes, whole, ranges != Ranges::Ignored, seen, request)
+                }
                 _ => blob(entry, ranges, seen, request),
             };
         }
@@ -302,29 +329,43 @@ fn handle(
 }
 
 /// The model blob: the range asked for, or (without range support) as much of the whole as the client reads.
-fn blob(entry: &Entry, ranges: bool, seen: &Mutex<Seen>, request: &Request) -> Reply {
+fn blob(entry: &Entry, ranges: Ranges, seen: &Mutex<Seen>, request: &Request) -> Reply {
     let range = request.header("range").map(str::to_owned);
     // The blob: its head, then zeros (4 MiB of them stand for the rest of the file).
     let mut whole = entry.head.clone();
     whole.resize(entry.head.len() + (4 << 20), 0);
-    let (start, end) = range
+    let total = whole.len();
+    let asked = range
         .as_deref()
         .and_then(|r| r.strip_prefix("bytes="))
         .and_then(|r| r.split_once('-'))
         .and_then(|(start, end)| {
             Some((start.parse::<usize>().ok()?, end.parse::<usize>().ok()? + 1))
         })
-        .filter(|_| ranges)
-        .unwrap_or((0, whole.len()));
-    let body = whole[start.min(whole.len())..end.min(whole.len())].to_vec();
+        .filter(|_| ranges != Ranges::Ignored)
+        .map(|(start, end)| {
+            let shift = if ranges == Ranges::Misplaced { 1000 } else { 0 };
+            ((start + shift).min(total), (end + shift).min(total))
+        });
+    let (start, end) = asked.unwrap_or((0, total));
+    let body = &whole[start..end];
+    let head = match asked {
+        Some(_) => format!(
+            "HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes {start}-{}/{total}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            end.saturating_sub(1),
+            body.len()
+        ),
+        None => format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ),
+    };
     let mut seen = seen.lock().expect("lock");
     seen.blob_bytes += body.len() as u64;
     seen.ranges.extend(range);
-    Reply::Full {
-        status: if ranges { 206 } else { 200 },
-        content_type: "application/octet-stream",
-        body,
-    }
+    let mut reply = head.into_bytes();
+    reply.extend_from_slice(body);
+    Reply::Raw(reply)
 }
 
 /// A whole blob from the byte a `Range: bytes=N-` (or `N-M`) asks for, with `Content-Range`, as a CDN sends it;
