@@ -397,25 +397,47 @@ fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
     );
 
     // The second time, Ollama has the blob and the model: nothing is sent again.
-    let doc = ctx.json(
-        [
-            "init",
-            "--yes",
-            "--offline",
-            "--ram",
-            "64GiB",
-            "--gpu",
-            "RTX 4090",
-            "--model",
-            path,
-        ],
-        0,
-    );
+    let init = [
+        "init",
+        "--yes",
+        "--offline",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "RTX 4090",
+        "--model",
+        path,
+    ];
+    let doc = ctx.json(init, 0);
     assert_eq!(
         common::find(&doc["steps"], "name", "import")["status"],
         "skipped"
     );
     assert_eq!(ollama.state.lock().expect("lock").blobs.len(), 1);
+
+    // After `restore` the model is still codex-local's own: init takes it again, as it is.
+    let restored = ctx.json(["restore"], 0);
+    assert_eq!(restored["models"][0]["name"], "my-coder-q4_k_m:ctx64k");
+    let doc = ctx.json(init, 0);
+    assert_eq!(
+        common::find(&doc["steps"], "name", "import")["status"],
+        "skipped",
+        "{doc}"
+    );
+
+    // A new file by the same name replaces codex-local's own model, not a user's.
+    let creates = ollama.requests_to("/api/create").len();
+    let mut bytes = std::fs::read(&file).expect("read");
+    bytes.extend_from_slice(b"a newer quantization");
+    common::write_bytes(&file, &bytes);
+    let doc = ctx.json(init, 0);
+    assert_eq!(
+        common::find(&doc["steps"], "name", "import")["status"],
+        "done",
+        "{doc}"
+    );
+    assert_eq!(ollama.requests_to("/api/create").len(), creates + 1);
+    assert_eq!(ollama.state.lock().expect("lock").blobs.len(), 2);
 }
 
 #[test]
@@ -478,6 +500,17 @@ fn models_check_compares_the_catalog_with_each_models_own_header() {
     };
     let good = FakeRegistry::start(vec![entry(4)], true);
     let mut ctx = context(&good);
+
+    // Nothing checked proves nothing: a name the check cannot compare is a usage error.
+    for (model, says) in [
+        ("devstral-small-2507", "has no Ollama name"),
+        ("someone/tiny:q4", "is not in the catalog"),
+    ] {
+        let output = ctx.run(["models", "--check", "--model", model]);
+        let (_, stderr) = common::text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
 
     let doc = ctx.json(["models", "--check", "--model", "qwen3-coder-30b"], 0);
 
@@ -609,6 +642,14 @@ fn lm_studio_that_does_not_list_the_file_is_reported_and_lms_is_asked_for_its_ke
     ctx.env("LMSTUDIO_HOST", lmstudio.host());
     ctx.env("CODEX_LOCAL_POLL_INTERVAL_MS", "10");
     let file = model_file(&ctx, "coder.gguf", "{% if tools %}{{ tools }}{% endif %}");
+    // A model of the user's that happens to be the file's size is not taken for it.
+    let size = std::fs::metadata(&file).expect("file").len();
+    lmstudio.with(|state| state.downloaded.push(("users-own".to_owned(), size)));
+    // Nor is a key that could drive the terminal.
+    ctx.write_tool(
+        "lms",
+        "#!/bin/sh\necho '[{\"modelKey\":\"k\\u001b]0;PWNED\\u0007\",\"path\":\"codex-local/coder/coder.gguf\"}]'\n",
+    );
     let init = [
         "init",
         "--yes",
@@ -627,8 +668,22 @@ fn lm_studio_that_does_not_list_the_file_is_reported_and_lms_is_asked_for_its_ke
     assert!(stderr.contains("LM Studio has not listed"), "{stderr}");
     assert!(stderr.contains("run the same command again"), "{stderr}");
     assert!(
+        !stderr.contains("users-own") && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
+    assert!(
         !ctx.codex_home.join("config.toml").exists(),
         "Codex untouched"
+    );
+    // The file it placed is named by `restore`, though init stopped.
+    let restored = ctx.json(["restore"], 0);
+    assert_eq!(
+        restored["models"][0]["file"],
+        models
+            .join("codex-local/coder/coder.gguf")
+            .to_str()
+            .expect("path"),
+        "{restored}"
     );
 
     // `lms ls --json` names each model's file: its key is taken from there.

@@ -49,7 +49,18 @@ fn restore_puts_back_every_byte_init_changed() {
             .expect("the variant")
             .ends_with("-ctx64k")
     );
-    assert!(!ctx.codex_home.join("codex-local/journal.json").exists());
+    // Nothing is left to undo; what stays is which model codex-local made, so that a later init knows it as its own.
+    let journal: serde_json::Value =
+        serde_json::from_str(&read(&ctx.codex_home.join("codex-local/journal.json")))
+            .expect("JSON");
+    assert_eq!(journal["files"], serde_json::json!({}), "{journal}");
+    assert_eq!(journal["models"], serde_json::json!([]), "{journal}");
+    assert!(
+        journal["made"][0]["name"]
+            .as_str()
+            .is_some_and(|name| name.ends_with("-ctx64k")),
+        "{journal}"
+    );
 
     let output = ctx.run(["restore"]);
     let (stdout, _) = text(&output);

@@ -91,6 +91,56 @@ pub struct CreatedModel {
     /// The model file codex-local placed where the runtime finds models (LM Studio), when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<std::path::PathBuf>,
+    /// The file it was imported from, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// The file a model was imported from, as it was then: a later init imports it again only when it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub path: std::path::PathBuf,
+    pub size: u64,
+    /// Modification time, in nanoseconds since 1970.
+    pub modified_ns: Option<u64>,
+    /// Its SHA-256, when known (a pack names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+impl Source {
+    /// The file at `path` as it is now.
+    #[must_use]
+    pub fn of(path: &Path, digest: Option<&str>) -> Option<Self> {
+        let path = std::fs::canonicalize(path).ok()?;
+        let meta = std::fs::metadata(&path).ok()?;
+        let modified_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| u64::try_from(d.as_nanos()).ok());
+        Some(Self {
+            path,
+            size: meta.len(),
+            modified_ns,
+            digest: digest.map(str::to_owned),
+        })
+    }
+
+    /// Whether `now` is the same file, unchanged: the same digest when both name one, else the same path, size and
+    /// modification time.
+    #[must_use]
+    pub fn unchanged(&self, now: &Self) -> bool {
+        match (&self.digest, &now.digest) {
+            (Some(then), Some(digest)) => then == digest && self.size == now.size,
+            _ => {
+                self.path == now.path
+                    && self.size == now.size
+                    && self.modified_ns.is_some()
+                    && self.modified_ns == now.modified_ns
+            }
+        }
+    }
 }
 
 /// Everything codex-local changed.
@@ -99,7 +149,12 @@ pub struct Journal {
     pub version: u32,
     /// File name (relative to the Codex home) → record.
     pub files: BTreeMap<String, FileRecord>,
+    /// Models codex-local made that `restore` names (and then forgets).
     pub models: Vec<CreatedModel>,
+    /// Every model codex-local made, kept after `restore`: a later init takes a model of such a name as its own
+    /// (to use or make again), never a model of the user's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub made: Vec<CreatedModel>,
 }
 
 /// `<codex home>/codex-local/journal.json`.
@@ -133,7 +188,7 @@ impl Journal {
     /// Writes the journal, or removes it when it holds nothing.
     pub fn save(&self, home: &Path) -> Result<(), ConfigError> {
         let path = path(home);
-        if self.files.is_empty() && self.models.is_empty() {
+        if self.files.is_empty() && self.models.is_empty() && self.made.is_empty() {
             return match fs_err::remove_file(&path) {
                 Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
                     Err(ConfigError::Write { path, source: err })
@@ -148,6 +203,26 @@ impl Journal {
                 ..self.clone()
             },
         )
+    }
+
+    /// Notes a model codex-local made, for `restore` to name and for later runs to know as its own.
+    pub fn note_model(&mut self, model: CreatedModel) {
+        let same = |m: &CreatedModel| m.runtime == model.runtime && m.name == model.name;
+        if !self.models.iter().any(same) {
+            self.models.push(model.clone());
+        }
+        self.made.retain(|m| !same(m));
+        self.made.push(model);
+    }
+
+    /// The model of this name that codex-local made in this runtime, if it did.
+    #[must_use]
+    pub fn made_model(&self, runtime: &str, name: &str) -> Option<&CreatedModel> {
+        let same = |m: &&CreatedModel| m.runtime == runtime && m.name == name;
+        self.made
+            .iter()
+            .find(same)
+            .or_else(|| self.models.iter().find(same))
     }
 
     /// Notes a write before it happens: the file's text before codex-local's first change, and the fingerprint of

@@ -268,29 +268,67 @@ async fn start_one(
     steps::start_runtime(status, settings, args.yes, printer).await
 }
 
-/// A file is imported under a name the runtime already has only when codex-local's journal says it imported that
-/// model (a run again); a model of the user's by that name is not taken for the file, nor replaced.
-fn check_import_name(plan: &Plan, paths: &Paths) -> Result<(), super::BadUsage> {
-    if plan.import.is_none() || !plan.installed {
+/// A file is imported under a name the runtime already has only when codex-local's journal says it made that
+/// model (a run again, even after `restore`); a model of the user's by that name is neither taken for the file nor
+/// replaced. codex-local's own model is used as it is when the file is unchanged (same digest, or same path, size
+/// and modification time), else made again from the file: the plan returned then imports it.
+fn check_import_name(plan: &Plan, paths: &Paths) -> Result<Option<Plan>, super::BadUsage> {
+    let Some(import) = plan.import.as_ref().filter(|_| plan.installed) else {
+        return Ok(None);
+    };
+    let journal = crate::codex::journal::Journal::load(&paths.home).unwrap_or_default();
+    let Some(made) = journal.made_model(plan.runtime.id(), &plan.base_model) else {
+        return Err(super::BadUsage {
+            message: format!(
+                "{} already has a model named `{}` that codex-local did not import: the file is not imported \
+                 over it",
+                plan.runtime.display_name(),
+                plan.base_model
+            ),
+            hint: "give the file another name with `--name NAME`".to_owned(),
+        });
+    };
+    let now = crate::codex::journal::Source::of(&import.file, import.digest.as_deref());
+    let unchanged = matches!((&made.source, &now), (Some(then), Some(now)) if then.unchanged(now));
+    Ok((!unchanged).then(|| Plan {
+        installed: false,
+        ..plan.clone()
+    }))
+}
+
+/// Notes in the journal the model this run made, as soon as it exists: whatever stops init later, `restore` names
+/// it and a later run knows it as codex-local's.
+async fn note_created(ctx: &Ctx<'_>, paths: &Paths, report: &mut InitReport) -> anyhow::Result<()> {
+    if report.created_variant.is_none() {
         return Ok(());
     }
-    let ours = crate::codex::journal::Journal::load(&paths.home).is_ok_and(|journal| {
-        journal
-            .models
-            .iter()
-            .any(|m| m.runtime == plan.runtime.id() && m.name == plan.base_model)
-    });
-    if ours {
-        return Ok(());
+    let (settings, printer) = (&ctx.settings, ctx.printer);
+    let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
+    let mut journal = steps::open_journal(paths, printer, report)?;
+    steps::remember_variant(&mut journal, report);
+    journal.save(&paths.home)?;
+    Ok(())
+}
+
+/// Pulls or imports the model; a model the import made (or a file it placed) is journaled at once. An imported
+/// model goes by the name the runtime gave it: the plan returned then names it.
+async fn fetch(
+    plan: &Plan,
+    runtime: &dyn runtime::Runtime,
+    ctx: &Ctx<'_>,
+    paths: &Paths,
+    report: &mut InitReport,
+) -> anyhow::Result<Option<Plan>> {
+    let imported = steps::fetch(plan, runtime, ctx.printer, report).await;
+    if imported
+        .as_ref()
+        .map_or(report.created_file.is_some(), Option::is_some)
+    {
+        note_created(ctx, paths, report).await?;
     }
-    Err(super::BadUsage {
-        message: format!(
-            "{} already has a model named `{}` that codex-local did not import: the file is not imported over it",
-            plan.runtime.display_name(),
-            plan.base_model
-        ),
-        hint: "give the file another name with `--name NAME`".to_owned(),
-    })
+    Ok(imported?
+        .filter(|name| *name != plan.base_model)
+        .map(|name| plan.named(&name)))
 }
 
 /// Verification failed: Codex's files stay as they were, and a variant the runtime now holds is journaled so that
@@ -301,20 +339,11 @@ async fn unverified(
     paths: &Paths,
     report: &mut InitReport,
 ) -> anyhow::Error {
-    let (settings, printer) = (&ctx.settings, ctx.printer);
-    if report.created_variant.is_some() {
-        let noted = async {
-            let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
-            let mut journal = steps::open_journal(paths, printer, report)?;
-            steps::remember_variant(&mut journal, report);
-            journal.save(&paths.home)?;
-            anyhow::Ok(())
-        };
-        if let Err(noting) = noted.await {
-            return noting;
-        }
+    if let Err(noting) = note_created(ctx, paths, report).await {
+        return noting;
     }
-    printer.warn("Codex's configuration was not changed: codex-local writes only one that works");
+    ctx.printer
+        .warn("Codex's configuration was not changed: codex-local writes only one that works");
     err
 }
 
@@ -329,16 +358,13 @@ async fn carry_out(
     report: &mut InitReport,
 ) -> anyhow::Result<()> {
     let (settings, printer) = (&ctx.settings, ctx.printer);
-    check_import_name(plan, paths)?;
+    let again = check_import_name(plan, paths)?;
+    let plan = again.as_ref().unwrap_or(plan);
     let preflight = steps::preflight(plan, paths, args.yes, printer).await?;
     warn_about_codex(report, printer);
     let hardware = facts.hardware()?;
     let runtime = runtime::for_status(facts.runtime(plan.runtime)?, settings)?;
-    // An imported model goes by the name the runtime gave it.
-    let renamed = steps::fetch(plan, runtime.as_ref(), printer, report)
-        .await?
-        .filter(|name| *name != plan.base_model)
-        .map(|name| plan.named(&name));
+    let renamed = fetch(plan, runtime.as_ref(), ctx, paths, report).await?;
     let plan = renamed.as_ref().unwrap_or(plan);
     let has_gpu = !hardware.gpus.is_empty();
     let serving = steps::serve(

@@ -146,8 +146,11 @@ fn stops(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
     if cause.downcast_ref::<Interrupted>().is_some() {
         return Some((None, EXIT_INTERRUPTED));
     }
-    if let Some(err @ (RuntimeError::Interrupted { .. } | RuntimeError::StoppedFollowing { .. })) =
-        cause.downcast_ref::<RuntimeError>()
+    if let Some(
+        err @ (RuntimeError::Interrupted { .. }
+        | RuntimeError::StoppedFollowing { .. }
+        | RuntimeError::ImportInterrupted { .. }),
+    ) = cause.downcast_ref::<RuntimeError>()
     {
         return Some((Some(err.hint()), EXIT_INTERRUPTED));
     }

@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::Ctx;
 use crate::cli::ModelsArgs;
 use crate::gather;
-use crate::plan::PlanError;
 use crate::plan::catalog::Model;
 use crate::plan::from_header::{self, Difference};
 use crate::report::Style;
@@ -43,11 +42,29 @@ struct CheckReport {
 pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let catalog = &gather::catalog(&ctx.settings)?;
     let models: Vec<&Model> = match args.model.as_deref() {
-        Some(name) => vec![
-            catalog
-                .find(name)
-                .ok_or_else(|| PlanError::UnknownModel(name.to_owned()))?,
-        ],
+        Some(name) => {
+            let model = catalog.find(name).ok_or_else(|| super::BadUsage {
+                message: format!(
+                    "`{}` is not in the catalog: `--check` compares the catalog's entries with their files",
+                    sanitize(name)
+                ),
+                hint: format!(
+                    "`codex-local models --model {}` sizes any Ollama name from its own file",
+                    sanitize(name)
+                ),
+            })?;
+            if model.ollama.is_none() {
+                return Err(super::BadUsage {
+                    message: format!(
+                        "The catalog's `{}` has no Ollama name, so the registry has no file to check it against",
+                        model.id
+                    ),
+                    hint: "`codex-local models --check` checks every catalog model that has one".to_owned(),
+                }
+                .into());
+            }
+            vec![model]
+        }
         None => catalog.models.iter().collect(),
     };
     let base = ctx.settings.registry.as_ref();
@@ -60,7 +77,8 @@ pub async fn run(args: &ModelsArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     let failed = checked.iter().filter(|c| c.error.is_some()).count();
     let report = CheckReport {
         catalog: catalog.origin.clone(),
-        ok: differ == 0 && failed == 0,
+        // Nothing checked proves nothing.
+        ok: differ == 0 && failed == 0 && !checked.is_empty(),
         checked: checked.len(),
         differ,
         failed,

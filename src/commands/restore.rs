@@ -317,13 +317,14 @@ fn render_models(out: &mut String, models: &[CreatedModel]) {
             );
             continue;
         }
-        let _ = write!(out, "`{}` stays in {name}", model.name);
+        let shown = crate::text::sanitize(&model.name);
+        let _ = write!(out, "`{shown}` stays in {name}");
         match kind.and_then(|kind| kind.info().remove_command) {
             Some(command) => {
                 let _ = writeln!(
                     out,
                     "; `{}` removes it.",
-                    command.replace("{model}", &model.name)
+                    command.replace("{model}", &shown)
                 );
             }
             None => out.push_str(".\n"),

@@ -243,12 +243,8 @@ async fn keep(
     model: &str,
     context: u64,
 ) -> Result<(), RuntimeError> {
-    let ours = Journal::load(&ctx.settings.codex_home).is_ok_and(|journal| {
-        journal
-            .models
-            .iter()
-            .any(|made| made.name == model && made.runtime == runtime.kind().id())
-    });
+    let ours = Journal::load(&ctx.settings.codex_home)
+        .is_ok_and(|journal| journal.made_model(runtime.kind().id(), model).is_some());
     match runtime.keep_served(model, context, ours).await? {
         Kept::Right => {}
         Kept::Repaired(what) => ctx.printer.info(&format!("codex-local: {what}")),

@@ -32,6 +32,8 @@ pub enum RuntimeError {
     PullDropped { url: String, model: String },
     #[error("Interrupted while pulling `{model}`")]
     Interrupted { model: String },
+    #[error("Interrupted while importing `{model}`: nothing half-made was kept")]
+    ImportInterrupted { model: String },
     #[error("`{model}` made no progress for {seconds} s")]
     Stalled { model: String, seconds: u64 },
     #[error("`{url}` sent more than {} MiB", limit >> 20)]
@@ -99,6 +101,9 @@ impl RuntimeError {
                 "copy the pack's folder again (or run `codex-local pack` again on the connected machine); nothing was \
                  imported"
             }
+            Self::ImportInterrupted { .. } => {
+                "run the same `codex-local init` again to import it (an upload or a copy starts over)"
+            }
             Self::NotListed { .. } => {
                 "the file is in place: open My Models in LM Studio (or restart its server with `lms server stop` and \
                  `lms server start`) so that it finds the file, then run the same command again"
@@ -142,20 +147,14 @@ impl RuntimeError {
                 crate::env_vars::CODEX_LOCAL_STALL_TIMEOUT_S
             ),
             Self::Client(_) => "this is a bug in codex-local; please report it".to_owned(),
-            Self::NotThePacksFile { .. } | Self::Placement { .. } | Self::NotListed { .. } => self.import_hint(),
+            Self::NotThePacksFile { .. }
+            | Self::Placement { .. }
+            | Self::NotListed { .. }
+            | Self::ImportInterrupted { .. } => self.import_hint(),
             Self::PullFailed { .. } | Self::PullDropped { .. } | Self::Interrupted { .. } => self.pull_hint(),
-            Self::DownloadFailed { .. } => {
-                "check LM Studio's Downloads panel and free disk space, then run `codex-local init` again"
-                    .to_owned()
-            }
-            Self::LmStudioTooOld { model } => format!(
-                "update LM Studio (https://lmstudio.ai), or run `lms get {model}` and `lms load {model} -c 65536`, \
-                 then run init again"
-            ),
-            Self::StoppedFollowing { .. } => {
-                "LM Studio goes on downloading in the background; run `codex-local init` again to pick it up"
-                    .to_owned()
-            }
+            Self::DownloadFailed { .. }
+            | Self::LmStudioTooOld { .. }
+            | Self::StoppedFollowing { .. } => self.lm_studio_hint(),
             Self::CreateFailed { .. } => {
                 "set `OLLAMA_CONTEXT_LENGTH=65536` where `ollama serve` runs and restart it, then run init again"
                     .to_owned()
@@ -172,6 +171,22 @@ impl RuntimeError {
                  `CODEX_LOCAL_VERIFY_TIMEOUT_S`"
                     .to_owned()
             }
+        }
+    }
+
+    /// What to do about an LM Studio download.
+    fn lm_studio_hint(&self) -> String {
+        match self {
+            Self::LmStudioTooOld { model } => format!(
+                "update LM Studio (https://lmstudio.ai), or run `lms get {model}` and `lms load {model} -c 65536`, \
+                 then run init again"
+            ),
+            Self::StoppedFollowing { .. } => {
+                "LM Studio goes on downloading in the background; run `codex-local init` again to pick it up"
+                    .to_owned()
+            }
+            _ => "check LM Studio's Downloads panel and free disk space, then run `codex-local init` again"
+                .to_owned(),
         }
     }
 

@@ -43,17 +43,21 @@ async fn place(
 ) -> std::io::Result<(std::path::PathBuf, lmstudio_files::How)> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    /// Tells the copy to stop when the import is dropped (Ctrl-C).
-    struct Stop(Arc<AtomicBool>);
+    /// Tells the copy to stop when the import is dropped (Ctrl-C), and removes its partial file at once: the
+    /// process may end before the copying thread sees the word.
+    struct Stop(Arc<AtomicBool>, std::path::PathBuf);
     impl Drop for Stop {
         fn drop(&mut self) {
-            self.0.store(true, Ordering::Relaxed);
+            if !self.0.swap(true, Ordering::Relaxed) {
+                let _ = std::fs::remove_file(&self.1);
+            }
         }
     }
     let total = std::fs::metadata(file).map_or(0, |m| m.len());
+    let partial = lmstudio_files::partial_path(&lmstudio_files::target_path(models, relative));
     let (done, stop) = (
         Arc::new(AtomicU64::new(0)),
-        Stop(Arc::new(AtomicBool::new(false))),
+        Stop(Arc::new(AtomicBool::new(false)), partial),
     );
     let (copied, stopped) = (Arc::clone(&done), Arc::clone(&stop.0));
     let (file, models, relative) = (
@@ -71,7 +75,11 @@ async fn place(
     let mut ticks = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
-            placed = &mut work => return placed.map_err(std::io::Error::other)?,
+            placed = &mut work => {
+                // Done: nothing to stop or remove.
+                stop.0.store(true, Ordering::Relaxed);
+                return placed.map_err(std::io::Error::other)?;
+            }
             _ = ticks.tick() => {
                 let bytes = done.load(Ordering::Relaxed);
                 if bytes > 0 {
@@ -120,7 +128,7 @@ impl LmStudio {
     async fn find_key(
         &self,
         relative: &str,
-        size: u64,
+        (size, was_there): (u64, bool),
         before: &[InstalledModel],
     ) -> Option<String> {
         let deadline = tokio::time::Instant::now() + self.endpoint.poll * LISTING_POLLS;
@@ -131,17 +139,21 @@ impl LmStudio {
                 return Some(key);
             }
             if let Ok(models) = self.models().await {
-                let sized = |m: &&InstalledModel| m.size_bytes == Some(size);
+                let sized = |m: &&InstalledModel| {
+                    m.size_bytes == Some(size) && lmstudio_files::is_plain_key(&m.name)
+                };
                 let new: Vec<&InstalledModel> = models
                     .iter()
                     .filter(|m| !before.iter().any(|b| b.name == m.name))
                     .filter(sized)
                     .collect();
-                let same: Vec<&InstalledModel> = models.iter().filter(sized).collect();
                 if let [only] = new.as_slice() {
                     return Some(only.name.clone());
                 }
-                if let [only] = same.as_slice() {
+                // A file placed by an earlier run is listed from before; a model that was there before a file
+                // placed now is someone else's, whatever its size.
+                let same: Vec<&InstalledModel> = models.iter().filter(sized).collect();
+                if was_there && let [only] = same.as_slice() {
                     return Some(only.name.clone());
                 }
             }
@@ -258,7 +270,11 @@ impl Runtime for LmStudio {
             .map_err(|err| placement(err.to_string()))?;
         let size = std::fs::metadata(&target).map_or(0, |m| m.len());
         let key = self
-            .find_key(&relative, size, &before)
+            .find_key(
+                &relative,
+                (size, how == lmstudio_files::How::There),
+                &before,
+            )
             .await
             .ok_or_else(|| RuntimeError::NotListed {
                 path: target.display().to_string(),
@@ -275,7 +291,8 @@ impl Runtime for LmStudio {
                 target.display()
             ),
             name: key,
-            file: (how != lmstudio_files::How::There).then_some(target),
+            // Found there or put there, the file in codex-local's own folder is codex-local's to name.
+            file: Some(target),
         })
     }
 
@@ -961,23 +978,33 @@ impl Api<'_> {
 /// not list it.
 async fn listed_by_lms(program: &std::path::Path, relative: &str) -> Option<String> {
     use tokio::io::AsyncReadExt as _;
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    command
         .args(["ls", "--json"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .ok()?;
-    let mut stdout = child.stdout.take()?;
+        .kill_on_drop(true);
+    // Its own process group, so that whatever it starts goes with it.
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command.spawn().ok()?;
+    let group = child.id();
     let mut listing = Vec::new();
-    let read = async {
-        (&mut stdout)
-            .take(MAX_LISTING as u64)
-            .read_to_end(&mut listing)
-            .await
-    };
-    tokio::time::timeout(LMS_WAIT, read).await.ok()?.ok()?;
-    let _ = tokio::time::timeout(Duration::from_secs(1), child.wait()).await;
+    if let Some(mut stdout) = child.stdout.take() {
+        let read = async {
+            (&mut stdout)
+                .take(MAX_LISTING as u64)
+                .read_to_end(&mut listing)
+                .await
+        };
+        let _ = tokio::time::timeout(LMS_WAIT, read).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), child.wait()).await;
+    }
+    #[cfg(unix)]
+    if let Some(pid) = group.and_then(|id| rustix::process::Pid::from_raw(id.cast_signed())) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill().await;
     lmstudio_files::key_in_listing(&listing, relative)
 }

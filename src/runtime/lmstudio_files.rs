@@ -76,6 +76,24 @@ pub fn relative_path(name: &str) -> String {
     format!("{PUBLISHER}/{name}/{name}.gguf")
 }
 
+/// Where the file at `relative` lies under the models folder.
+#[must_use]
+pub fn target_path(models: &Path, relative: &str) -> PathBuf {
+    relative
+        .split('/')
+        .fold(models.to_path_buf(), |path, part| path.join(part))
+}
+
+/// Where a copy is written before it is linked into place at `target`: a hidden file beside it.
+#[must_use]
+pub fn partial_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.codex-local-partial"))
+}
+
 /// Puts `file` at `models/relative`: a hard link when it can, else a copy (reporting `(done, total)`), never over
 /// another file. The target's folder is made when missing.
 pub fn place(
@@ -84,9 +102,7 @@ pub fn place(
     relative: &str,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> std::io::Result<(PathBuf, How)> {
-    let target = relative
-        .split('/')
-        .fold(models.to_path_buf(), |path, part| path.join(part));
+    let target = target_path(models, relative);
     // The file itself, not a link to it, is what gets linked.
     let file = &std::fs::canonicalize(file)?;
     let source = std::fs::metadata(file)?;
@@ -113,7 +129,15 @@ fn make_folders(models: &Path, relative: &str) -> std::io::Result<()> {
     let parts: Vec<&str> = relative.split('/').collect();
     let mut folder = models.to_path_buf();
     if !folder.is_dir() {
-        std::fs::create_dir_all(&folder)?;
+        std::fs::create_dir_all(&folder).map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!(
+                    "cannot make LM Studio's models folder `{}`: {err}",
+                    folder.display()
+                ),
+            )
+        })?;
     }
     for part in &parts[..parts.len().saturating_sub(1)] {
         folder.push(part);
@@ -126,7 +150,12 @@ fn make_folders(models: &Path, relative: &str) -> std::io::Result<()> {
                 )));
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir(&folder)?;
+                std::fs::create_dir(&folder).map_err(|err| {
+                    std::io::Error::new(
+                        err.kind(),
+                        format!("cannot make `{}`: {err}", folder.display()),
+                    )
+                })?;
             }
             Err(err) => return Err(err),
         }
@@ -212,20 +241,27 @@ fn copy_into_place(
     target: &Path,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> std::io::Result<()> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let partial = Partial(target.with_file_name(format!(".{name}.codex-local-partial")));
-    let _ = std::fs::remove_file(&partial.0);
+    let path = partial_path(target);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.custom_flags(libc::O_NOFOLLOW).mode(0o644);
     }
-    let mut out = options.open(&partial.0)?;
+    let mut out = options.open(&path)?;
+    // The copy is held by the one codex-local making it; one an interrupted run left is free, and starts over.
+    match out.try_lock() {
+        Ok(()) | Err(std::fs::TryLockError::Error(_)) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(std::io::Error::other(format!(
+                "another codex-local is copying a model to `{}` now; wait for it to finish",
+                target.display()
+            )));
+        }
+    }
+    let partial = Partial(path);
+    out.set_len(0)?;
     let mut input = std::fs::File::open(file)?;
     let mut buffer = vec![0_u8; CHUNK];
     let mut done = 0_u64;
@@ -244,7 +280,6 @@ fn copy_into_place(
         }
     }
     out.sync_all()?;
-    drop(out);
     match std::fs::hard_link(&partial.0, target) {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Err(err),
@@ -264,7 +299,15 @@ pub fn key_in_listing(listing: &[u8], relative: &str) -> Option<String> {
         (path == relative)
             .then(|| model["modelKey"].as_str().map(str::to_owned))
             .flatten()
+            .filter(|key| is_plain_key(key))
     })
+}
+
+/// Whether a model key is one codex-local may write into Codex's configuration and show: a few hundred printable
+/// characters, no control characters or direction marks.
+#[must_use]
+pub fn is_plain_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 512 && crate::text::sanitize(key) == key
 }
 
 #[cfg(test)]
@@ -384,5 +427,9 @@ mod tests {
         );
         assert_eq!(key_in_listing(listing, "codex-local/x/x.gguf"), None);
         assert_eq!(key_in_listing(b"not json", "x"), None);
+        let hostile = br#"[{"modelKey":"k\u001b]0;PWNED\u0007","path":"codex-local/x/x.gguf"}]"#;
+        assert_eq!(key_in_listing(hostile, "codex-local/x/x.gguf"), None);
+        assert!(is_plain_key("qwen/qwen3-coder-30b@q4_k_m"));
+        assert!(!is_plain_key("") && !is_plain_key(&"k".repeat(513)));
     }
 }

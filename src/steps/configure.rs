@@ -184,14 +184,13 @@ fn file_name(path: &Path) -> String {
 
 /// Notes the variant this run created, so that `restore` can name it.
 pub fn remember_variant(journal: &mut Journal, report: &InitReport) {
-    if let Some(variant) = &report.created_variant
-        && !journal.models.iter().any(|m| &m.name == variant)
-    {
-        journal.models.push(CreatedModel {
+    if let Some(variant) = &report.created_variant {
+        journal.note_model(CreatedModel {
             runtime: report.runtime.id().to_owned(),
             url: report.url.clone(),
             name: variant.clone(),
             file: report.created_file.clone(),
+            source: report.created_source.clone(),
         });
     }
 }

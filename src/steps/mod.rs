@@ -202,6 +202,9 @@ pub struct InitReport {
     pub created_variant: Option<String>,
     /// A model file codex-local placed where the runtime finds models (LM Studio).
     pub created_file: Option<std::path::PathBuf>,
+    /// The file the created model was imported from (not part of the document).
+    #[serde(skip)]
+    pub created_source: Option<crate::codex::journal::Source>,
 }
 
 impl InitReport {
@@ -233,6 +236,7 @@ impl InitReport {
             warnings: plan.warnings.clone(),
             created_variant: None,
             created_file: None,
+            created_source: None,
         }
     }
 
@@ -356,7 +360,9 @@ async fn import(
     };
     let imported = tokio::select! {
         result = runtime.import(import, model, plan.context_length, &mut reporter) => result,
-        () = interrupt::wait() => Err(runtime.interrupted(model)),
+        () = interrupt::wait() => Err(crate::runtime::error::RuntimeError::ImportInterrupted {
+            model: model.to_owned(),
+        }),
     };
     if let Some(download) = reporter.download.take() {
         download.finish();
@@ -367,10 +373,17 @@ async fn import(
             // A model codex-local made: the journal lists it for `restore`.
             report.created_variant = Some(imported.name.clone());
             report.created_file.clone_from(&imported.file);
+            report.created_source =
+                crate::codex::journal::Source::of(&import.file, import.digest.as_deref());
             report.step(printer, StepName::Import, StepStatus::Done, imported.detail);
             Ok(imported.name)
         }
         Err(err) => {
+            if let crate::runtime::error::RuntimeError::NotListed { path } = &err {
+                // The file is in the runtime's folder even so: noted, for `restore` to name it.
+                report.created_variant = Some(model.to_owned());
+                report.created_file = Some(std::path::PathBuf::from(path));
+            }
             report.step(
                 printer,
                 StepName::Import,
@@ -411,6 +424,9 @@ pub async fn serve(
     report.changed |= serving.changed;
     if serving.created.is_some() {
         report.created_variant.clone_from(&serving.created);
+        // A variant made from the imported model is not itself imported from the file.
+        report.created_source = None;
+        report.created_file = None;
     }
     if let Some(placement) = serving.placement {
         report.served = Some(Served {
