@@ -573,6 +573,12 @@ fn a_blob_ollama_already_holds_is_not_read_or_sent_and_name_sets_the_name() {
     );
     assert_eq!(ollama.requests_to("/api/create").len(), creates);
     assert_eq!(ollama.has("mine:latest").map(|m| m.size), Some(1000));
+    taken.push("--dry-run");
+    assert_eq!(
+        ctx.run(&taken).status.code(),
+        Some(2),
+        "a dry run refuses it too"
+    );
 
     // `--name` belongs to an import, and must be a name Ollama takes.
     let output = ctx.run(["init", "--name", "x:y", "--dry-run"]);

@@ -58,6 +58,8 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
         printer.warn(&refusal.to_string());
     }
     let paths = Paths::new(&settings.codex_home, &args.profile, args.profile_only);
+    // A dry run refuses what the run would, and shows an import made again.
+    let plan = check_import_name(&plan, &paths)?.unwrap_or(plan);
     let mut report = InitReport::new(&plan, args.dry_run, codex_report(&plan, &paths, &facts));
     if args.dry_run {
         printer.result(&report, |style| render_plan(&plan, &report, style))?;
@@ -358,8 +360,6 @@ async fn carry_out(
     report: &mut InitReport,
 ) -> anyhow::Result<()> {
     let (settings, printer) = (&ctx.settings, ctx.printer);
-    let again = check_import_name(plan, paths)?;
-    let plan = again.as_ref().unwrap_or(plan);
     let preflight = steps::preflight(plan, paths, args.yes, printer).await?;
     warn_about_codex(report, printer);
     let hardware = facts.hardware()?;
