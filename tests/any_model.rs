@@ -441,6 +441,102 @@ fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: a model codex-local made, through kills, changes and other addresses"
+)]
+fn an_imported_model_is_codex_locals_by_address_and_digest_and_a_users_is_never_taken() {
+    let ollama = FakeOllama::start("0.32.15");
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    ctx.env("CODEX_LOCAL_STALL_TIMEOUT_S", "1");
+    let file = model_file(&ctx, "m.gguf", "{% if tools %}{{ tools }}{% endif %}");
+    let path = file.to_str().expect("path").to_owned();
+    let init = |more: &[&str]| {
+        let mut args = vec![
+            "init",
+            "--yes",
+            "--offline",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "RTX 4090",
+        ];
+        args.extend(more);
+        args.extend(["--model", path.as_str()]);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+
+    // Ollama makes the model, and init never hears it finish (as after a kill): the model is journaled even so.
+    ollama.with(|state| state.create_hangs = true);
+    let stderr = ctx.fails(init(&[]));
+    assert!(ollama.has("m:ctx64k").is_some(), "{stderr}");
+    let restored = ctx.json(["restore"], 0);
+    assert_eq!(restored["models"][0]["name"], "m:ctx64k", "{restored}");
+    assert_eq!(restored["models"][0]["pending"], true, "{restored}");
+
+    // The next init takes it as codex-local's own, and makes it again.
+    ollama.with(|state| state.create_hangs = false);
+    let doc = ctx.json(init(&[]), 0);
+    assert_eq!(
+        common::find(&doc["steps"], "name", "import")["status"],
+        "done",
+        "{doc}"
+    );
+
+    // A changed file makes it again, and the configurations that use it are named.
+    let mut bytes = std::fs::read(&file).expect("read");
+    bytes.extend_from_slice(b"a newer quantization");
+    common::write_bytes(&file, &bytes);
+    let output = ctx.run(init(&["--profile", "beta", "--profile-only"]));
+    let (_, stderr) = common::text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("config.toml, profile `local` use it too"),
+        "{stderr}"
+    );
+
+    // Changed by someone else since (another digest): no longer codex-local's.
+    ollama.with(|state| {
+        let model = state
+            .installed
+            .iter_mut()
+            .find(|m| m.name == "m:ctx64k")
+            .expect("model");
+        model.digest = "0".repeat(64);
+    });
+    let creates = ollama.requests_to("/api/create").len();
+    let output = ctx.run(init(&[]));
+    let (_, stderr) = common::text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("or it was changed since"), "{stderr}");
+    assert_eq!(ollama.requests_to("/api/create").len(), creates);
+
+    // The same name at another address is someone else's.
+    let other = FakeOllama::start("0.32.15");
+    other.install("m:ctx64k", 1000, None);
+    ctx.env("OLLAMA_HOST", other.host());
+    assert_eq!(ctx.run(init(&[])).status.code(), Some(2));
+    assert_eq!(other.has("m:ctx64k").map(|m| m.size), Some(1000));
+    assert!(other.requests_to("/api/create").is_empty());
+
+    // Names that differ only in case are one model to Ollama.
+    other.install("mine:latest", 1000, None);
+    assert_eq!(ctx.run(init(&["--name", "MINE"])).status.code(), Some(2));
+    assert_eq!(other.has("mine:latest").map(|m| m.size), Some(1000));
+
+    // A damaged journal is said to be one, not taken for an empty one.
+    ctx.env("OLLAMA_HOST", ollama.host());
+    common::write(
+        &ctx.codex_home.join("codex-local/journal.json"),
+        "{\"version\":1,\"files\":",
+    );
+    let stderr = ctx.fails(init(&[]));
+    assert!(stderr.contains("journal.json"), "{stderr}");
+}
+
+#[test]
 fn a_file_that_is_not_a_model_or_cannot_call_tools_is_refused_before_anything_is_sent() {
     let ollama = FakeOllama::start("0.32.15");
     let mut ctx = TestContext::new();
@@ -626,6 +722,15 @@ fn a_model_file_goes_into_lm_studios_folder_and_is_served_by_the_key_lm_studio_g
         "{stdout}{stderr}"
     );
     assert!(placed.exists(), "restore deletes no model");
+
+    // A new file by the same name replaces the one codex-local placed (even after restore).
+    let mut bytes = std::fs::read(&file).expect("read");
+    bytes.extend_from_slice(b"a newer quantization");
+    std::fs::remove_file(&file).expect("remove");
+    common::write_bytes(&file, &bytes);
+    let doc = ctx.json(init, 0);
+    assert_eq!(doc["model"], "my-coder", "{doc}");
+    assert_eq!(std::fs::read(&placed).expect("placed"), bytes);
 }
 
 #[test]

@@ -568,7 +568,9 @@ fn a_blob_ollama_already_holds_is_not_read_or_sent_and_name_sets_the_name() {
     let (_, stderr) = common::text(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("already has a model named `mine` that codex-local did not import"),
+        stderr.contains(
+            "already has a model named `mine:latest` that is not one codex-local made there"
+        ),
         "{stderr}"
     );
     assert_eq!(ollama.requests_to("/api/create").len(), creates);

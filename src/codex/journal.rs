@@ -94,6 +94,13 @@ pub struct CreatedModel {
     /// The file it was imported from, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// The digest the runtime gave the model when codex-local left it (Ollama's manifest): a model of that name with
+    /// another digest is no longer the one codex-local made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Noted before an import began: the model may exist or not (init stopped before it could tell).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 /// The file a model was imported from, as it was then: a later init imports it again only when it changed.
@@ -207,18 +214,34 @@ impl Journal {
 
     /// Notes a model codex-local made, for `restore` to name and for later runs to know as its own.
     pub fn note_model(&mut self, model: CreatedModel) {
-        let same = |m: &CreatedModel| m.runtime == model.runtime && m.name == model.name;
-        if !self.models.iter().any(same) {
-            self.models.push(model.clone());
-        }
+        let same = |m: &CreatedModel| {
+            m.runtime == model.runtime && m.url == model.url && m.name == model.name
+        };
+        self.models.retain(|m| !same(m));
+        self.models.push(model.clone());
         self.made.retain(|m| !same(m));
         self.made.push(model);
     }
 
-    /// The model of this name that codex-local made in this runtime, if it did.
+    /// Forgets a model noted before an import that then made nothing.
+    pub fn forget_model(&mut self, runtime: &str, url: &str, name: &str) {
+        let same = |m: &CreatedModel| m.runtime == runtime && m.url == url && m.name == name;
+        self.models.retain(|m| !same(m));
+        self.made.retain(|m| !same(m));
+    }
+
+    /// The model of this name that codex-local made in this runtime (at this address, when one is given), if it
+    /// did.
     #[must_use]
-    pub fn made_model(&self, runtime: &str, name: &str) -> Option<&CreatedModel> {
-        let same = |m: &&CreatedModel| m.runtime == runtime && m.name == name;
+    pub fn made_model(
+        &self,
+        runtime: &str,
+        url: Option<&str>,
+        name: &str,
+    ) -> Option<&CreatedModel> {
+        let same = |m: &&CreatedModel| {
+            m.runtime == runtime && url.is_none_or(|url| m.url == url) && m.name == name
+        };
         self.made
             .iter()
             .find(same)

@@ -59,7 +59,8 @@ pub async fn run(args: &InitArgs, ctx: &Ctx<'_>) -> anyhow::Result<ExitCode> {
     }
     let paths = Paths::new(&settings.codex_home, &args.profile, args.profile_only);
     // A dry run refuses what the run would, and shows an import made again.
-    let plan = check_import_name(&plan, &paths)?.unwrap_or(plan);
+    let plan = check_import_name(&plan, &paths, &facts, printer)?.unwrap_or(plan);
+    let plan = own_placement(plan, &paths);
     let mut report = InitReport::new(&plan, args.dry_run, codex_report(&plan, &paths, &facts));
     if args.dry_run {
         printer.result(&report, |style| render_plan(&plan, &report, style))?;
@@ -218,6 +219,7 @@ fn from_pack(args: &InitArgs, dir: &std::path::Path) -> anyhow::Result<Named> {
         template: pack.template,
         system: pack.system,
         parameters: pack.parameters,
+        replace_placed: false,
     };
     Ok(Named {
         model: Some(model),
@@ -271,31 +273,98 @@ async fn start_one(
 }
 
 /// A file is imported under a name the runtime already has only when codex-local's journal says it made that
-/// model (a run again, even after `restore`); a model of the user's by that name is neither taken for the file nor
-/// replaced. codex-local's own model is used as it is when the file is unchanged (same digest, or same path, size
-/// and modification time), else made again from the file: the plan returned then imports it.
-fn check_import_name(plan: &Plan, paths: &Paths) -> Result<Option<Plan>, super::BadUsage> {
+/// model at this address and the runtime still holds it as it was left (the same digest), even after `restore`; a
+/// model of the user's by that name is neither taken for the file nor replaced. codex-local's own model is used as
+/// it is when the file is unchanged (same digest, or same path, size and modification time), else made again from
+/// the file: the plan returned then imports it, and Codex configurations that use it too are named.
+fn check_import_name(
+    plan: &Plan,
+    paths: &Paths,
+    facts: &Facts,
+    printer: &Printer,
+) -> anyhow::Result<Option<Plan>> {
     let Some(import) = plan.import.as_ref().filter(|_| plan.installed) else {
         return Ok(None);
     };
-    let journal = crate::codex::journal::Journal::load(&paths.home).unwrap_or_default();
-    let Some(made) = journal.made_model(plan.runtime.id(), &plan.base_model) else {
+    let installed = facts.runtime(plan.runtime)?.find(&plan.base_model);
+    // A damaged journal is reported as such, not taken for an empty one.
+    let journal = crate::codex::journal::Journal::load(&paths.home)?;
+    let made = journal
+        .made_model(plan.runtime.id(), Some(&plan.url), &plan.base_model)
+        .filter(|made| {
+            made.pending
+                || made.digest.is_none()
+                || made.digest == installed.and_then(|m| m.digest.clone())
+        });
+    let Some(made) = made else {
         return Err(super::BadUsage {
             message: format!(
-                "{} already has a model named `{}` that codex-local did not import: the file is not imported \
-                 over it",
+                "{} at {} already has a model named `{}` that is not one codex-local made there (or it was \
+                 changed since): the file is not imported over it",
                 plan.runtime.display_name(),
-                plan.base_model
+                plan.url,
+                installed.map_or(plan.base_model.as_str(), |m| m.name.as_str())
             ),
             hint: "give the file another name with `--name NAME`".to_owned(),
-        });
+        }
+        .into());
     };
     let now = crate::codex::journal::Source::of(&import.file, import.digest.as_deref());
-    let unchanged = matches!((&made.source, &now), (Some(then), Some(now)) if then.unchanged(now));
-    Ok((!unchanged).then(|| Plan {
+    let unchanged = !made.pending
+        && matches!((&made.source, &now), (Some(then), Some(now)) if then.unchanged(now));
+    if unchanged {
+        return Ok(None);
+    }
+    let users = configurations_using(&paths.home, &plan.base_model, &paths.profile);
+    if made.source.is_some() && !users.is_empty() {
+        printer.warn(&format!(
+            "`{}` is made again from `{}`: {} use it too, and get this file",
+            plan.base_model,
+            import.file.display(),
+            users.join(", ")
+        ));
+    }
+    Ok(Some(Plan {
         installed: false,
         ..plan.clone()
     }))
+}
+
+/// Marks an import whose file codex-local placed in the runtime's folder before (its journal says so, at this
+/// address) as free to replace it: a changed file is made again there, as for Ollama.
+fn own_placement(mut plan: Plan, paths: &Paths) -> Plan {
+    let Some(import) = plan.import.as_mut() else {
+        return plan;
+    };
+    let relative = runtime::lmstudio_files::relative_path(&plan.base_model);
+    let placed = std::path::Path::new(&relative);
+    import.replace_placed =
+        crate::codex::journal::Journal::load(&paths.home).is_ok_and(|journal| {
+            journal.made.iter().chain(&journal.models).any(|m| {
+                m.runtime == plan.runtime.id()
+                    && m.url == plan.url
+                    && m.file.as_ref().is_some_and(|file| file.ends_with(placed))
+            })
+        });
+    plan
+}
+
+/// The Codex configurations in `home` (config.toml and every profile but the one at `except`) whose model is
+/// `model`.
+fn configurations_using(home: &Path, model: &str, except: &Path) -> Vec<String> {
+    let status = gather::codex_status(home);
+    let mut users = Vec::new();
+    if status.model.as_deref() == Some(model) {
+        users.push("config.toml".to_owned());
+    }
+    users.extend(
+        status
+            .profiles
+            .iter()
+            .filter(|p| p.path != except && p.selection.model.as_deref() == Some(model))
+            .map(|p| format!("profile `{}`", p.name)),
+    );
+    users
 }
 
 /// Notes in the journal the model this run made, as soon as it exists: whatever stops init later, `restore` names
@@ -321,16 +390,52 @@ async fn fetch(
     paths: &Paths,
     report: &mut InitReport,
 ) -> anyhow::Result<Option<Plan>> {
+    if plan.import.is_some() && !plan.installed && runtime.import_keeps_name() {
+        // Journaled before the import begins: whatever stops init (a kill while the runtime creates it), `restore`
+        // names it and a later run knows it as codex-local's.
+        report.created_variant = Some(plan.base_model.clone());
+        report.import_pending = true;
+        note_created(ctx, paths, report).await?;
+    }
     let imported = steps::fetch(plan, runtime, ctx.printer, report).await;
-    if imported
-        .as_ref()
-        .map_or(report.created_file.is_some(), Option::is_some)
-    {
+    let failed_before_making = report.import_pending
+        && imported.as_ref().is_err_and(|err| !stopped_by_ctrl_c(err))
+        && runtime
+            .models()
+            .await
+            .is_ok_and(|models| !models.iter().any(|m| m.name == plan.base_model));
+    if failed_before_making {
+        forget_pending(ctx, paths, plan).await?;
+    } else if imported.as_ref().map_or(
+        report.created_file.is_some() || report.import_pending,
+        Option::is_some,
+    ) {
         note_created(ctx, paths, report).await?;
     }
     Ok(imported?
         .filter(|name| *name != plan.base_model)
         .map(|name| plan.named(&name)))
+}
+
+/// Whether Ctrl-C stopped the import (the runtime may still finish making the model).
+fn stopped_by_ctrl_c(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.is::<crate::interrupt::Interrupted>()
+            || matches!(
+                cause.downcast_ref::<crate::runtime::error::RuntimeError>(),
+                Some(crate::runtime::error::RuntimeError::ImportInterrupted { .. })
+            )
+    })
+}
+
+/// Forgets the model noted before an import that made nothing.
+async fn forget_pending(ctx: &Ctx<'_>, paths: &Paths, plan: &Plan) -> anyhow::Result<()> {
+    let (settings, printer) = (&ctx.settings, ctx.printer);
+    let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
+    let mut journal = crate::codex::journal::Journal::load(&paths.home)?;
+    journal.forget_model(plan.runtime.id(), &plan.url, &plan.base_model);
+    journal.save(&paths.home)?;
+    Ok(())
 }
 
 /// Verification failed: Codex's files stay as they were, and a variant the runtime now holds is journaled so that

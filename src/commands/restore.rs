@@ -315,10 +315,25 @@ fn render_models(out: &mut String, models: &[CreatedModel]) {
                 crate::text::sanitize(&model.name),
                 crate::text::sanitize(&file.display().to_string())
             );
+            let partial = crate::runtime::lmstudio_files::partial_path(file);
+            if std::fs::symlink_metadata(&partial).is_ok_and(|m| m.is_file()) {
+                let _ = writeln!(
+                    out,
+                    "A copy an interrupted init left half made is at {}: delete it.",
+                    crate::text::sanitize(&partial.display().to_string())
+                );
+            }
             continue;
         }
         let shown = crate::text::sanitize(&model.name);
-        let _ = write!(out, "`{shown}` stays in {name}");
+        if model.pending {
+            let _ = write!(
+                out,
+                "`{shown}` may be in {name} (an import stopped before codex-local saw it finish)"
+            );
+        } else {
+            let _ = write!(out, "`{shown}` stays in {name}");
+        }
         match kind.and_then(|kind| kind.info().remove_command) {
             Some(command) => {
                 let _ = writeln!(

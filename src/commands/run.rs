@@ -243,8 +243,11 @@ async fn keep(
     model: &str,
     context: u64,
 ) -> Result<(), RuntimeError> {
-    let ours = Journal::load(&ctx.settings.codex_home)
-        .is_ok_and(|journal| journal.made_model(runtime.kind().id(), model).is_some());
+    let ours = Journal::load(&ctx.settings.codex_home).is_ok_and(|journal| {
+        journal
+            .made_model(runtime.kind().id(), None, model)
+            .is_some()
+    });
     match runtime.keep_served(model, context, ours).await? {
         Kept::Right => {}
         Kept::Repaired(what) => ctx.printer.info(&format!("codex-local: {what}")),

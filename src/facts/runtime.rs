@@ -197,6 +197,10 @@ pub struct InstalledModel {
     pub loaded: Option<bool>,
     /// The context of a loaded instance (LM Studio), when one is loaded.
     pub loaded_context_length: Option<u64>,
+    /// The digest of its manifest (Ollama): the same for the same content, changed when the model is made again
+    /// from something else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// What a probe found at one runtime's address.
@@ -227,9 +231,10 @@ impl RuntimeStatus {
     /// The installed model called `name`, if there is one.
     #[must_use]
     pub fn find(&self, name: &str) -> Option<&InstalledModel> {
+        // Ollama takes names that differ only in case for one model (its `getExistingName`).
         let full = super::ollama::full_name(name);
-        self.models
-            .iter()
-            .find(|m| m.name == name || super::ollama::full_name(&m.name) == full)
+        self.models.iter().find(|m| {
+            m.name == name || super::ollama::full_name(&m.name).eq_ignore_ascii_case(&full)
+        })
     }
 }

@@ -18,7 +18,7 @@ use crate::facts::{Facts, Want};
 use crate::plan::catalog::{self, Catalog, CatalogError};
 use crate::runtime::{self, error::RuntimeError};
 use crate::settings::Settings;
-pub use codex::values_of as config_values;
+pub use codex::{read_status as codex_status, values_of as config_values};
 pub use doctor::doctor as codex_doctor;
 pub use program::locate as locate_codex;
 pub use repo::{find_root, status as repo_status};

@@ -46,6 +46,9 @@ pub struct Import {
     pub template: Option<String>,
     pub system: Option<String>,
     pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    /// A file codex-local placed for the runtime under this name before (its journal says so) may be replaced by
+    /// this one.
+    pub replace_placed: bool,
 }
 
 /// The default usable writing speed, in tokens/s.
@@ -597,6 +600,7 @@ mod tests {
                     capabilities: Some(vec!["completion".to_owned(), "tools".to_owned()]),
                     loaded: None,
                     loaded_context_length: None,
+                    digest: None,
                 })
                 .collect(),
             error: (!running).then(|| "connection refused".to_owned()),

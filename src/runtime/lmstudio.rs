@@ -38,7 +38,7 @@ const QUICK_IDLE: Duration = Duration::from_mins(1);
 async fn place(
     file: &std::path::Path,
     models: &std::path::Path,
-    relative: &str,
+    (relative, replace): (&str, bool),
     observer: &mut dyn Observer,
 ) -> std::io::Result<(std::path::PathBuf, lmstudio_files::How)> {
     use std::sync::Arc;
@@ -66,7 +66,7 @@ async fn place(
         relative.to_owned(),
     );
     let work = tokio::task::spawn_blocking(move || {
-        lmstudio_files::place(&file, &models, &relative, &mut |bytes| {
+        lmstudio_files::place(&file, &models, (&relative, replace), &mut |bytes| {
             copied.store(bytes, Ordering::Relaxed);
             !stopped.load(Ordering::Relaxed)
         })
@@ -265,14 +265,18 @@ impl Runtime for LmStudio {
         let before = self.models().await.unwrap_or_default();
         let relative = lmstudio_files::relative_path(name);
         let models = lmstudio_files::models_folder(&home);
-        let (target, how) = place(file, &models, &relative, observer)
+        let (target, how) = place(file, &models, (&relative, spec.replace_placed), observer)
             .await
             .map_err(|err| placement(err.to_string()))?;
         let size = std::fs::metadata(&target).map_or(0, |m| m.len());
         let key = self
             .find_key(
                 &relative,
-                (size, how == lmstudio_files::How::There),
+                // A file placed by an earlier run (or replacing one) is listed from before.
+                (
+                    size,
+                    how == lmstudio_files::How::There || spec.replace_placed,
+                ),
                 &before,
             )
             .await
@@ -776,6 +780,7 @@ fn read_v1(answer: &Answer) -> Result<Vec<InstalledModel>, ProbeError> {
                     .loaded_instances
                     .iter()
                     .find_map(|instance| instance.config.as_ref()?.context_length),
+                digest: None,
             }
         })
         .collect())
@@ -799,6 +804,7 @@ fn read_v0(answer: &Answer) -> Result<Vec<InstalledModel>, ProbeError> {
                 .then(|| vec!["embedding".to_owned()]),
             loaded: model.state.map(|state| state == "loaded"),
             loaded_context_length: None,
+            digest: None,
         })
         .collect())
 }

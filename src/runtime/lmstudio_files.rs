@@ -95,11 +95,12 @@ pub fn partial_path(target: &Path) -> PathBuf {
 }
 
 /// Puts `file` at `models/relative`: a hard link when it can, else a copy (reporting `(done, total)`), never over
-/// another file. The target's folder is made when missing.
+/// another file unless `replace` (a file codex-local placed there before), which is then replaced whole, by a
+/// rename. The target's folder is made when missing.
 pub fn place(
     file: &Path,
     models: &Path,
-    relative: &str,
+    (relative, replace): (&str, bool),
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> std::io::Result<(PathBuf, How)> {
     let target = target_path(models, relative);
@@ -113,13 +114,33 @@ pub fn place(
         )));
     }
     make_folders(models, relative)?;
-    if let Some(how) = already_there(file, &source, &target)? {
-        return Ok((target, how));
+    let over = match already_there(file, &source, &target) {
+        Ok(Some(how)) => return Ok((target, how)),
+        Ok(None) => false,
+        Err(_) if replace && std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_file()) => true,
+        Err(err) => return Err(err),
+    };
+    if over {
+        // A hard link made beside it, then renamed over the old file; else a copy, renamed over it.
+        let link = target.with_file_name(format!(
+            ".{}.codex-local-link",
+            target
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        ));
+        let _ = std::fs::remove_file(&link);
+        if std::fs::hard_link(file, &link).is_ok() {
+            std::fs::rename(&link, &target)?;
+            return Ok((target, How::Linked));
+        }
+        copy_into_place(file, &target, true, progress)?;
+        return Ok((target, How::Copied));
     }
     if std::fs::hard_link(file, &target).is_ok() {
         return Ok((target, How::Linked));
     }
-    copy_into_place(file, &target, progress)?;
+    copy_into_place(file, &target, false, progress)?;
     Ok((target, How::Copied))
 }
 
@@ -239,6 +260,7 @@ impl Drop for Partial {
 fn copy_into_place(
     file: &Path,
     target: &Path,
+    replace: bool,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> std::io::Result<()> {
     let path = partial_path(target);
@@ -280,6 +302,9 @@ fn copy_into_place(
         }
     }
     out.sync_all()?;
+    if replace {
+        return std::fs::rename(&partial.0, target);
+    }
     match std::fs::hard_link(&partial.0, target) {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Err(err),
@@ -351,20 +376,30 @@ mod tests {
         let models = dir.path().join("models");
         let relative = relative_path("model");
         let mut progress = |_| true;
-        let (target, how) = place(&file, &models, &relative, &mut progress).expect("placed");
+        let (target, how) =
+            place(&file, &models, (&relative, false), &mut progress).expect("placed");
         assert_eq!(target, models.join("codex-local/model/model.gguf"));
         assert_eq!(how, How::Linked);
         assert_eq!(
-            place(&file, &models, &relative, &mut progress)
+            place(&file, &models, (&relative, false), &mut progress)
                 .expect("again")
                 .1,
             How::There
         );
         let other = dir.path().join("other.gguf");
         fs_err::write(&other, b"GGUF other!!").expect("file");
-        let err = place(&other, &models, &relative, &mut progress).expect_err("taken");
+        let err = place(&other, &models, (&relative, false), &mut progress).expect_err("taken");
         assert!(err.to_string().contains("holds another file"), "{err}");
         assert_eq!(std::fs::read(&target).expect("read"), b"GGUF weights");
+        // A file codex-local placed is replaced whole by a changed one.
+        let (_, how) = place(&other, &models, (&relative, true), &mut progress).expect("replaced");
+        assert_eq!(how, How::Linked);
+        assert_eq!(std::fs::read(&target).expect("read"), b"GGUF other!!");
+        assert_eq!(
+            std::fs::read(&file).expect("read"),
+            b"GGUF weights",
+            "the old file is untouched"
+        );
     }
 
     #[cfg(unix)]
@@ -378,7 +413,8 @@ mod tests {
         let models = dir.path().join("models");
         std::fs::create_dir_all(models.join(PUBLISHER)).expect("models");
         std::os::unix::fs::symlink(&victim, models.join(PUBLISHER).join("x")).expect("link");
-        let err = place(&file, &models, &relative_path("x"), &mut |_| true).expect_err("refused");
+        let err = place(&file, &models, (&relative_path("x"), false), &mut |_| true)
+            .expect_err("refused");
         assert!(err.to_string().contains("is a link or a file"), "{err}");
         assert_eq!(std::fs::read_dir(&victim).expect("victim").count(), 0);
         // The models folder itself may be a link.
@@ -386,7 +422,7 @@ mod tests {
         std::fs::create_dir_all(&library).expect("library");
         let linked = dir.path().join("linked-models");
         std::os::unix::fs::symlink(&library, &linked).expect("link");
-        place(&file, &linked, &relative_path("y"), &mut |_| true).expect("placed");
+        place(&file, &linked, (&relative_path("y"), false), &mut |_| true).expect("placed");
         assert!(library.join("codex-local/y/y.gguf").is_file());
     }
 
@@ -398,17 +434,17 @@ mod tests {
         let target = dir.path().join("models/x/y.gguf");
         std::fs::create_dir_all(target.parent().expect("parent")).expect("dir");
         let mut seen = 0;
-        let stopped = copy_into_place(&file, &target, &mut |_| false).expect_err("stopped");
+        let stopped = copy_into_place(&file, &target, false, &mut |_| false).expect_err("stopped");
         assert_eq!(stopped.kind(), std::io::ErrorKind::Interrupted);
         assert!(!target.exists());
-        copy_into_place(&file, &target, &mut |done| {
+        copy_into_place(&file, &target, false, &mut |done| {
             seen = done;
             true
         })
         .expect("copied");
         assert_eq!(seen, 3 << 20);
         assert_eq!(std::fs::read(&target).expect("read").len(), 3 << 20);
-        let err = copy_into_place(&file, &target, &mut |_| true).expect_err("there");
+        let err = copy_into_place(&file, &target, false, &mut |_| true).expect_err("there");
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
         let left: Vec<_> = std::fs::read_dir(target.parent().expect("parent"))
             .expect("dir")

@@ -89,6 +89,12 @@ pub trait Runtime: Send + Sync {
         })
     }
 
+    /// Whether a model imported as `name` keeps that name (Ollama), so that it can be journaled before the import
+    /// begins; LM Studio gives its own key, known only afterwards.
+    fn import_keeps_name(&self) -> bool {
+        false
+    }
+
     /// The error for a fetch stopped by Ctrl-C.
     fn interrupted(&self, model: &str) -> RuntimeError;
 

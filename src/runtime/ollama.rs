@@ -165,6 +165,10 @@ impl Runtime for Ollama {
         })
     }
 
+    fn import_keeps_name(&self) -> bool {
+        true
+    }
+
     fn interrupted(&self, model: &str) -> RuntimeError {
         RuntimeError::Interrupted {
             model: model.to_owned(),
@@ -411,6 +415,8 @@ struct Tag {
     details: Option<Details>,
     #[serde(default)]
     capabilities: Option<Vec<String>>,
+    #[serde(default)]
+    digest: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -469,6 +475,7 @@ fn read_tags(answer: &Answer) -> Result<Vec<InstalledModel>, ProbeError> {
                 capabilities: tag.capabilities,
                 loaded: None,
                 loaded_context_length: None,
+                digest: tag.digest,
             }
         })
         .collect())

@@ -191,6 +191,8 @@ pub fn remember_variant(journal: &mut Journal, report: &InitReport) {
             name: variant.clone(),
             file: report.created_file.clone(),
             source: report.created_source.clone(),
+            digest: report.created_digest.clone(),
+            pending: report.import_pending,
         });
     }
 }

@@ -205,6 +205,12 @@ pub struct InitReport {
     /// The file the created model was imported from (not part of the document).
     #[serde(skip)]
     pub created_source: Option<crate::codex::journal::Source>,
+    /// The digest the runtime gave the created model.
+    #[serde(skip)]
+    pub created_digest: Option<String>,
+    /// An import began and has not been seen to finish.
+    #[serde(skip)]
+    pub import_pending: bool,
 }
 
 impl InitReport {
@@ -237,6 +243,8 @@ impl InitReport {
             created_variant: None,
             created_file: None,
             created_source: None,
+            created_digest: None,
+            import_pending: false,
         }
     }
 
@@ -369,6 +377,13 @@ async fn import(
     }
     match imported {
         Ok(imported) => {
+            report.import_pending = false;
+            report.created_digest = runtime.models().await.ok().and_then(|models| {
+                models
+                    .into_iter()
+                    .find(|m| m.name == imported.name)
+                    .and_then(|m| m.digest)
+            });
             report.changed = true;
             // A model codex-local made: the journal lists it for `restore`.
             report.created_variant = Some(imported.name.clone());
@@ -427,6 +442,7 @@ pub async fn serve(
         // A variant made from the imported model is not itself imported from the file.
         report.created_source = None;
         report.created_file = None;
+        report.created_digest = None;
     }
     if let Some(placement) = serving.placement {
         report.served = Some(Served {

@@ -66,6 +66,24 @@ pub struct Installed {
     pub name: String,
     pub size: u64,
     pub num_ctx: Option<u64>,
+    /// Its manifest's digest, as `/api/tags` gives it: the same for the same content, whatever the name.
+    pub digest: String,
+}
+
+impl Installed {
+    /// A model of `size` bytes made from `source` (a blob's digest, or a base model's manifest).
+    pub fn new(name: &str, size: u64, num_ctx: Option<u64>, source: &str) -> Self {
+        let mut value = 0xcbf2_9ce4_8422_2325_u64;
+        for byte in format!("{size}/{num_ctx:?}/{source}").bytes() {
+            value = (value ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Self {
+            name: full_name(name),
+            size,
+            num_ctx,
+            digest: format!("{value:016x}{value:016x}{value:016x}{value:016x}"),
+        }
+    }
 }
 
 /// The fake's state.
@@ -86,6 +104,8 @@ pub struct State {
     pub ctx_cap: Option<u64>,
     /// Loading a model never finishes.
     pub load_hangs: bool,
+    /// `/api/create` makes the model, then never answers (as when the client is killed while Ollama finishes).
+    pub create_hangs: bool,
     /// Answer `/v1/responses` token by token, this far apart (else all at once).
     pub token_pace: Option<std::time::Duration>,
     /// Blobs pushed to `/api/blobs`, by digest, with their size.
@@ -187,6 +207,7 @@ impl FakeOllama {
             vram_percent: 100,
             ctx_cap: None,
             load_hangs: false,
+            create_hangs: false,
             trained_ctx: 131_072,
             token_pace: None,
             blobs: Vec::new(),
@@ -205,11 +226,9 @@ impl FakeOllama {
     /// Marks a model as installed.
     pub fn install(&self, name: &str, size: u64, num_ctx: Option<u64>) -> &Self {
         self.with(|state| {
-            state.installed.push(Installed {
-                name: full_name(name),
-                size,
-                num_ctx,
-            });
+            state
+                .installed
+                .push(Installed::new(name, size, num_ctx, "installed"));
         })
     }
 
@@ -254,7 +273,14 @@ fn handle(state: &Mutex<State>, request: &Request) -> Reply {
         ("GET", "/api/tags") => tags(&mut state, request),
         ("POST", "/api/show") => show(&mut state, request),
         ("POST", "/api/pull") => pull(&mut state, request),
-        ("POST", "/api/create") => create(&mut state, request),
+        ("POST", "/api/create") => {
+            let reply = create(&mut state, request);
+            if state.create_hangs {
+                Reply::Hang
+            } else {
+                reply
+            }
+        }
         ("HEAD", blob) if blob.starts_with("/api/blobs/") => {
             let digest = &blob["/api/blobs/".len()..];
             let status = if state.blobs.iter().any(|(d, _)| d == digest) {
@@ -278,7 +304,7 @@ fn tags(state: &mut State, _request: &Request) -> Reply {
         .iter()
         .map(|m| {
             json!({"name": m.name, "model": m.name, "modified_at": "2026-11-01T10:00:00Z", "size": m.size,
-                   "digest": "aa4295ac10c3", "details": {"format": "gguf", "family": "gptoss",
+                   "digest": m.digest, "details": {"format": "gguf", "family": "gptoss",
                    "parameter_size": "20.9B", "quantization_level": "MXFP4"}})
         })
         .collect();
@@ -319,11 +345,9 @@ fn pull(state: &mut State, request: &Request) -> Reply {
     };
     match state.pull.clone() {
         Pull::Succeed { progress_lines } => {
-            state.installed.push(Installed {
-                name: full_name(&name),
-                size: 13_793_441_244,
-                num_ctx: None,
-            });
+            state
+                .installed
+                .push(Installed::new(&name, 13_793_441_244, None, "pulled"));
             Reply::Stream {
                 status: 200,
                 content_type: "application/x-ndjson",
@@ -420,9 +444,19 @@ fn push_blob(state: &mut State, path: &str, request: &Request) -> Reply {
     Reply::text(201, "")
 }
 
+/// The name as Ollama stores it: an existing model's, when the two differ only in case (its `getExistingName`).
+fn canonical(state: &State, name: &str) -> String {
+    let full = full_name(name);
+    state
+        .installed
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case(&full))
+        .map_or(full, |m| m.name.clone())
+}
+
 fn create(state: &mut State, request: &Request) -> Reply {
     let request = body(request);
-    let name = request["model"].as_str().unwrap_or("").to_owned();
+    let name = canonical(state, request["model"].as_str().unwrap_or(""));
     // From an uploaded file: the blob must be there.
     if let Some(files) = request["files"].as_object() {
         return create_from_files(state, &name, files, &request);
@@ -443,11 +477,9 @@ fn create(state: &mut State, request: &Request) -> Reply {
     };
     let num_ctx = request["parameters"]["num_ctx"].as_u64();
     state.installed.retain(|m| m.name != full_name(&name));
-    state.installed.push(Installed {
-        name: full_name(&name),
-        size: base.size,
-        num_ctx,
-    });
+    state
+        .installed
+        .push(Installed::new(&name, base.size, num_ctx, &base.digest));
     Reply::Stream {
         status: 200,
         content_type: "application/x-ndjson",
@@ -591,11 +623,12 @@ fn create_from_files(
         );
     };
     state.installed.retain(|m| m.name != full_name(name));
-    state.installed.push(Installed {
-        name: full_name(name),
-        size: size as u64,
-        num_ctx: request["parameters"]["num_ctx"].as_u64(),
-    });
+    state.installed.push(Installed::new(
+        name,
+        size as u64,
+        request["parameters"]["num_ctx"].as_u64(),
+        digest.as_str().unwrap_or(""),
+    ));
     Reply::Stream {
         status: 200,
         content_type: "application/x-ndjson",
