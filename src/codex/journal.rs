@@ -215,7 +215,9 @@ impl Journal {
     /// Notes a model codex-local made, for `restore` to name and for later runs to know as its own.
     pub fn note_model(&mut self, model: CreatedModel) {
         let same = |m: &CreatedModel| {
-            m.runtime == model.runtime && m.url == model.url && m.name == model.name
+            m.runtime == model.runtime
+                && crate::facts::codex::same_address(&m.url, &model.url)
+                && m.name == model.name
         };
         self.models.retain(|m| !same(m));
         self.models.push(model.clone());
@@ -225,7 +227,9 @@ impl Journal {
 
     /// Forgets a model noted before an import that then made nothing.
     pub fn forget_model(&mut self, runtime: &str, url: &str, name: &str) {
-        let same = |m: &CreatedModel| m.runtime == runtime && m.url == url && m.name == name;
+        let same = |m: &CreatedModel| {
+            m.runtime == runtime && crate::facts::codex::same_address(&m.url, url) && m.name == name
+        };
         self.models.retain(|m| !same(m));
         self.made.retain(|m| !same(m));
     }
@@ -240,7 +244,9 @@ impl Journal {
         name: &str,
     ) -> Option<&CreatedModel> {
         let same = |m: &&CreatedModel| {
-            m.runtime == runtime && url.is_none_or(|url| m.url == url) && m.name == name
+            m.runtime == runtime
+                && url.is_none_or(|url| crate::facts::codex::same_address(&m.url, url))
+                && m.name == name
         };
         self.made
             .iter()

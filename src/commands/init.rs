@@ -292,9 +292,9 @@ fn check_import_name(
     let made = journal
         .made_model(plan.runtime.id(), Some(&plan.url), &plan.base_model)
         .filter(|made| {
-            made.pending
-                || made.digest.is_none()
-                || made.digest == installed.and_then(|m| m.digest.clone())
+            // A runtime (or an old journal) without digests cannot tell a change: the name and address must do.
+            let now = installed.and_then(|m| m.digest.as_ref());
+            made.pending || made.digest.is_none() || now.is_none() || made.digest.as_ref() == now
         });
     let Some(made) = made else {
         return Err(super::BadUsage {
@@ -342,7 +342,7 @@ fn own_placement(mut plan: Plan, paths: &Paths) -> Plan {
         crate::codex::journal::Journal::load(&paths.home).is_ok_and(|journal| {
             journal.made.iter().chain(&journal.models).any(|m| {
                 m.runtime == plan.runtime.id()
-                    && m.url == plan.url
+                    && crate::facts::codex::same_address(&m.url, &plan.url)
                     && m.file.as_ref().is_some_and(|file| file.ends_with(placed))
             })
         });

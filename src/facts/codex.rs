@@ -153,6 +153,18 @@ pub fn is_loopback_url(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether two runtime addresses reach the same server: the same scheme and port, and the same host, or both this
+/// machine (`localhost`, `127.0.0.1` and `::1` are one place to a runtime listening on all of them).
+#[must_use]
+pub fn same_address(a: &str, b: &str) -> bool {
+    let (Ok(left), Ok(right)) = (url::Url::parse(a), url::Url::parse(b)) else {
+        return a == b;
+    };
+    left.scheme() == right.scheme()
+        && left.port_or_known_default() == right.port_or_known_default()
+        && (left.host_str() == right.host_str() || (is_loopback_url(a) && is_loopback_url(b)))
+}
+
 /// The oldest Codex that loads every key codex-local writes (with `--strict-config`; `features.daemon_auto_start`
 /// came in 0.156.0, profile files in 0.134.0). `.ci/test` runs the real-Codex tests against it.
 pub const MIN_VERSION: (u64, u64, u64) = (0, 156, 0);
@@ -199,6 +211,30 @@ pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_server_by_any_spelling_of_this_machine() {
+        assert!(same_address(
+            "http://127.0.0.1:11434/",
+            "http://localhost:11434"
+        ));
+        assert!(same_address(
+            "http://[::1]:11434/",
+            "http://127.0.0.1:11434/"
+        ));
+        assert!(!same_address(
+            "http://127.0.0.1:11434/",
+            "http://127.0.0.1:11435/"
+        ));
+        assert!(!same_address(
+            "http://gpu-box:11434/",
+            "http://127.0.0.1:11434/"
+        ));
+        assert!(!same_address(
+            "https://127.0.0.1:11434/",
+            "http://127.0.0.1:11434/"
+        ));
+    }
 
     #[test]
     fn finds_settings_that_send_data_off_the_machine() {
