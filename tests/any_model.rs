@@ -521,10 +521,42 @@ fn an_imported_model_is_codex_locals_by_address_and_digest_and_a_users_is_never_
     assert_eq!(other.has("m:ctx64k").map(|m| m.size), Some(1000));
     assert!(other.requests_to("/api/create").is_empty());
 
-    // Names that differ only in case are one model to Ollama.
+    // Names that differ only in case, namespace or tag spelled out are one model to Ollama.
     other.install("mine:latest", 1000, None);
-    assert_eq!(ctx.run(init(&["--name", "MINE"])).status.code(), Some(2));
+    for name in [
+        "MINE",
+        "library/mine",
+        "registry.ollama.ai/library/mine:latest",
+    ] {
+        assert_eq!(
+            ctx.run(init(&["--name", name])).status.code(),
+            Some(2),
+            "{name}"
+        );
+    }
     assert_eq!(other.has("mine:latest").map(|m| m.size), Some(1000));
+
+    // A name given without a tag is looked up as Ollama lists it (`:latest`): its digest is journaled, and a
+    // model the user makes by that name later is not taken.
+    ctx.json(init(&["--name", "coder"]), 0);
+    let journal: Value = serde_json::from_str(&common::read(
+        &ctx.codex_home.join("codex-local/journal.json"),
+    ))
+    .expect("JSON");
+    let made = journal["made"]
+        .as_array()
+        .and_then(|made| made.iter().find(|m| m["name"] == "coder"))
+        .expect("coder journaled");
+    assert!(made["digest"].is_string(), "{made}");
+    other.with(|state| {
+        let model = state
+            .installed
+            .iter_mut()
+            .find(|m| m.name == "coder:latest")
+            .expect("coder");
+        model.digest = "1".repeat(64);
+    });
+    assert_eq!(ctx.run(init(&["--name", "coder"])).status.code(), Some(2));
 
     // A damaged journal is said to be one, not taken for an empty one.
     ctx.env("OLLAMA_HOST", ollama.host());

@@ -510,6 +510,10 @@ fn a_damaged_or_foreign_pack_is_refused_and_nothing_is_imported() {
     );
     assert!(ollama.requests_to("/api/create").is_empty());
     assert!(ollama.requests_to("/api/blobs").is_empty());
+    assert!(
+        !ctx.codex_home.join("codex-local/journal.json").exists(),
+        "nothing was made, so nothing is journaled"
+    );
 }
 
 #[test]

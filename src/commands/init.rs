@@ -292,9 +292,13 @@ fn check_import_name(
     let made = journal
         .made_model(plan.runtime.id(), Some(&plan.url), &plan.base_model)
         .filter(|made| {
-            // A runtime (or an old journal) without digests cannot tell a change: the name and address must do.
+            // Ollama's model must still have the digest codex-local left it with: without one to compare (an old
+            // Ollama), it cannot be told from a model the user made since, and is not taken. LM Studio has no
+            // digests; its models are known by their placed file.
             let now = installed.and_then(|m| m.digest.as_ref());
-            made.pending || made.digest.is_none() || now.is_none() || made.digest.as_ref() == now
+            made.pending
+                || plan.runtime == RuntimeKind::Lmstudio
+                || (now.is_some() && made.digest.as_ref() == now)
         });
     let Some(made) = made else {
         return Err(super::BadUsage {
@@ -381,8 +385,10 @@ async fn note_created(ctx: &Ctx<'_>, paths: &Paths, report: &mut InitReport) -> 
     Ok(())
 }
 
-/// Pulls or imports the model; a model the import made (or a file it placed) is journaled at once. An imported
-/// model goes by the name the runtime gave it: the plan returned then names it.
+/// Pulls or imports the model. An import is staged first (hashed and uploaded, or placed); a model that keeps its
+/// name (Ollama) is journaled as pending before the runtime is asked to make it, and again once it exists, so that a
+/// kill at any point leaves it named; a file placed for LM Studio is journaled even when LM Studio has not listed it.
+/// An imported model goes by the name the runtime gave it: the plan returned then names it.
 async fn fetch(
     plan: &Plan,
     runtime: &dyn runtime::Runtime,
@@ -390,31 +396,31 @@ async fn fetch(
     paths: &Paths,
     report: &mut InitReport,
 ) -> anyhow::Result<Option<Plan>> {
-    if plan.import.is_some() && !plan.installed && runtime.import_keeps_name() {
-        // Journaled before the import begins: whatever stops init (a kill while the runtime creates it), `restore`
-        // names it and a later run knows it as codex-local's.
+    let Some(import) = plan.import.as_ref().filter(|_| !plan.installed) else {
+        steps::fetch(plan, runtime, ctx.printer, report).await?;
+        return Ok(None);
+    };
+    let staged = steps::stage_import(plan, import, runtime, ctx.printer, report).await?;
+    if runtime.import_keeps_name() {
         report.created_variant = Some(plan.base_model.clone());
         report.import_pending = true;
         note_created(ctx, paths, report).await?;
     }
-    let imported = steps::fetch(plan, runtime, ctx.printer, report).await;
-    let failed_before_making = report.import_pending
+    let imported = steps::make_import(plan, import, staged, runtime, ctx.printer, report).await;
+    let made_nothing = report.import_pending
         && imported.as_ref().is_err_and(|err| !stopped_by_ctrl_c(err))
-        && runtime
-            .models()
-            .await
-            .is_ok_and(|models| !models.iter().any(|m| m.name == plan.base_model));
-    if failed_before_making {
+        && runtime.models().await.is_ok_and(|models| {
+            !models
+                .iter()
+                .any(|m| crate::facts::ollama::same_model(&m.name, &plan.base_model))
+        });
+    if made_nothing {
         forget_pending(ctx, paths, plan).await?;
-    } else if imported.as_ref().map_or(
-        report.created_file.is_some() || report.import_pending,
-        Option::is_some,
-    ) {
+    } else if imported.is_ok() || report.created_file.is_some() {
         note_created(ctx, paths, report).await?;
     }
-    Ok(imported?
-        .filter(|name| *name != plan.base_model)
-        .map(|name| plan.named(&name)))
+    let name = imported?;
+    Ok((name != plan.base_model).then(|| plan.named(&name)))
 }
 
 /// Whether Ctrl-C stopped the import (the runtime may still finish making the model).

@@ -53,9 +53,34 @@ pub fn full_name(name: &str) -> String {
     }
 }
 
+/// Whether two names are one model to Ollama: the default host, namespace (`library`) and tag (`latest`) filled
+/// in, and case ignored (Ollama's `getExistingName` matches each part without case).
+#[must_use]
+pub fn same_model(a: &str, b: &str) -> bool {
+    use super::model_name::Reference;
+    match (Reference::parse(a), Reference::parse(b)) {
+        (Some(a), Some(b)) => {
+            a.host.eq_ignore_ascii_case(&b.host)
+                && a.namespace.eq_ignore_ascii_case(&b.namespace)
+                && a.model.eq_ignore_ascii_case(&b.model)
+                && a.tag.eq_ignore_ascii_case(&b.tag)
+        }
+        _ => full_name(a).eq_ignore_ascii_case(&full_name(b)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_model_by_every_spelling_ollama_takes() {
+        assert!(same_model("coder:x", "library/coder:x"));
+        assert!(same_model("coder:x", "registry.ollama.ai/library/coder:X"));
+        assert!(same_model("Coder", "coder:latest"));
+        assert!(!same_model("coder:x", "coder:y"));
+        assert!(!same_model("someone/coder:x", "coder:x"));
+    }
 
     #[test]
     fn the_default_context_follows_version_and_vram() {

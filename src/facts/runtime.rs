@@ -231,10 +231,9 @@ impl RuntimeStatus {
     /// The installed model called `name`, if there is one.
     #[must_use]
     pub fn find(&self, name: &str) -> Option<&InstalledModel> {
-        // Ollama takes names that differ only in case for one model (its `getExistingName`).
-        let full = super::ollama::full_name(name);
-        self.models.iter().find(|m| {
-            m.name == name || super::ollama::full_name(&m.name).eq_ignore_ascii_case(&full)
-        })
+        // Ollama takes every spelling of a name (case, default namespace and tag) for one model.
+        self.models
+            .iter()
+            .find(|m| m.name == name || super::ollama::same_model(&m.name, name))
     }
 }

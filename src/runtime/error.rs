@@ -32,8 +32,12 @@ pub enum RuntimeError {
     PullDropped { url: String, model: String },
     #[error("Interrupted while pulling `{model}`")]
     Interrupted { model: String },
-    #[error("Interrupted while importing `{model}`: nothing half-made was kept")]
-    ImportInterrupted { model: String },
+    #[error("Interrupted while importing `{model}`: {}", if *making {
+        "the runtime may still finish making it; `codex-local restore` names it"
+    } else {
+        "nothing half-made was kept"
+    })]
+    ImportInterrupted { model: String, making: bool },
     #[error("`{model}` made no progress for {seconds} s")]
     Stalled { model: String, seconds: u64 },
     #[error("`{url}` sent more than {} MiB", limit >> 20)]

@@ -15,7 +15,7 @@ use super::http::{self, Answer, Auth, Http, ProbeError};
 use super::lmstudio_files;
 use super::{
     Endpoint, Fetched, Imported, Kept, Observer, Progress, Runtime, ServeRequest, Served, Serves,
-    Serving, Verified,
+    Serving, Staged, Verified,
 };
 use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
 use crate::plan::steps::{StepName, StepStatus};
@@ -229,13 +229,12 @@ impl Runtime for LmStudio {
         Ok(Fetched::Downloaded)
     }
 
-    async fn import(
+    async fn stage(
         &self,
         spec: &crate::plan::Import,
         name: &str,
-        _context: u64,
         observer: &mut dyn Observer,
-    ) -> Result<Imported, RuntimeError> {
+    ) -> Result<Staged, RuntimeError> {
         let file = spec.file.as_path();
         let placement = |message: String| RuntimeError::Placement {
             file: file.display().to_string(),
@@ -265,20 +264,35 @@ impl Runtime for LmStudio {
         let before = self.models().await.unwrap_or_default();
         let relative = lmstudio_files::relative_path(name);
         let models = lmstudio_files::models_folder(&home);
-        let (target, how) = place(file, &models, (&relative, spec.replace_placed), observer)
+        let placed = place(file, &models, (&relative, spec.replace_placed), observer)
             .await
             .map_err(|err| placement(err.to_string()))?;
+        Ok(Staged {
+            placed: Some(placed),
+            before,
+            ..Staged::default()
+        })
+    }
+
+    async fn make(
+        &self,
+        spec: &crate::plan::Import,
+        name: &str,
+        _context: u64,
+        staged: Staged,
+    ) -> Result<Imported, RuntimeError> {
+        let Some((target, how)) = staged.placed else {
+            return Err(RuntimeError::Placement {
+                file: spec.file.display().to_string(),
+                message: "the file was not placed".to_owned(),
+            });
+        };
+        let relative = lmstudio_files::relative_path(name);
         let size = std::fs::metadata(&target).map_or(0, |m| m.len());
+        // A file placed by an earlier run (or replacing one) is listed from before.
+        let listed_before = how == lmstudio_files::How::There || spec.replace_placed;
         let key = self
-            .find_key(
-                &relative,
-                // A file placed by an earlier run (or replacing one) is listed from before.
-                (
-                    size,
-                    how == lmstudio_files::How::There || spec.replace_placed,
-                ),
-                &before,
-            )
+            .find_key(&relative, (size, listed_before), &staged.before)
             .await
             .ok_or_else(|| RuntimeError::NotListed {
                 path: target.display().to_string(),
@@ -291,7 +305,7 @@ impl Runtime for LmStudio {
         Ok(Imported {
             detail: format!(
                 "{done} `{}` in LM Studio's models folder ({}); LM Studio lists it as `{key}`",
-                file.display(),
+                spec.file.display(),
                 target.display()
             ),
             name: key,

@@ -73,16 +73,31 @@ pub trait Runtime: Send + Sync {
         observer: &mut dyn Observer,
     ) -> Result<Fetched, RuntimeError>;
 
-    /// Makes a model of the GGUF file `import` names (as `name` where the runtime lets codex-local name it), served
-    /// with `context` tokens where the model carries its context, reporting progress. Returns the runtime's name.
-    async fn import(
+    /// Puts the GGUF file `import` names where the runtime can make a model of it (Ollama: its blob store, the file
+    /// hashed and uploaded; LM Studio: its models folder), reporting progress. Nothing is a model yet.
+    async fn stage(
+        &self,
+        import: &crate::plan::Import,
+        name: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<Staged, RuntimeError> {
+        let _ = (import, observer);
+        Err(RuntimeError::Failed {
+            model: name.to_owned(),
+            message: format!("{} does not import model files", self.kind().display_name()),
+        })
+    }
+
+    /// Makes the model of a staged file (as `name` where the runtime lets codex-local name it), served with
+    /// `context` tokens where the model carries its context. Returns the runtime's name for it.
+    async fn make(
         &self,
         import: &crate::plan::Import,
         name: &str,
         context: u64,
-        observer: &mut dyn Observer,
+        staged: Staged,
     ) -> Result<Imported, RuntimeError> {
-        let _ = (import, context, observer);
+        let _ = (import, context, staged);
         Err(RuntimeError::Failed {
             model: name.to_owned(),
             message: format!("{} does not import model files", self.kind().display_name()),
@@ -142,6 +157,17 @@ pub struct Progress<'a> {
     pub digest: Option<&'a str>,
     pub total: Option<u64>,
     pub completed: Option<u64>,
+}
+
+/// A model file staged for the runtime: where it now is, before the model is made.
+#[derive(Debug, Clone, Default)]
+pub struct Staged {
+    /// The blob's digest (Ollama).
+    pub digest: Option<String>,
+    /// Where the file lies in the runtime's folder, and how it came there (LM Studio).
+    pub placed: Option<(std::path::PathBuf, lmstudio_files::How)>,
+    /// The models the runtime listed before.
+    pub before: Vec<InstalledModel>,
 }
 
 /// What an import made.

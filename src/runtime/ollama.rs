@@ -14,7 +14,7 @@ use super::import;
 use super::stream::{self, Stop};
 use super::{
     Endpoint, Fetched, Imported, Kept, Observer, Placement, Progress, Runtime, ServeRequest,
-    Served, Serves, Serving, Verified,
+    Served, Serves, Serving, Staged, Verified,
 };
 use crate::facts::ollama::{default_context, full_name};
 use crate::facts::runtime::{InstalledModel, RuntimeKind, RuntimeStatus};
@@ -118,40 +118,52 @@ impl Runtime for Ollama {
         Ok(Fetched::Downloaded)
     }
 
-    async fn import(
+    async fn stage(
         &self,
         spec: &crate::plan::Import,
         name: &str,
-        context: u64,
         observer: &mut dyn Observer,
-    ) -> Result<Imported, RuntimeError> {
+    ) -> Result<Staged, RuntimeError> {
         let file = spec.file.as_path();
         let api = self.api(self.endpoint.stall * 2)?;
         let blob_url = |digest: &str| api.url(&format!("api/blobs/{digest}"));
         // A pack names the digest: when Ollama holds that blob already, the file need not even be read.
-        let known = match &spec.digest {
-            Some(digest) if import::has_blob(&api.http, &blob_url(digest), api.auth).await? => {
-                Some(digest.clone())
-            }
-            _ => None,
-        };
-        let digest = if let Some(digest) = known {
-            digest
-        } else {
-            let digest = import::sha256_of(file, name, observer).await?;
-            if let Some(expected) = spec.digest.as_ref().filter(|e| **e != digest) {
-                return Err(RuntimeError::NotThePacksFile {
-                    file: file.display().to_string(),
-                    expected: expected.clone(),
-                    found: digest,
-                });
-            }
-            let blob = blob_url(&digest);
-            if !import::has_blob(&api.http, &blob, api.auth).await? {
-                import::upload(&api.http, &blob, api.auth, file, (name, &digest), observer).await?;
-            }
-            digest
-        };
+        if let Some(digest) = &spec.digest
+            && import::has_blob(&api.http, &blob_url(digest), api.auth).await?
+        {
+            return Ok(Staged {
+                digest: Some(digest.clone()),
+                ..Staged::default()
+            });
+        }
+        let digest = import::sha256_of(file, name, observer).await?;
+        if let Some(expected) = spec.digest.as_ref().filter(|e| **e != digest) {
+            return Err(RuntimeError::NotThePacksFile {
+                file: file.display().to_string(),
+                expected: expected.clone(),
+                found: digest,
+            });
+        }
+        let blob = blob_url(&digest);
+        if !import::has_blob(&api.http, &blob, api.auth).await? {
+            import::upload(&api.http, &blob, api.auth, file, (name, &digest), observer).await?;
+        }
+        Ok(Staged {
+            digest: Some(digest),
+            ..Staged::default()
+        })
+    }
+
+    async fn make(
+        &self,
+        spec: &crate::plan::Import,
+        name: &str,
+        context: u64,
+        staged: Staged,
+    ) -> Result<Imported, RuntimeError> {
+        let file = spec.file.as_path();
+        let api = self.api(self.endpoint.stall * 2)?;
+        let digest = staged.digest.unwrap_or_default();
         let file_name = file.file_name().map_or_else(
             || "model.gguf".to_owned(),
             |f| f.to_string_lossy().into_owned(),

@@ -298,14 +298,14 @@ impl Observer for Reporter<'_> {
     }
 }
 
-/// Makes the model present unless it is installed, by a pull or an import; Ctrl-C stops cleanly. Returns the
-/// runtime's name for an imported model.
+/// Makes the model present unless it is installed, by a pull; Ctrl-C stops cleanly. A file to import is staged and
+/// made with [`stage_import`] and [`make_import`] (the caller journals the model between the two).
 pub async fn fetch(
     plan: &Plan,
     runtime: &dyn Runtime,
     printer: &Printer,
     report: &mut InitReport,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<()> {
     let model = plan.base_model.as_str();
     let step = if plan.import.is_some() {
         StepName::Import
@@ -315,12 +315,7 @@ pub async fn fetch(
     if plan.installed {
         let detail = format!("`{model}` is already installed");
         report.step(printer, step, StepStatus::Skipped, detail);
-        return Ok(None);
-    }
-    if let Some(import) = &plan.import {
-        return self::import(plan, import, runtime, printer, report)
-            .await
-            .map(Some);
+        return Ok(());
     }
     let mut reporter = Reporter {
         printer,
@@ -349,39 +344,70 @@ pub async fn fetch(
         }
     };
     report.step(printer, step, status, detail);
-    Ok(None)
+    Ok(())
 }
 
-/// Imports a model file; the model (and a file placed for the runtime) is noted for the journal.
-async fn import(
+/// Stages the file to import (hashed and uploaded, or placed in the runtime's folder), with progress; Ctrl-C stops
+/// it with nothing half made.
+pub async fn stage_import(
     plan: &Plan,
     import: &crate::plan::Import,
     runtime: &dyn Runtime,
     printer: &Printer,
     report: &mut InitReport,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<crate::runtime::Staged> {
     let model = plan.base_model.as_str();
     let mut reporter = Reporter {
         printer,
         report,
         download: Some(printer.download(model)),
     };
-    let imported = tokio::select! {
-        result = runtime.import(import, model, plan.context_length, &mut reporter) => result,
+    let staged = tokio::select! {
+        result = runtime.stage(import, model, &mut reporter) => result,
         () = interrupt::wait() => Err(crate::runtime::error::RuntimeError::ImportInterrupted {
             model: model.to_owned(),
+            making: false,
         }),
     };
     if let Some(download) = reporter.download.take() {
         download.finish();
     }
+    staged.map_err(|err| {
+        report.step(
+            printer,
+            StepName::Import,
+            StepStatus::Failed,
+            err.to_string(),
+        );
+        err.into()
+    })
+}
+
+/// Makes the model of a staged file; the model (and a file placed for the runtime) is noted in the report for the
+/// journal. Returns the runtime's name for it.
+pub async fn make_import(
+    plan: &Plan,
+    import: &crate::plan::Import,
+    staged: crate::runtime::Staged,
+    runtime: &dyn Runtime,
+    printer: &Printer,
+    report: &mut InitReport,
+) -> anyhow::Result<String> {
+    let model = plan.base_model.as_str();
+    let imported = tokio::select! {
+        result = runtime.make(import, model, plan.context_length, staged) => result,
+        () = interrupt::wait() => Err(crate::runtime::error::RuntimeError::ImportInterrupted {
+            model: model.to_owned(),
+            making: true,
+        }),
+    };
     match imported {
         Ok(imported) => {
             report.import_pending = false;
             report.created_digest = runtime.models().await.ok().and_then(|models| {
                 models
                     .into_iter()
-                    .find(|m| m.name == imported.name)
+                    .find(|m| crate::facts::ollama::same_model(&m.name, &imported.name))
                     .and_then(|m| m.digest)
             });
             report.changed = true;
