@@ -157,6 +157,31 @@ fn a_registry_answering_another_range_is_refused_and_its_password_never_shown() 
 }
 
 #[test]
+fn a_registry_that_wants_credentials_a_pause_or_sends_a_compressed_file_says_so() {
+    let registry = registry(true);
+    let ctx = context(&registry);
+    let args = ["models", "--model", "someone/coder:q4", "--ram", "64GiB"];
+    for (answer, says) in [
+        (
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "asks for credentials",
+        ),
+        (
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "asks to wait for 30 s",
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\nConnection: close\r\n\r\n\u{1f}\u{8b}\u{8}\u{0}",
+            "compressed (`gzip`)",
+        ),
+    ] {
+        *registry.blob_answer.lock().expect("lock") = Some(answer.to_owned());
+        let stderr = ctx.fails(args);
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}
+
+#[test]
 fn a_manifest_claiming_an_absurd_size_is_refused_by_name() {
     let registry = FakeRegistry::start(
         vec![Entry {
@@ -566,6 +591,28 @@ fn an_imported_model_is_codex_locals_by_address_and_digest_and_a_users_is_never_
     );
     let stderr = ctx.fails(init(&[]));
     assert!(stderr.contains("journal.json"), "{stderr}");
+}
+
+#[test]
+fn models_recommends_a_file_by_its_path() {
+    let ctx = TestContext::new();
+    let file = model_file(
+        &ctx,
+        "my model.gguf",
+        "{% if tools %}{{ tools }}{% endif %}",
+    );
+    let path = file.to_str().expect("path");
+
+    let output = ctx.run([
+        "models", "--model", path, "--ram", "64GiB", "--gpu", "RTX 4090",
+    ]);
+
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains(&format!("`codex-local init --model '{path}'`")),
+        "{stdout}"
+    );
 }
 
 #[test]

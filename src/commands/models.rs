@@ -375,9 +375,10 @@ fn render(report: &ModelsReport, verbose: bool, style: Style) -> String {
         render_sized(&mut out, sized, style);
     }
     if let (Some(id), Some(context)) = (&report.recommended, report.recommended_context) {
+        let model = init_argument(id, report.sized_from.as_ref());
         let _ = writeln!(
             out,
-            "* recommended: {id} at {context} tokens (`codex-local init --model {id}`)"
+            "* recommended: {id} at {context} tokens (`codex-local init --model {model}`)"
         );
     } else if report.sized_from.is_some() {
         // One model asked for: its row and the line above say what there is to say.
@@ -419,4 +420,24 @@ fn render_sized(out: &mut String, sized: &SizedFrom, style: Style) {
             sanitize(&sized.architecture),
         ))
     );
+}
+
+/// What `init --model` takes for the recommended model: a file by its path.
+fn init_argument(id: &str, sized: Option<&SizedFrom>) -> String {
+    match sized {
+        Some(sized) if sized.source == "file" => shell_word(&sized.name),
+        _ => id.to_owned(),
+    }
+}
+
+/// A path as one shell word: as it is when it holds only plain characters, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = text.chars().all(|c| {
+        c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '~' | ':' | '+' | ',')
+    });
+    if plain && !text.is_empty() {
+        text.to_owned()
+    } else {
+        format!("'{}'", crate::text::sanitize(text).replace('\'', "'\\''"))
+    }
 }

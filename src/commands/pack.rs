@@ -347,7 +347,7 @@ async fn fill(
         .filter(std::fs::Metadata::is_file)
         .map_or(0, |m| m.len());
     let need = described.model_bytes.saturating_sub(have);
-    if let Some(free) = free_bytes(&report.dir)
+    if let Some(free) = crate::runtime::free_bytes(&report.dir)
         && free < need.saturating_add(SPARE_BYTES)
     {
         return Err(PackStop::NoRoom {
@@ -437,20 +437,6 @@ async fn whole(
         source,
     })?;
     Ok(found == digest)
-}
-
-/// Bytes free for this user on the disk that holds `dir` (`None` where it cannot be told).
-fn free_bytes(dir: &Path) -> Option<u64> {
-    #[cfg(unix)]
-    {
-        let stat = rustix::fs::statvfs(dir).ok()?;
-        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        None
-    }
 }
 
 /// Holds an advisory lock on the folder itself (nothing is written for it) until dropped; another `pack` into it

@@ -41,6 +41,8 @@ pub enum GgufError {
     BadType(u32),
     #[error("`{0}` is missing from the header")]
     Missing(String),
+    #[error("`{field}` = {value} is not a whole number of the kind a model has")]
+    Invalid { field: String, value: String },
 }
 
 /// A metadata value, kept only for numbers and short strings; arrays keep their numbers (per-layer counts) when
@@ -368,6 +370,31 @@ fn tensor_params(reader: &mut Reader<'_>, tensors: u64) -> Result<(u64, u64), Gg
 }
 
 /// The numbers the estimate uses, within what any model has.
+/// A scalar read as a whole number: `None` when absent (or an array, read per layer); an error for a negative,
+/// fractional or infinite number, or something else.
+fn whole(value: Option<&Value>, field: &str) -> Result<Option<u64>, GgufError> {
+    let invalid = |value: String| GgufError::Invalid {
+        field: field.to_owned(),
+        value,
+    };
+    match value {
+        None | Some(Value::Numbers(_)) => Ok(None),
+        Some(Value::Uint(v)) => Ok(Some(*v)),
+        Some(Value::Int(v)) => u64::try_from(*v)
+            .map(Some)
+            .map_err(|_| invalid(v.to_string())),
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a whole, finite, non-negative float below 2^53"
+        )]
+        Some(Value::Float(v)) if v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v < 9.0e15 => {
+            Ok(Some(*v as u64))
+        }
+        Some(other) => Err(invalid(format!("{other:?}"))),
+    }
+}
+
 fn check(header: &Header) -> Result<(), GgufError> {
     let arch = &header.architecture;
     let layers = header
@@ -376,26 +403,54 @@ fn check(header: &Header) -> Result<(), GgufError> {
     if layers == 0 || layers > MAX_LAYERS {
         return Err(absurd(&format!("{arch}.block_count"), layers));
     }
-    for (key, most) in [
-        ("context_length", 1 << 24),
-        ("attention.head_count", 4_096),
-        ("attention.key_length", 65_536),
-        ("attention.value_length", 65_536),
-        ("embedding_length", 1 << 20),
-        ("expert_count", 100_000),
-        ("expert_used_count", 100_000),
-        ("attention.sliding_window", 1 << 24),
+    // Every number the estimate reads: a whole number within what any model has (a negative, fractional or
+    // infinite one is refused, never read as another).
+    for (key, least, most) in [
+        ("context_length", 1, 1 << 24),
+        ("attention.head_count", 0, 4_096),
+        ("attention.head_count_kv", 0, 4_096),
+        ("attention.key_length", 1, 65_536),
+        ("attention.value_length", 0, 65_536),
+        ("embedding_length", 1, 1 << 20),
+        ("expert_count", 0, 100_000),
+        ("expert_used_count", 0, 100_000),
+        ("attention.sliding_window", 0, 1 << 24),
+        ("attention.sliding_window_pattern", 0, MAX_LAYERS),
+        ("full_attention_interval", 0, MAX_LAYERS),
+        ("attention.kv_lora_rank", 1, 65_536),
+        ("rope.dimension_count", 0, 65_536),
+        ("ssm.inner_size", 0, 1 << 20),
+        ("ssm.state_size", 0, 1 << 16),
     ] {
-        if let Some(value) = header.number(key).filter(|v| *v > most) {
-            return Err(absurd(&format!("{arch}.{key}"), value));
+        let field = format!("{arch}.{key}");
+        let Some(value) = whole(header.metadata.get(&field), &field)? else {
+            continue;
+        };
+        if value < least || value > most {
+            return Err(absurd(&field, value));
         }
     }
-    if let Some(Value::Numbers(values)) = header
-        .metadata
-        .get(&format!("{arch}.attention.head_count_kv"))
-        && let Some(&value) = values.iter().find(|v| **v > 4_096)
+    if let (Some(count), Some(used)) = (
+        header.number("expert_count"),
+        header.number("expert_used_count"),
+    ) && used > count
     {
-        return Err(absurd(&format!("{arch}.attention.head_count_kv"), value));
+        return Err(absurd(&format!("{arch}.expert_used_count"), used));
+    }
+    // A per-layer array has one value for each layer, each within what any model has.
+    for key in ["attention.head_count", "attention.head_count_kv"] {
+        let field = format!("{arch}.{key}");
+        if let Some(Value::Numbers(values)) = header.metadata.get(&field) {
+            if values.len() as u64 != layers {
+                return Err(absurd(
+                    &format!("{field} (values for {layers} layers)"),
+                    values.len() as u64,
+                ));
+            }
+            if let Some(&value) = values.iter().find(|v| **v > 4_096) {
+                return Err(absurd(&field, value));
+            }
+        }
     }
     Ok(())
 }
@@ -431,6 +486,16 @@ pub mod tests {
             text(&mut pair, key);
             pair.extend_from_slice(&4_u32.to_le_bytes());
             pair.extend_from_slice(&value.to_le_bytes());
+            self.pairs.push(pair);
+            self
+        }
+
+        /// A scalar of GGUF type `kind` with these little-endian bytes.
+        pub fn scalar(mut self, key: &str, kind: u32, bytes: &[u8]) -> Self {
+            let mut pair = Vec::new();
+            text(&mut pair, key);
+            pair.extend_from_slice(&kind.to_le_bytes());
+            pair.extend_from_slice(bytes);
             self.pairs.push(pair);
             self
         }
@@ -599,5 +664,45 @@ pub mod tests {
             parse(&unnamed),
             Err(GgufError::Missing("general.architecture".to_owned()))
         );
+    }
+
+    #[test]
+    fn every_number_the_estimate_reads_is_whole_and_within_what_a_model_has() {
+        let base = || {
+            Writer::default()
+                .string("general.architecture", "llama")
+                .u32("llama.block_count", 4)
+        };
+        let field_of = |bytes: Vec<u8>| match parse(&bytes) {
+            Err(GgufError::Absurd { field, .. } | GgufError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        // A negative count (i32), a NaN and an infinity (f32), a fraction (f64).
+        let negative = base().scalar("llama.attention.head_count_kv", 5, &(-4_i32).to_le_bytes());
+        assert_eq!(field_of(negative.bytes()), "llama.attention.head_count_kv");
+        let nan = base().scalar("llama.ssm.inner_size", 6, &f32::NAN.to_le_bytes());
+        assert_eq!(field_of(nan.bytes()), "llama.ssm.inner_size");
+        let inf = base().scalar("llama.ssm.state_size", 6, &f32::INFINITY.to_le_bytes());
+        assert_eq!(field_of(inf.bytes()), "llama.ssm.state_size");
+        let half = base().scalar("llama.context_length", 12, &2.5_f64.to_le_bytes());
+        assert_eq!(field_of(half.bytes()), "llama.context_length");
+        // Sizes that would wrap the arithmetic round, a context of 0, more experts used than there are.
+        assert_eq!(
+            field_of(base().u32("llama.ssm.inner_size", u32::MAX).bytes()),
+            "llama.ssm.inner_size"
+        );
+        let rank = base().scalar("llama.attention.kv_lora_rank", 10, &u64::MAX.to_le_bytes());
+        assert_eq!(field_of(rank.bytes()), "llama.attention.kv_lora_rank");
+        assert_eq!(
+            field_of(base().u32("llama.context_length", 0).bytes()),
+            "llama.context_length"
+        );
+        let experts = base()
+            .u32("llama.expert_count", 8)
+            .u32("llama.expert_used_count", 9);
+        assert_eq!(field_of(experts.bytes()), "llama.expert_used_count");
+        // A per-layer array for 3 of 4 layers.
+        let short = base().u32s("llama.attention.head_count_kv", &[8, 8, 8]);
+        assert!(field_of(short.bytes()).starts_with("llama.attention.head_count_kv"));
     }
 }

@@ -296,7 +296,7 @@ fn check_names(model: &Model) -> Result<(), (&'static str, String)> {
 
 /// A KV shape the estimate can use: keys, values and counts within what any model has, so that no arithmetic
 /// overflows.
-fn check_kv(kv: &KvShape) -> Result<(), String> {
+pub(crate) fn check_kv(kv: &KvShape) -> Result<(), String> {
     let bounded = [
         ("full_layers", kv.full_layers, 1_024),
         ("sliding_layers", kv.sliding_layers, 1_024),

@@ -25,6 +25,10 @@ pub fn model_from(
         .number("block_count")
         .ok_or_else(|| format!("`{}.block_count` is missing", header.architecture))?;
     let kv = kv_shape(header, layers)?;
+    // The shape must be one the estimate can use, as for a catalog entry: nothing read from a file can make the
+    // arithmetic wrap round to a small cache.
+    super::catalog::check_kv(&kv)
+        .map_err(|why| format!("its header gives a KV cache no model has: {why}"))?;
     #[expect(clippy::cast_precision_loss, reason = "parameter counts")]
     let total = header.params_total as f64 / 1e9;
     let active = match (
@@ -50,7 +54,7 @@ pub fn model_from(
             .collect(),
         ollama: Some(name.to_owned()),
         lmstudio: None,
-        size_bytes: model_bytes + projector_bytes,
+        size_bytes: model_bytes.saturating_add(projector_bytes),
         size_exact: true,
         params_total_b: total.max(0.001),
         params_active_b: active.clamp(0.001, total.max(0.001)),
@@ -100,16 +104,16 @@ fn kv_shape(header: &Header, layers: u64) -> Result<KvShape, String> {
     let value = header.number("attention.value_length").unwrap_or(key);
     let recurrent = layers.saturating_sub(attention_layers);
     let state_bytes = recurrent
-        * header.number("ssm.inner_size").unwrap_or(0)
-        * header.number("ssm.state_size").unwrap_or(0)
-        * 4;
+        .saturating_mul(header.number("ssm.inner_size").unwrap_or(0))
+        .saturating_mul(header.number("ssm.state_size").unwrap_or(0))
+        .saturating_mul(4);
     if let Some(rank) = header.number("attention.kv_lora_rank") {
         // The latent and its rotary part, one "head".
         let rope = header.number("rope.dimension_count").unwrap_or(64);
         return Ok(KvShape {
             full_layers: attention_layers,
             kv_heads: 1,
-            key_length: rank + rope,
+            key_length: rank.saturating_add(rope),
             value_length: 0,
             sliding_layers: 0,
             sliding_window: 0,

@@ -143,3 +143,17 @@ pub async fn upload(
         }),
     }
 }
+
+/// Bytes free for this user on the disk that holds `dir` (`None` where it cannot be told).
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let stat = rustix::fs::statvfs(dir).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub const PUBLISHER: &str = "codex-local";
 /// The most read of the pointer file and of `settings.json`.
 const MAX_SMALL: u64 = 1 << 20;
+/// Room left on the disk beside a copy, for the file system's own needs.
+const SPARE_BYTES: u64 = 256 << 20;
 /// The piece copied at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -254,6 +256,28 @@ impl Drop for Partial {
     }
 }
 
+/// Refuses a copy that cannot fit, before it fills the disk.
+fn check_room(file: &Path, target: &Path) -> std::io::Result<()> {
+    let size = std::fs::metadata(file)?.len();
+    if let Some(free) = target.parent().and_then(super::free_bytes)
+        && free < size.saturating_add(SPARE_BYTES)
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            format!(
+                "`{}` has {} MiB free, and the copy needs {} MiB; free some space, or put LM Studio's models \
+                 folder on a bigger disk",
+                target
+                    .parent()
+                    .map_or_else(String::new, |p| p.display().to_string()),
+                free >> 20,
+                size >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Copies `file` to a new hidden file beside `target`, syncs it, and links it into place (which fails rather than
 /// replace a file that appeared meanwhile). `progress` hears the bytes copied so far, and stops the copy by
 /// answering `false`.
@@ -263,6 +287,7 @@ fn copy_into_place(
     replace: bool,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> std::io::Result<()> {
+    check_room(file, target)?;
     let path = partial_path(target);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);

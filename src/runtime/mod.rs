@@ -10,7 +10,7 @@ pub mod error;
 pub mod http;
 mod import;
 pub mod lmstudio_files;
-pub use import::sha256_file;
+pub use import::{free_bytes, sha256_file};
 mod lmstudio;
 mod ollama;
 pub mod registry;

@@ -378,12 +378,56 @@ async fn request_from(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|range| range.starts_with(&format!("bytes {have}-")));
     if continues || status == StatusCode::OK {
+        check_encoding(url, &response)?;
         Ok((response, continues))
     } else {
-        Err(RegistryError::Failed {
+        Err(refused(url, &response))
+    }
+}
+
+/// An answer other than the file, in words that say what the registry wants.
+fn refused(url: &Url, response: &reqwest::Response) -> RegistryError {
+    let status = response.status();
+    let message = match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => format!(
+            "HTTP {status}: the registry asks for credentials, which codex-local does not send (a private model, or \
+             a mirror behind a login)"
+        ),
+        StatusCode::TOO_MANY_REQUESTS => {
+            let after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map_or_else(String::new, |s| format!(" for {s} s"));
+            format!(
+                "HTTP {status}: the registry asks to wait{after}; run the same command again then"
+            )
+        }
+        _ => format!("HTTP {status}"),
+    };
+    RegistryError::Failed {
+        url: shown(url),
+        message,
+    }
+}
+
+/// Refuses a model file sent compressed: its bytes would not be the file's, and its digest could not match.
+fn check_encoding(url: &Url, response: &reqwest::Response) -> Result<(), RegistryError> {
+    match response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+    {
+        None | Some("identity" | "") => Ok(()),
+        Some(encoding) => Err(RegistryError::Failed {
             url: shown(url),
-            message: format!("HTTP {status}"),
-        })
+            message: format!(
+                "it sent the model file compressed (`{}`), not as the file itself",
+                crate::text::sanitize(encoding)
+            ),
+        }),
     }
 }
 
@@ -546,12 +590,7 @@ async fn get(
                 url: shown(url),
             });
         }
-        status => {
-            return Err(RegistryError::Failed {
-                url: shown(url),
-                message: format!("HTTP {status}"),
-            });
-        }
+        _ => return Err(refused(url, &response)),
     }
     super::http::read_capped(response, MAX_SMALL)
         .await
@@ -688,13 +727,9 @@ async fn range(
                 url: shown(url),
             });
         }
-        status => {
-            return Err(RegistryError::Failed {
-                url: shown(url),
-                message: format!("HTTP {status}"),
-            });
-        }
+        _ => return Err(refused(url, &response)),
     }
+    check_encoding(url, &response)?;
     let mut read = 0;
     while bytes.len() < want {
         match response.chunk().await.map_err(|err| failed(url, &err))? {

@@ -213,6 +213,8 @@ pub struct FakeRegistry {
     pub seen: Arc<Mutex<Seen>>,
     /// When set, a range of a model's header is answered with the bytes (and `Content-Range`) of another range.
     pub misplaced: Arc<std::sync::atomic::AtomicBool>,
+    /// When set, a model's file is answered with this raw HTTP answer instead (a refusal, a compressed body…).
+    pub blob_answer: Arc<Mutex<Option<String>>>,
 }
 
 impl FakeRegistry {
@@ -233,7 +235,14 @@ impl FakeRegistry {
             .collect();
         let misplaced = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let wrong = Arc::clone(&misplaced);
+        let blob_answer: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let answer = Arc::clone(&blob_answer);
         let server = FakeServer::start(move |request| {
+            if request.path.starts_with("/cdn/")
+                && let Some(raw) = answer.lock().expect("lock").clone()
+            {
+                return Reply::Raw(raw.into_bytes());
+            }
             let ranges = match (ranges, wrong.load(std::sync::atomic::Ordering::Relaxed)) {
                 (false, _) => Ranges::Ignored,
                 (true, false) => Ranges::Kept,
@@ -245,6 +254,7 @@ impl FakeRegistry {
             server,
             seen,
             misplaced,
+            blob_answer,
         }
     }
 
