@@ -594,6 +594,46 @@ fn an_imported_model_is_codex_locals_by_address_and_digest_and_a_users_is_never_
 }
 
 #[test]
+fn a_model_an_older_codex_local_imported_is_still_its_own() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.install("m:ctx64k", 1000, Some(65_536));
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    let file = model_file(&ctx, "m.gguf", "{% if tools %}{{ tools }}{% endif %}");
+    // The journal as the first codex-local that imported files wrote it: no digest, no source.
+    common::write(
+        &ctx.codex_home.join("codex-local/journal.json"),
+        &format!(
+            r#"{{"version":2,"files":{{}},"models":[{{"runtime":"ollama","url":"http://{}/","name":"m:ctx64k"}}]}}"#,
+            ollama.host()
+        ),
+    );
+
+    let doc = ctx.json(
+        [
+            "init",
+            "--yes",
+            "--offline",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "RTX 4090",
+            "--model",
+            file.to_str().expect("path"),
+        ],
+        0,
+    );
+
+    assert_eq!(doc["model"], "m:ctx64k", "{doc}");
+    assert_eq!(
+        common::find(&doc["steps"], "name", "import")["status"],
+        "done",
+        "made again from the file, as its own: {doc}"
+    );
+}
+
+#[test]
 fn models_recommends_a_file_by_its_path() {
     let ctx = TestContext::new();
     let file = model_file(

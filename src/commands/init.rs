@@ -295,8 +295,12 @@ fn check_import_name(
             // Ollama's model must still have the digest codex-local left it with: without one to compare (an old
             // Ollama), it cannot be told from a model the user made since, and is not taken. LM Studio has no
             // digests; its models are known by their placed file.
+            // A record an older codex-local wrote (no digest, no source) is taken as it was then, by name and
+            // address.
             let now = installed.and_then(|m| m.digest.as_ref());
+            let legacy = made.digest.is_none() && made.source.is_none();
             made.pending
+                || legacy
                 || plan.runtime == RuntimeKind::Lmstudio
                 || (now.is_some() && made.digest.as_ref() == now)
         });
