@@ -449,6 +449,12 @@ fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
         "skipped",
         "{doc}"
     );
+    // …and `restore` names it again.
+    let restored = ctx.json(["restore"], 0);
+    assert_eq!(
+        restored["models"][0]["name"], "my-coder-q4_k_m:ctx64k",
+        "{restored}"
+    );
 
     // A new file by the same name replaces codex-local's own model, not a user's.
     let creates = ollama.requests_to("/api/create").len();

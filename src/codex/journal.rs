@@ -225,6 +225,20 @@ impl Journal {
         self.made.push(model);
     }
 
+    /// Lists again for `restore` a model codex-local made before (after a restore) that a run takes as it is.
+    pub fn renote(&mut self, runtime: &str, url: &str, name: &str) {
+        if self.made_model(runtime, Some(url), name).is_some()
+            && !self.models.iter().any(|m| {
+                m.runtime == runtime
+                    && crate::facts::codex::same_address(&m.url, url)
+                    && m.name == name
+            })
+            && let Some(made) = self.made_model(runtime, Some(url), name).cloned()
+        {
+            self.models.push(made);
+        }
+    }
+
     /// Forgets a model noted before an import that then made nothing.
     pub fn forget_model(&mut self, runtime: &str, url: &str, name: &str) {
         let same = |m: &CreatedModel| {

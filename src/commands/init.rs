@@ -402,6 +402,10 @@ async fn fetch(
 ) -> anyhow::Result<Option<Plan>> {
     let Some(import) = plan.import.as_ref().filter(|_| !plan.installed) else {
         steps::fetch(plan, runtime, ctx.printer, report).await?;
+        if plan.import.is_some() {
+            // codex-local's own model, taken as it is: `restore` names it again.
+            renote(ctx, paths, plan).await?;
+        }
         return Ok(None);
     };
     let staged = steps::stage_import(plan, import, runtime, ctx.printer, report).await?;
@@ -436,6 +440,19 @@ fn stopped_by_ctrl_c(err: &anyhow::Error) -> bool {
                 Some(crate::runtime::error::RuntimeError::ImportInterrupted { .. })
             )
     })
+}
+
+/// Lists again for `restore` the model of codex-local's that this run takes as it is.
+async fn renote(ctx: &Ctx<'_>, paths: &Paths, plan: &Plan) -> anyhow::Result<()> {
+    let (settings, printer) = (&ctx.settings, ctx.printer);
+    let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
+    let mut journal = crate::codex::journal::Journal::load(&paths.home)?;
+    let before = journal.models.len();
+    journal.renote(plan.runtime.id(), &plan.url, &plan.base_model);
+    if journal.models.len() != before {
+        journal.save(&paths.home)?;
+    }
+    Ok(())
 }
 
 /// Forgets the model noted before an import that made nothing.

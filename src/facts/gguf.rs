@@ -411,6 +411,8 @@ fn check(header: &Header) -> Result<(), GgufError> {
         ("attention.head_count_kv", 0, 4_096),
         ("attention.key_length", 1, 65_536),
         ("attention.value_length", 0, 65_536),
+        ("attention.key_length_swa", 1, 65_536),
+        ("attention.value_length_swa", 0, 65_536),
         ("embedding_length", 1, 1 << 20),
         ("expert_count", 0, 100_000),
         ("expert_used_count", 0, 100_000),
@@ -496,6 +498,17 @@ pub mod tests {
             text(&mut pair, key);
             pair.extend_from_slice(&kind.to_le_bytes());
             pair.extend_from_slice(bytes);
+            self.pairs.push(pair);
+            self
+        }
+
+        pub fn bools(mut self, key: &str, values: &[bool]) -> Self {
+            let mut pair = Vec::new();
+            text(&mut pair, key);
+            pair.extend_from_slice(&9_u32.to_le_bytes());
+            pair.extend_from_slice(&7_u32.to_le_bytes());
+            pair.extend_from_slice(&(values.len() as u64).to_le_bytes());
+            pair.extend(values.iter().map(|v| u8::from(*v)));
             self.pairs.push(pair);
             self
         }

@@ -11,7 +11,7 @@
 //! - Parameters in all and active per token come from the tensor entries (routed experts are `*_exps`).
 
 use super::catalog::{KvShape, Model};
-use crate::facts::gguf::Header;
+use crate::facts::gguf::{Header, Value};
 
 /// The entry for `name`, whose model file is `model_bytes` (plus a vision projector of `projector_bytes`).
 pub fn model_from(
@@ -84,13 +84,9 @@ fn kv_shape(header: &Header, layers: u64) -> Result<KvShape, String> {
     let kv_heads = header
         .per_layer("attention.head_count_kv", layers)
         .unwrap_or_else(|| heads.clone());
-    let attention: Vec<u64> = kv_heads.iter().copied().filter(|h| *h > 0).collect();
-    let mut attention_layers = attention.len() as u64;
-    if let Some(interval) = header.number("full_attention_interval").filter(|i| *i > 1) {
-        attention_layers = attention_layers.min(layers / interval);
-    }
-    let heads_kv = attention.iter().copied().max().unwrap_or(0);
-    if attention_layers == 0 || heads_kv == 0 {
+    let attention = kv_heads.iter().filter(|h| **h > 0).count() as u64;
+    let heads_kv = kv_heads.iter().copied().max().unwrap_or(0);
+    if attention == 0 || heads_kv == 0 {
         return Err("the header names no attention heads".to_owned());
     }
     let head_width = header
@@ -102,7 +98,15 @@ fn kv_shape(header: &Header, layers: u64) -> Result<KvShape, String> {
         .or(head_width)
         .unwrap_or(128);
     let value = header.number("attention.value_length").unwrap_or(key);
-    let recurrent = layers.saturating_sub(attention_layers);
+    // Hybrids that name their attention layers by an interval (Qwen3-Next, Qwen3.5/3.6).
+    let interval = header.number("full_attention_interval").filter(|i| *i > 1);
+    let attention_layers = interval.map_or(attention, |i| attention.min(layers / i));
+    // Falcon-H1 runs attention and a state-space block side by side in every layer.
+    let recurrent = if header.architecture == "falcon-h1" {
+        layers
+    } else {
+        layers.saturating_sub(attention_layers)
+    };
     let state_bytes = recurrent
         .saturating_mul(header.number("ssm.inner_size").unwrap_or(0))
         .saturating_mul(header.number("ssm.state_size").unwrap_or(0))
@@ -110,50 +114,130 @@ fn kv_shape(header: &Header, layers: u64) -> Result<KvShape, String> {
     if let Some(rank) = header.number("attention.kv_lora_rank") {
         // The latent and its rotary part, one "head".
         let rope = header.number("rope.dimension_count").unwrap_or(64);
-        return Ok(KvShape {
-            full_layers: attention_layers,
-            kv_heads: 1,
-            key_length: rank.saturating_add(rope),
-            value_length: 0,
-            sliding_layers: 0,
-            sliding_window: 0,
-            state_bytes,
-            sliding_kv_heads: None,
-            sliding_key_length: None,
-            sliding_value_length: None,
-        });
+        let latent = (attention_layers, 1, rank.saturating_add(rope), 0);
+        return Ok(uniform(latent, state_bytes));
     }
-    let (sliding, window) = sliding_layers(header, attention_layers);
-    Ok(KvShape {
-        full_layers: attention_layers - sliding,
-        kv_heads: heads_kv,
+    let window = sliding_window(header);
+    let slides = sliding_mask(header, layers);
+    // Per attention layer: whether it slides, and its key/value heads.
+    let attending: Vec<(bool, u64)> = kv_heads
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| **h > 0)
+        .map(|(i, h)| (window > 0 && slides.get(i).copied().unwrap_or(false), *h))
+        .collect();
+    if interval.is_some() || !attending.iter().any(|(s, _)| *s) {
+        return Ok(uniform(
+            (attention_layers, heads_kv, key, value),
+            state_bytes,
+        ));
+    }
+    Ok(with_sliding(
+        header,
+        &attending,
+        (heads_kv, key, value),
+        window,
+        state_bytes,
+    ))
+}
+
+/// A cache whose attention layers are all alike: (layers, key/value heads, key length, value length).
+fn uniform((layers, heads, key, value): (u64, u64, u64, u64), state_bytes: u64) -> KvShape {
+    KvShape {
+        full_layers: layers,
+        kv_heads: heads,
         key_length: key,
         value_length: value,
-        sliding_layers: sliding,
-        sliding_window: if sliding > 0 { window } else { 0 },
+        sliding_layers: 0,
+        sliding_window: 0,
         state_bytes,
         sliding_kv_heads: None,
         sliding_key_length: None,
         sliding_value_length: None,
-    })
+    }
 }
 
-/// How many of the attention layers slide, and over how many tokens.
-fn sliding_layers(header: &Header, attention_layers: u64) -> (u64, u64) {
-    let window = header.number("attention.sliding_window").unwrap_or(0);
-    let sliding = if window == 0 {
-        0
-    } else if let Some(pattern) = header
-        .number("attention.sliding_window_pattern")
-        .filter(|p| *p > 1)
-    {
-        attention_layers - attention_layers / pattern
-    } else if header.architecture == "gpt-oss" {
-        attention_layers / 2
-    } else {
-        0
+/// A cache of full and sliding layers, each kind with its own heads (the most of its layers) and, for the sliding
+/// ones, the `_swa` key and value lengths.
+fn with_sliding(
+    header: &Header,
+    attending: &[(bool, u64)],
+    (heads_kv, key, value): (u64, u64, u64),
+    window: u64,
+    state_bytes: u64,
+) -> KvShape {
+    let most = |sliding: bool| {
+        attending
+            .iter()
+            .filter(|(s, _)| *s == sliding)
+            .map(|(_, h)| *h)
+            .max()
     };
-    (sliding, window)
+    let sliding = attending.iter().filter(|(s, _)| *s).count() as u64;
+    let full_heads = most(false).unwrap_or(heads_kv);
+    let sliding_heads = most(true).unwrap_or(heads_kv);
+    let sliding_key = header.number("attention.key_length_swa").unwrap_or(key);
+    let sliding_value =
+        header
+            .number("attention.value_length_swa")
+            .unwrap_or(if sliding_key == key {
+                value
+            } else {
+                sliding_key
+            });
+    let differs = |a: u64, b: u64| (a != b).then_some(a);
+    KvShape {
+        full_layers: attending.len() as u64 - sliding,
+        kv_heads: full_heads,
+        key_length: key,
+        value_length: value,
+        sliding_layers: sliding,
+        sliding_window: window,
+        state_bytes,
+        sliding_kv_heads: differs(sliding_heads, full_heads),
+        sliding_key_length: differs(sliding_key, key),
+        sliding_value_length: differs(sliding_value, value),
+    }
+}
+
+/// The sliding window in tokens: the header's, else the one llama.cpp builds in (Llama 4's chunks of 8,192).
+fn sliding_window(header: &Header) -> u64 {
+    match header.number("attention.sliding_window") {
+        Some(window) => window,
+        None if header.architecture == "llama4" => 8_192,
+        None => 0,
+    }
+}
+
+/// Which layers slide, as llama.cpp decides: the header's `sliding_window_pattern`, one flag per layer (repeated
+/// when shorter) or a period N (layer i slides when i % N < N - 1; 0: every layer), else the period llama.cpp
+/// builds in for the architecture. Layers of architectures with none are counted as full, which can only
+/// over-estimate.
+fn sliding_mask(header: &Header, layers: u64) -> Vec<bool> {
+    let count = usize::try_from(layers).unwrap_or(0);
+    let key = format!("{}.attention.sliding_window_pattern", header.architecture);
+    if let Some(Value::Numbers(flags)) = header.metadata.get(&key)
+        && !flags.is_empty()
+    {
+        return (0..count).map(|i| flags[i % flags.len()] != 0).collect();
+    }
+    let period =
+        header
+            .number("attention.sliding_window_pattern")
+            .or(match header.architecture.as_str() {
+                "gemma2" | "gpt-oss" => Some(2),
+                "gemma3" => Some(6),
+                "gemma3n" => Some(5),
+                "cohere2" | "llama4" => Some(4),
+                _ => None,
+            });
+    (0..layers)
+        .map(|i| match period {
+            Some(0) => true,
+            Some(n) => i % n < n - 1,
+            None => false,
+        })
+        .collect()
 }
 
 /// A number on which the catalog and a model's own file disagree.
@@ -265,6 +349,57 @@ mod tests {
         assert!(
             model.params_active_b < model.params_total_b / 5.0,
             "{model:?}"
+        );
+    }
+
+    #[test]
+    fn sliding_layers_are_read_as_llama_cpp_reads_them() {
+        // Gemma 4 31B as its converter writes it: a flag per layer (every sixth global), 16 KV heads of 256 on the
+        // sliding layers and 4 of 512 on the global ones: the catalog's own shape.
+        let flags: Vec<bool> = (0..60).map(|i| i % 6 != 5).collect();
+        let heads: Vec<u32> = flags.iter().map(|s| if *s { 16 } else { 4 }).collect();
+        let header = gguf::parse(
+            &Writer::default()
+                .string("general.architecture", "gemma4")
+                .u32("gemma4.block_count", 60)
+                .u32("gemma4.attention.head_count", 32)
+                .u32s("gemma4.attention.head_count_kv", &heads)
+                .u32("gemma4.attention.key_length", 512)
+                .u32("gemma4.attention.value_length", 512)
+                .u32("gemma4.attention.key_length_swa", 256)
+                .u32("gemma4.attention.value_length_swa", 256)
+                .u32("gemma4.attention.sliding_window", 1024)
+                .bools("gemma4.attention.sliding_window_pattern", &flags)
+                .tensor("x", &[10])
+                .bytes(),
+        )
+        .expect("a header");
+        let kv = model_from("m", &header, 1_000_000_000, 0, true)
+            .expect("a model")
+            .kv;
+        let catalog = crate::plan::catalog::builtin().expect("catalog");
+        let gemma = catalog.find("gemma4-31b").expect("gemma4-31b");
+        assert_eq!(kv, gemma.kv);
+
+        // Gemma 3 writes no pattern: llama.cpp's own (five sliding, one global) applies.
+        let header = gguf::parse(
+            &Writer::default()
+                .string("general.architecture", "gemma3")
+                .u32("gemma3.block_count", 12)
+                .u32("gemma3.attention.head_count", 8)
+                .u32("gemma3.attention.head_count_kv", 4)
+                .u32("gemma3.attention.key_length", 256)
+                .u32("gemma3.attention.sliding_window", 1024)
+                .tensor("x", &[10])
+                .bytes(),
+        )
+        .expect("a header");
+        let kv = model_from("m", &header, 1_000_000_000, 0, true)
+            .expect("a model")
+            .kv;
+        assert_eq!(
+            (kv.full_layers, kv.sliding_layers, kv.sliding_window),
+            (2, 10, 1024)
         );
     }
 
