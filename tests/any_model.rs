@@ -153,6 +153,7 @@ fn a_registry_answering_another_range_is_refused_and_its_password_never_shown() 
     );
     let stderr = ctx.fails(args);
     assert!(stderr.contains("Cannot read"), "{stderr}");
+    assert!(stderr.contains("refused"), "the reason underneath is said: {stderr}");
     assert!(!stderr.contains("s3cretPW"), "{stderr}");
 }
 
@@ -636,6 +637,52 @@ fn a_model_an_older_codex_local_imported_is_still_its_own() {
         common::find(&doc["steps"], "name", "import")["status"],
         "done",
         "made again from the file, as its own: {doc}"
+    );
+}
+
+#[test]
+fn run_never_makes_an_imported_model_again_from_a_model_that_happens_to_share_its_stem() {
+    let ollama = FakeOllama::start("0.32.15");
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    let file = model_file(&ctx, "m.gguf", "{% if tools %}{{ tools }}{% endif %}");
+    ctx.json(
+        [
+            "init",
+            "--yes",
+            "--offline",
+            "--ram",
+            "64GiB",
+            "--gpu",
+            "RTX 4090",
+            "--model",
+            file.to_str().expect("path"),
+        ],
+        0,
+    );
+    // `ollama rm m:ctx64k`; the user has a model of their own called `m`.
+    ollama.with(|state| state.installed.retain(|m| m.name != "m:ctx64k"));
+    ollama.install("m", 1000, None);
+    let creates = ollama.requests_to("/api/create").len();
+    ctx.write_tool("codex", "#!/bin/sh\nexit 7\n");
+
+    let output = ctx
+        .command(["run", "--", "exec", "hi"])
+        .output()
+        .expect("run");
+
+    let (_, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(7),
+        "Codex starts outside local mode: {stderr}"
+    );
+    assert!(stderr.contains("no longer has `m:ctx64k`"), "{stderr}");
+    assert_eq!(
+        ollama.requests_to("/api/create").len(),
+        creates,
+        "nothing made from `m`"
     );
 }
 

@@ -297,6 +297,8 @@ fn a_folder_holds_one_pack_made_by_one_process_and_nothing_is_written_through_li
         vec![
             tiny(Whole::default()),
             Entry::whole("someone/other:q4", coder_header(12), SIZE, Whole::default()),
+            // Another name for the very same file (as `:latest` and a size tag are).
+            Entry::whole("someone/alias:q4", coder_header(10), SIZE, Whole::default()),
         ],
         true,
     );
@@ -339,6 +341,14 @@ fn a_folder_holds_one_pack_made_by_one_process_and_nothing_is_written_through_li
         blob_bytes + header,
         "nothing downloaded"
     );
+    // Nor may another name for the same file take the folder over.
+    let stderr = ctx.fails(pack_args(&dir, &["--model", "someone/alias:q4"]));
+    assert!(
+        stderr.contains("holds the pack of `someone/tiny:q4` already"),
+        "{stderr}"
+    );
+    assert!(!dir.join("someone-alias-q4.gguf").exists());
+    assert_eq!(registry.blob_bytes(), blob_bytes + 2 * header);
 
     // A description that is a link is refused before anything is downloaded.
     let victim = ctx.dir.path().join("victim");
@@ -358,7 +368,7 @@ fn a_folder_holds_one_pack_made_by_one_process_and_nothing_is_written_through_li
     assert_eq!(common::read(&victim), "precious");
     assert_eq!(
         registry.blob_bytes(),
-        blob_bytes + 3 * header,
+        blob_bytes + 4 * header,
         "only headers were read since the first pack"
     );
 }

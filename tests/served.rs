@@ -237,6 +237,61 @@ fn a_variant_codex_local_did_not_make_is_never_made_again() {
 }
 
 #[test]
+fn a_variant_is_codex_locals_only_where_it_made_it_and_as_it_left_it() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (mut ctx, repo) = after_init(&ollama);
+    let made_by_init = creates(&ollama).len();
+
+    // The user made their own model by the variant's name since (another digest, a shorter context).
+    ollama.with(|state| {
+        let model = state
+            .installed
+            .iter_mut()
+            .find(|m| m.name == VARIANT)
+            .expect("variant");
+        model.num_ctx = Some(8192);
+        model.digest = "2".repeat(64);
+    });
+    let (code, stderr) = run_in(&ctx, &repo);
+    assert_eq!(code, 1, "local mode fails closed: {stderr}");
+    assert_eq!(
+        creates(&ollama).len(),
+        made_by_init,
+        "the user's model is left alone"
+    );
+
+    // init itself does not make its variant over it either.
+    let output = ctx.run([
+        "init",
+        "--yes",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "18GiB",
+        "--model",
+        "gpt-oss-20b",
+    ]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("already has a model named `gpt-oss:20b-ctx64k`, with another context"),
+        "{stderr}"
+    );
+    assert_eq!(creates(&ollama).len(), made_by_init);
+
+    // The same name at another Ollama, which codex-local never touched, is someone else's.
+    let other = FakeOllama::start("0.32.15");
+    other.install(BASE, SIZE, None);
+    other.install(VARIANT, SIZE, Some(8192));
+    ctx.env("OLLAMA_HOST", other.host());
+    ctx.write_config(&selection("ollama", other.server.port, VARIANT));
+    let (code, stderr) = run_in(&ctx, ctx.dir.path());
+    assert_eq!(code, 7, "outside local mode Codex starts: {stderr}");
+    assert!(stderr.contains("but Codex is told 65536"), "{stderr}");
+    assert!(creates(&other).is_empty(), "left alone");
+}
+
+#[test]
 fn a_model_that_is_gone_with_its_base_keeps_codex_from_starting_in_local_mode() {
     let ollama = FakeOllama::start("0.32.15");
     let (ctx, repo) = after_init(&ollama);

@@ -239,6 +239,27 @@ impl Journal {
         }
     }
 
+    /// What the journal says of the model of this name that codex-local made in this runtime at this address.
+    #[must_use]
+    pub fn made(
+        &self,
+        runtime: &str,
+        url: &str,
+        name: &str,
+    ) -> Option<crate::facts::runtime::Made> {
+        let record = self.made_model(runtime, Some(url), name)?;
+        let active = self
+            .models
+            .iter()
+            .any(|m| m.runtime == record.runtime && m.url == record.url && m.name == record.name);
+        Some(crate::facts::runtime::Made {
+            digest: record.digest.clone(),
+            pending: record.pending,
+            active,
+            variant: record.source.is_none() && record.file.is_none() && !record.pending,
+        })
+    }
+
     /// Forgets a model noted before an import that then made nothing.
     pub fn forget_model(&mut self, runtime: &str, url: &str, name: &str) {
         let same = |m: &CreatedModel| {
@@ -260,7 +281,7 @@ impl Journal {
         let same = |m: &&CreatedModel| {
             m.runtime == runtime
                 && url.is_none_or(|url| crate::facts::codex::same_address(&m.url, url))
-                && m.name == name
+                && (m.name == name || crate::facts::ollama::same_model(&m.name, name))
         };
         self.made
             .iter()

@@ -289,20 +289,13 @@ fn check_import_name(
     let installed = facts.runtime(plan.runtime)?.find(&plan.base_model);
     // A damaged journal is reported as such, not taken for an empty one.
     let journal = crate::codex::journal::Journal::load(&paths.home)?;
+    let now = installed.and_then(|m| m.digest.as_deref());
     let made = journal
         .made_model(plan.runtime.id(), Some(&plan.url), &plan.base_model)
-        .filter(|made| {
-            // Ollama's model must still have the digest codex-local left it with: without one to compare (an old
-            // Ollama), it cannot be told from a model the user made since, and is not taken. LM Studio has no
-            // digests; its models are known by their placed file.
-            // A record an older codex-local wrote (no digest, no source) is taken as it was then, by name and
-            // address.
-            let now = installed.and_then(|m| m.digest.as_ref());
-            let legacy = made.digest.is_none() && made.source.is_none();
-            made.pending
-                || legacy
-                || plan.runtime == RuntimeKind::Lmstudio
-                || (now.is_some() && made.digest.as_ref() == now)
+        .filter(|_| {
+            journal
+                .made(plan.runtime.id(), &plan.url, &plan.base_model)
+                .is_some_and(|made| made.still_ours(plan.runtime, now))
         });
     let Some(made) = made else {
         return Err(super::BadUsage {
@@ -502,8 +495,8 @@ async fn carry_out(
     let serving = steps::serve(
         plan,
         runtime.as_ref(),
-        hardware.total_vram(),
-        has_gpu,
+        (hardware.total_vram(), has_gpu),
+        &paths.home,
         printer,
         report,
     )

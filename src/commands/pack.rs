@@ -40,8 +40,12 @@ pub enum PackStop {
     NotFolder { dir: PathBuf },
     #[error("Another codex-local is packing into `{}`", dir.display())]
     Busy { dir: PathBuf },
-    #[error("`{}` holds the pack of `{other}` already", dir.display())]
-    OtherPack { dir: PathBuf, other: String },
+    #[error("`{}` holds the pack of `{other}` already{detail}", dir.display())]
+    OtherPack {
+        dir: PathBuf,
+        other: String,
+        detail: String,
+    },
     #[error("`{}` holds a `{}` that cannot be read ({message})", dir.display(), pack::FILE_NAME)]
     UnreadablePack { dir: PathBuf, message: String },
     #[error("`{}` has {} free, and the model needs {} more", dir.display(), human_bytes(*free), human_bytes(*need))]
@@ -479,14 +483,16 @@ fn check_earlier_pack(dir: &Path, path: &Path, model: &str, digest: &str) -> any
         Ok(_) => {}
     }
     match gather::pack::read(dir) {
-        Ok((earlier, _)) if earlier.digest == digest => Ok(()),
+        // The same model again (for another target, or to finish a download): the pack is renewed.
+        Ok((earlier, _)) if earlier.digest == digest && earlier.name == model => Ok(()),
         Ok((earlier, _)) => Err(PackStop::OtherPack {
             dir: dir.to_path_buf(),
-            other: if earlier.name == model {
-                format!("{} (another file: {})", earlier.name, earlier.digest)
+            detail: if earlier.name == model {
+                format!(", from another file ({})", earlier.digest)
             } else {
-                earlier.name
+                String::new()
             },
+            other: earlier.name,
         }
         .into()),
         Err(err) => Err(PackStop::UnreadablePack {

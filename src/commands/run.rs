@@ -243,12 +243,13 @@ async fn keep(
     model: &str,
     context: u64,
 ) -> Result<(), RuntimeError> {
-    let ours = Journal::load(&ctx.settings.codex_home).is_ok_and(|journal| {
-        journal
-            .made_model(runtime.kind().id(), None, model)
-            .is_some()
-    });
-    match runtime.keep_served(model, context, ours).await? {
+    // A model codex-local made at this runtime's address, as a variant of another (an imported one has no base to
+    // make it again from).
+    let made = Journal::load(&ctx.settings.codex_home)
+        .ok()
+        .and_then(|journal| journal.made(runtime.kind().id(), runtime.url().as_str(), model))
+        .filter(|made| made.variant);
+    match runtime.keep_served(model, context, made.as_ref()).await? {
         Kept::Right => {}
         Kept::Repaired(what) => ctx.printer.info(&format!("codex-local: {what}")),
         Kept::Unknown(why) => ctx.printer.debug(&why),

@@ -203,6 +203,37 @@ pub struct InstalledModel {
     pub digest: Option<String>,
 }
 
+/// What codex-local's journal says of a model it made, for deciding whether the model in a runtime by that name is
+/// still codex-local's to make again or replace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Made {
+    /// The digest the runtime gave it when codex-local left it.
+    pub digest: Option<String>,
+    /// Journaled before the runtime was asked to make it, and not seen made since.
+    pub pending: bool,
+    /// Still listed for `restore` (no `restore` since it was made).
+    pub active: bool,
+    /// Made from another model with a longer context (a `-ctxNNk` variant), so it can be made again from that one.
+    pub variant: bool,
+}
+
+impl Made {
+    /// Whether the model the runtime has now (with digest `now`, when it gives one) is still the one codex-local
+    /// made: the same digest; a record without one (an older codex-local's) while still listed for `restore`; a
+    /// pending one. A runtime without digests (LM Studio) goes by name and address.
+    #[must_use]
+    pub fn still_ours(&self, runtime: RuntimeKind, now: Option<&str>) -> bool {
+        if self.pending || runtime == RuntimeKind::Lmstudio {
+            return true;
+        }
+        match (&self.digest, now) {
+            (Some(then), Some(now)) => then == now,
+            (None, _) => self.active,
+            (Some(_), None) => false,
+        }
+    }
+}
+
 /// What a probe found at one runtime's address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuntimeStatus {

@@ -32,6 +32,10 @@ pub enum RuntimeError {
     PullDropped { url: String, model: String },
     #[error("Interrupted while pulling `{model}`")]
     Interrupted { model: String },
+    #[error(
+        "Ollama already has a model named `{model}`, with another context, that codex-local did not make"
+    )]
+    NameTaken { model: String },
     #[error("Interrupted while importing `{model}`: {}", if *making {
         "the runtime may still finish making it; `codex-local restore` names it"
     } else {
@@ -105,6 +109,12 @@ impl RuntimeError {
                 "copy the pack's folder again (or run `codex-local pack` again on the connected machine); nothing was \
                  imported"
             }
+            Self::NameTaken { model } => {
+                return format!(
+                    "it is left alone: rename it (`ollama cp {model} NEW` then `ollama rm {model}`), or choose \
+                     another context with `--context`"
+                );
+            }
             Self::ImportInterrupted { .. } => {
                 "run the same `codex-local init` again to import it (an upload or a copy starts over)"
             }
@@ -154,7 +164,8 @@ impl RuntimeError {
             Self::NotThePacksFile { .. }
             | Self::Placement { .. }
             | Self::NotListed { .. }
-            | Self::ImportInterrupted { .. } => self.import_hint(),
+            | Self::ImportInterrupted { .. }
+            | Self::NameTaken { .. } => self.import_hint(),
             Self::PullFailed { .. } | Self::PullDropped { .. } | Self::Interrupted { .. } => self.pull_hint(),
             Self::DownloadFailed { .. }
             | Self::LmStudioTooOld { .. }

@@ -405,7 +405,7 @@ impl Runtime for LmStudio {
         &self,
         model: &str,
         context: u64,
-        _ours: bool,
+        _made: Option<&crate::facts::runtime::Made>,
     ) -> Result<Kept, RuntimeError> {
         // Loading changes nothing on disk, so it is done for any model.
         let body = match self.quick_api()?.listing(model).await {

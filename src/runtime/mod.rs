@@ -131,7 +131,7 @@ pub trait Runtime: Send + Sync {
         &self,
         model: &str,
         context: u64,
-        ours: bool,
+        made: Option<&crate::facts::runtime::Made>,
     ) -> Result<Kept, RuntimeError>;
 
     /// Sends the request Codex sends, with a tool offered, and reads the answer to its end.
@@ -201,6 +201,9 @@ pub struct ServeRequest<'a> {
     pub accepts: &'a (dyn Fn(u64) -> bool + Sync),
     /// The name for a variant that carries the context, where the runtime makes one.
     pub variant: &'a str,
+    /// What codex-local's journal says of a model by the variant's name, when it made one: any other model by that
+    /// name is the user's, and is not replaced.
+    pub made_variant: Option<&'a crate::facts::runtime::Made>,
     /// Dedicated GPU memory in all, which some runtimes' default context depends on.
     pub total_vram: u64,
     /// The machine has a GPU worth warning about when the model lands on the CPU.

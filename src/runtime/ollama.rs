@@ -223,7 +223,7 @@ impl Runtime for Ollama {
         &self,
         model: &str,
         context: u64,
-        ours: bool,
+        made: Option<&crate::facts::runtime::Made>,
     ) -> Result<Kept, RuntimeError> {
         let api = self.quick_api()?;
         let shown = api.show(model).await?;
@@ -239,7 +239,13 @@ impl Runtime for Ollama {
             },
             None => None,
         };
-        // A variant codex-local made is made again from its base; any other model is the user's to fix.
+        // A variant codex-local made is made again from its base; any other model is the user's to fix. A model
+        // still there must be as codex-local left it (its digest), or it is someone else's by now.
+        let ours = match made {
+            None => false,
+            Some(_) if served.is_none() => true,
+            Some(made) => made.still_ours(KIND, self.digest_of(model).await.as_deref()),
+        };
         let Some((base, named)) = crate::plan::variant_parts(model).filter(|_| ours) else {
             return Err(match served {
                 Some(served) => RuntimeError::Short {
@@ -283,6 +289,16 @@ impl Runtime for Ollama {
 impl Ollama {
     /// Finds the context Ollama would give the model and, when it will not do, creates (or reuses) a variant with
     /// `num_ctx`. Returns the name Codex should use, and the variant when this call created it.
+    /// The digest `/api/tags` gives the model `name` now.
+    async fn digest_of(&self, name: &str) -> Option<String> {
+        self.models()
+            .await
+            .ok()?
+            .into_iter()
+            .find(|m| crate::facts::ollama::same_model(&m.name, name))
+            .and_then(|m| m.digest)
+    }
+
     async fn serve_context(
         &self,
         request: &ServeRequest<'_>,
@@ -318,10 +334,22 @@ impl Ollama {
             return Ok((request.model.to_owned(), None));
         }
         let variant = request.variant;
-        if api.show(variant).await?.and_then(|s| s.num_ctx) == Some(wanted) {
-            let detail = format!("`{variant}` already carries num_ctx {wanted}");
-            observer.step(StepName::Context, StepStatus::Skipped, detail);
-            return Ok((variant.to_owned(), None));
+        if let Some(existing) = api.show(variant).await? {
+            if existing.num_ctx == Some(wanted) {
+                let detail = format!("`{variant}` already carries num_ctx {wanted}");
+                observer.step(StepName::Context, StepStatus::Skipped, detail);
+                return Ok((variant.to_owned(), None));
+            }
+            // Another context under the variant's name: made again only when it is codex-local's own.
+            let now = self.digest_of(variant).await;
+            if !request
+                .made_variant
+                .is_some_and(|made| made.still_ours(KIND, now.as_deref()))
+            {
+                return Err(RuntimeError::NameTaken {
+                    model: variant.to_owned(),
+                });
+            }
         }
         api.create(variant, request.model, wanted).await?;
         let why = if would_serve < wanted {

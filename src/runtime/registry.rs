@@ -616,11 +616,21 @@ fn describe_error(err: &reqwest::Error) -> String {
 
 /// A reqwest error's words, with the address it names shown without a password or a query.
 fn without_url(err: &reqwest::Error) -> String {
-    let text = err.to_string();
-    match err.url() {
-        Some(url) => text.replace(url.as_str(), &shown(url)),
-        None => text,
+    let mut text = err.to_string();
+    if let Some(url) = err.url() {
+        text = text.replace(url.as_str(), &shown(url));
     }
+    // The reason underneath (a refused connection, a name not found, a certificate), said once.
+    let mut cause = std::error::Error::source(err);
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// An address as it may be shown: without a password or a query.

@@ -404,12 +404,7 @@ pub async fn make_import(
     match imported {
         Ok(imported) => {
             report.import_pending = false;
-            report.created_digest = runtime.models().await.ok().and_then(|models| {
-                models
-                    .into_iter()
-                    .find(|m| crate::facts::ollama::same_model(&m.name, &imported.name))
-                    .and_then(|m| m.digest)
-            });
+            report.created_digest = digest_of(runtime, Some(&imported.name)).await;
             report.changed = true;
             // A model codex-local made: the journal lists it for `restore`.
             report.created_variant = Some(imported.name.clone());
@@ -436,22 +431,37 @@ pub async fn make_import(
     }
 }
 
+/// The digest the runtime gives the model `name` now (Ollama's manifest), for the journal.
+async fn digest_of(runtime: &dyn Runtime, name: Option<&str>) -> Option<String> {
+    let name = name?;
+    let models = runtime.models().await.ok()?;
+    models
+        .into_iter()
+        .find(|m| crate::facts::ollama::same_model(&m.name, name))
+        .and_then(|m| m.digest)
+}
+
 /// Makes the runtime serve the model at the planned context; sets the name Codex uses and returns what is served.
 pub async fn serve(
     plan: &Plan,
     runtime: &dyn Runtime,
-    total_vram: u64,
-    has_gpu: bool,
+    (total_vram, has_gpu): (u64, bool),
+    home: &std::path::Path,
     printer: &Printer,
     report: &mut InitReport,
 ) -> anyhow::Result<Serving> {
     let accepts = |served: u64| plan.accepts_context(served);
     let variant = crate::plan::variant_name(&plan.base_model, plan.context_length);
+    // A model by the variant's name is made again only when codex-local made it there.
+    let made_variant = crate::codex::journal::Journal::load(home)
+        .ok()
+        .and_then(|journal| journal.made(plan.runtime.id(), &plan.url, &variant));
     let request = ServeRequest {
         model: &plan.base_model,
         context: plan.context_length,
         accepts: &accepts,
         variant: &variant,
+        made_variant: made_variant.as_ref(),
         total_vram,
         has_gpu,
     };
@@ -468,7 +478,7 @@ pub async fn serve(
         // A variant made from the imported model is not itself imported from the file.
         report.created_source = None;
         report.created_file = None;
-        report.created_digest = None;
+        report.created_digest = digest_of(runtime, serving.created.as_deref()).await;
     }
     if let Some(placement) = serving.placement {
         report.served = Some(Served {

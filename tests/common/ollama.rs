@@ -313,7 +313,11 @@ fn tags(state: &mut State, _request: &Request) -> Reply {
 
 fn show(state: &mut State, request: &Request) -> Reply {
     let name = body(request)["model"].as_str().unwrap_or("").to_owned();
-    let Some(model) = state.installed.iter().find(|m| m.name == full_name(&name)) else {
+    let Some(model) = state
+        .installed
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case(&full_name(&name)))
+    else {
         return not_found(&name);
     };
     let parameters = model.num_ctx.map_or_else(String::new, |n| {
@@ -465,7 +469,7 @@ fn create(state: &mut State, request: &Request) -> Reply {
     let Some(base) = state
         .installed
         .iter()
-        .find(|m| m.name == full_name(&from))
+        .find(|m| m.name.eq_ignore_ascii_case(&full_name(&from)))
         .cloned()
     else {
         return Reply::Stream {
@@ -497,7 +501,11 @@ fn generate(state: &mut State, request: &Request) -> Reply {
         return Reply::Hang;
     }
     let name = body(request)["model"].as_str().unwrap_or("").to_owned();
-    if !state.installed.iter().any(|m| m.name == full_name(&name)) {
+    if !state
+        .installed
+        .iter()
+        .any(|m| m.name.eq_ignore_ascii_case(&full_name(&name)))
+    {
         return not_found(&name);
     }
     if !state.loaded.contains(&full_name(&name)) {
@@ -523,7 +531,11 @@ fn ps(state: &mut State, _request: &Request) -> Reply {
 
 fn responses(state: &mut State, request: &Request) -> Reply {
     let name = body(request)["model"].as_str().unwrap_or("").to_owned();
-    if !state.installed.iter().any(|m| m.name == full_name(&name)) {
+    if !state
+        .installed
+        .iter()
+        .any(|m| m.name.eq_ignore_ascii_case(&full_name(&name)))
+    {
         return Reply::json(
             404,
             json!({"error": {"message": format!("model '{name}' not found"), "type": "api_error"}})
