@@ -153,7 +153,10 @@ fn a_registry_answering_another_range_is_refused_and_its_password_never_shown() 
     );
     let stderr = ctx.fails(args);
     assert!(stderr.contains("Cannot read"), "{stderr}");
-    assert!(stderr.contains("refused"), "the reason underneath is said: {stderr}");
+    assert!(
+        stderr.contains("refused"),
+        "the reason underneath is said: {stderr}"
+    );
     assert!(!stderr.contains("s3cretPW"), "{stderr}");
 }
 

@@ -291,6 +291,10 @@ fn a_disk_without_room_for_the_model_is_refused_before_the_download() {
 
 #[cfg(unix)]
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: one folder, every way to take it over"
+)]
 fn a_folder_holds_one_pack_made_by_one_process_and_nothing_is_written_through_links() {
     use std::os::unix::fs::PermissionsExt as _;
     let registry = FakeRegistry::start(
