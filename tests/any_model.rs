@@ -511,8 +511,18 @@ fn an_imported_model_is_codex_locals_by_address_and_digest_and_a_users_is_never_
     assert_eq!(restored["models"][0]["name"], "m:ctx64k", "{restored}");
     assert_eq!(restored["models"][0]["pending"], true, "{restored}");
 
-    // The next init takes it as codex-local's own, and makes it again.
+    // The next init cannot tell it from a model made since by someone else: it says so, and what to do.
     ollama.with(|state| state.create_hangs = false);
+    let output = ctx.run(init(&[]));
+    let (_, stderr) = common::text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("was stopped while making one by that name"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`ollama rm m:ctx64k`"), "{stderr}");
+    // `ollama rm m:ctx64k`, as the hint says; then init imports it.
+    ollama.with(|state| state.installed.retain(|m| m.name != "m:ctx64k"));
     let doc = ctx.json(init(&[]), 0);
     assert_eq!(
         common::find(&doc["steps"], "name", "import")["status"],

@@ -292,6 +292,60 @@ fn a_variant_is_codex_locals_only_where_it_made_it_and_as_it_left_it() {
 }
 
 #[test]
+fn a_variant_run_made_again_stays_codex_locals_and_restore_keeps_naming_it() {
+    let ollama = FakeOllama::start("0.32.15");
+    let (ctx, repo) = after_init(&ollama);
+    let init = [
+        "init",
+        "--yes",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "18GiB",
+        "--model",
+        "gpt-oss-20b",
+    ];
+    // Ollama pulled the base again (new content), and the variant is gone.
+    ollama.with(|state| {
+        state
+            .installed
+            .iter_mut()
+            .find(|m| m.name == BASE)
+            .expect("base")
+            .digest = "3".repeat(64);
+        state.installed.retain(|m| m.name != VARIANT);
+    });
+    let (code, stderr) = run_in(&ctx, &repo);
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stderr.contains("was missing: made it again"), "{stderr}");
+
+    // Made again, it has another digest, and the journal says so: init may make it again when it is short.
+    ollama.with(|state| {
+        state
+            .installed
+            .iter_mut()
+            .find(|m| m.name == VARIANT)
+            .expect("variant")
+            .num_ctx = Some(8192);
+    });
+    let output = ctx.run(init);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output).1);
+    assert_eq!(ollama.has(VARIANT).and_then(|m| m.num_ctx), Some(65_536));
+
+    // restore, init (which takes the variant as it is), restore: it is named each time.
+    for _ in 0..2 {
+        let restored = ctx.json(["restore"], 0);
+        assert!(
+            restored["models"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m["name"] == VARIANT)),
+            "{restored}"
+        );
+        ctx.json(init, 0);
+    }
+}
+
+#[test]
 fn a_model_that_is_gone_with_its_base_keeps_codex_from_starting_in_local_mode() {
     let ollama = FakeOllama::start("0.32.15");
     let (ctx, repo) = after_init(&ollama);

@@ -260,6 +260,19 @@ impl Journal {
         })
     }
 
+    /// Records the digest the runtime now gives a model codex-local made (after it made it again, or where an older
+    /// codex-local left none).
+    pub fn set_digest(&mut self, runtime: &str, url: &str, name: &str, digest: &str) {
+        for record in self.models.iter_mut().chain(self.made.iter_mut()) {
+            if record.runtime == runtime
+                && crate::facts::codex::same_address(&record.url, url)
+                && (record.name == name || crate::facts::ollama::same_model(&record.name, name))
+            {
+                record.digest = Some(digest.to_owned());
+            }
+        }
+    }
+
     /// Forgets a model noted before an import that then made nothing.
     pub fn forget_model(&mut self, runtime: &str, url: &str, name: &str) {
         let same = |m: &CreatedModel| {

@@ -290,13 +290,26 @@ fn check_import_name(
     // A damaged journal is reported as such, not taken for an empty one.
     let journal = crate::codex::journal::Journal::load(&paths.home)?;
     let now = installed.and_then(|m| m.digest.as_deref());
+    let record = journal.made(plan.runtime.id(), &plan.url, &plan.base_model);
+    if record.as_ref().is_some_and(|made| made.pending) {
+        return Err(super::BadUsage {
+            message: format!(
+                "{} has a model named `{}`, and codex-local was stopped while making one by that name: it cannot \
+                 tell whether this is that one",
+                plan.runtime.display_name(),
+                installed.map_or(plan.base_model.as_str(), |m| m.name.as_str())
+            ),
+            hint: format!(
+                "if it is the one codex-local was making, remove it (`ollama rm {}`) and run the same init again; \
+                 else give the file another name with `--name NAME`",
+                plan.base_model
+            ),
+        }
+        .into());
+    }
     let made = journal
         .made_model(plan.runtime.id(), Some(&plan.url), &plan.base_model)
-        .filter(|_| {
-            journal
-                .made(plan.runtime.id(), &plan.url, &plan.base_model)
-                .is_some_and(|made| made.still_ours(plan.runtime, now))
-        });
+        .filter(|_| record.is_some_and(|made| made.still_ours(plan.runtime, now)));
     let Some(made) = made else {
         return Err(super::BadUsage {
             message: format!(

@@ -235,6 +235,31 @@ async fn check_local(
     Ok(())
 }
 
+/// Journals the digest of a variant `run` made again, so that it stays codex-local's own; a journal that cannot
+/// be written now only costs that (said with `-v`).
+async fn remember_repair(ctx: &Ctx<'_>, runtime: &dyn Runtime, model: &str) {
+    let home = &ctx.settings.codex_home;
+    let noted = async {
+        let digest = runtime
+            .models()
+            .await
+            .ok()?
+            .into_iter()
+            .find(|m| crate::facts::ollama::same_model(&m.name, model))?
+            .digest?;
+        let _lock = crate::steps::lock_home(home, ctx.settings.lock_timeout, ctx.printer)
+            .await
+            .ok()?;
+        let mut journal = Journal::load(home).ok()?;
+        journal.set_digest(runtime.kind().id(), runtime.url().as_str(), model, &digest);
+        journal.save(home).ok()
+    };
+    if noted.await.is_none() {
+        ctx.printer
+            .debug("codex-local: the model made again could not be noted in the journal");
+    }
+}
+
 /// Puts back the context `model` is served with, saying so in one line when something had to be done. Only a
 /// model codex-local's journal says it made is ever made again.
 async fn keep(
@@ -251,7 +276,10 @@ async fn keep(
         .filter(|made| made.variant);
     match runtime.keep_served(model, context, made.as_ref()).await? {
         Kept::Right => {}
-        Kept::Repaired(what) => ctx.printer.info(&format!("codex-local: {what}")),
+        Kept::Repaired(what) => {
+            ctx.printer.info(&format!("codex-local: {what}"));
+            remember_repair(ctx, runtime, model).await;
+        }
         Kept::Unknown(why) => ctx.printer.debug(&why),
     }
     Ok(())

@@ -160,9 +160,22 @@ pub fn same_address(a: &str, b: &str) -> bool {
     let (Ok(left), Ok(right)) = (url::Url::parse(a), url::Url::parse(b)) else {
         return a == b;
     };
+    // The spellings of this machine a runtime listening on it answers to alike (not 127.0.0.2 and the like,
+    // where another server may listen).
+    let this_machine = |url: &url::Url| {
+        url.host_str().is_some_and(|host| {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| {
+                    let ip = ip.to_canonical();
+                    ip == std::net::IpAddr::from([127, 0, 0, 1])
+                        || ip == std::net::Ipv6Addr::LOCALHOST
+                })
+        })
+    };
     left.scheme() == right.scheme()
         && left.port_or_known_default() == right.port_or_known_default()
-        && (left.host_str() == right.host_str() || (is_loopback_url(a) && is_loopback_url(b)))
+        && (left.host_str() == right.host_str() || (this_machine(&left) && this_machine(&right)))
 }
 
 /// The oldest Codex that loads every key codex-local writes (with `--strict-config`; `features.daemon_auto_start`

@@ -221,9 +221,15 @@ impl Made {
     /// Whether the model the runtime has now (with digest `now`, when it gives one) is still the one codex-local
     /// made: the same digest; a record without one (an older codex-local's) while still listed for `restore`; a
     /// pending one. A runtime without digests (LM Studio) goes by name and address.
+    ///
+    /// A pending record cannot tell the model it was making from one made since by someone else: it is not taken for
+    /// a model that is there (callers say so, and what to do).
     #[must_use]
     pub fn still_ours(&self, runtime: RuntimeKind, now: Option<&str>) -> bool {
-        if self.pending || runtime == RuntimeKind::Lmstudio {
+        if self.pending {
+            return false;
+        }
+        if runtime == RuntimeKind::Lmstudio {
             return true;
         }
         match (&self.digest, now) {

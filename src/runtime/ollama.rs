@@ -289,6 +289,21 @@ impl Runtime for Ollama {
 impl Ollama {
     /// Finds the context Ollama would give the model and, when it will not do, creates (or reuses) a variant with
     /// `num_ctx`. Returns the name Codex should use, and the variant when this call created it.
+    /// Another context under the variant's name: made again only when it is codex-local's own, as it left it.
+    async fn check_replaceable(&self, request: &ServeRequest<'_>) -> Result<(), RuntimeError> {
+        let now = self.digest_of(request.variant).await;
+        if request
+            .made_variant
+            .is_some_and(|made| made.still_ours(KIND, now.as_deref()))
+        {
+            Ok(())
+        } else {
+            Err(RuntimeError::NameTaken {
+                model: request.variant.to_owned(),
+            })
+        }
+    }
+
     /// The digest `/api/tags` gives the model `name` now.
     async fn digest_of(&self, name: &str) -> Option<String> {
         self.models()
@@ -336,20 +351,16 @@ impl Ollama {
         let variant = request.variant;
         if let Some(existing) = api.show(variant).await? {
             if existing.num_ctx == Some(wanted) {
-                let detail = format!("`{variant}` already carries num_ctx {wanted}");
+                let whose = if request.made_variant.is_some() {
+                    ""
+                } else {
+                    " (not made by codex-local here: used as it is, and never made again by it)"
+                };
+                let detail = format!("`{variant}` already carries num_ctx {wanted}{whose}");
                 observer.step(StepName::Context, StepStatus::Skipped, detail);
                 return Ok((variant.to_owned(), None));
             }
-            // Another context under the variant's name: made again only when it is codex-local's own.
-            let now = self.digest_of(variant).await;
-            if !request
-                .made_variant
-                .is_some_and(|made| made.still_ours(KIND, now.as_deref()))
-            {
-                return Err(RuntimeError::NameTaken {
-                    model: variant.to_owned(),
-                });
-            }
+            self.check_replaceable(request).await?;
         }
         api.create(variant, request.model, wanted).await?;
         let why = if would_serve < wanted {

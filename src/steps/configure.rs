@@ -125,8 +125,9 @@ pub fn configure(
         write.is_profile = true;
     }
     writes.extend(write);
+    let before = journal.clone();
     remember_variant(journal, report);
-    if !writes.is_empty() || report.created_variant.is_some() {
+    if !writes.is_empty() || *journal != before {
         // The journal holds every change before the first is made.
         journal.save(&paths.home)?;
     }
@@ -184,6 +185,17 @@ fn file_name(path: &Path) -> String {
 
 /// Notes the variant this run created, so that `restore` can name it.
 pub fn remember_variant(journal: &mut Journal, report: &InitReport) {
+    // A variant of codex-local's taken as it is: listed again for `restore`, with its digest now where an older
+    // codex-local left none.
+    if let Some((variant, digest)) = &report.reused_variant
+        && let Some(made) = journal.made(report.runtime.id(), &report.url, variant)
+        && made.still_ours(report.runtime, digest.as_deref())
+    {
+        journal.renote(report.runtime.id(), &report.url, variant);
+        if let Some(digest) = digest {
+            journal.set_digest(report.runtime.id(), &report.url, variant, digest);
+        }
+    }
     if let Some(variant) = &report.created_variant {
         journal.note_model(CreatedModel {
             runtime: report.runtime.id().to_owned(),

@@ -211,6 +211,9 @@ pub struct InitReport {
     /// An import began and has not been seen to finish.
     #[serde(skip)]
     pub import_pending: bool,
+    /// A variant codex-local made before that this run takes as it is, with the digest the runtime gives it now.
+    #[serde(skip)]
+    pub reused_variant: Option<(String, Option<String>)>,
 }
 
 impl InitReport {
@@ -245,6 +248,7 @@ impl InitReport {
             created_source: None,
             created_digest: None,
             import_pending: false,
+            reused_variant: None,
         }
     }
 
@@ -473,6 +477,10 @@ pub async fn serve(
     let serving = runtime.serve(&request, &mut reporter).await?;
     report.model.clone_from(&serving.model);
     report.changed |= serving.changed;
+    if serving.created.is_none() && serving.model == variant && made_variant.is_some() {
+        let digest = digest_of(runtime, Some(&variant)).await;
+        report.reused_variant = Some((variant.clone(), digest));
+    }
     if serving.created.is_some() {
         report.created_variant.clone_from(&serving.created);
         // A variant made from the imported model is not itself imported from the file.
