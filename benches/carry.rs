@@ -15,6 +15,8 @@
 
 #[path = "../tests/common/fake.rs"]
 mod fake;
+#[path = "../tests/common/gguf.rs"]
+mod gguf;
 #[path = "../tests/common/lmstudio.rs"]
 mod lmstudio;
 #[path = "../tests/common/ollama.rs"]

@@ -13,6 +13,8 @@
 
 #[path = "../tests/common/fake.rs"]
 mod fake;
+#[path = "../tests/common/gguf.rs"]
+mod gguf;
 #[path = "../tests/common/registry.rs"]
 mod registry;
 

@@ -10,6 +10,7 @@
 )]
 
 pub mod fake;
+pub mod gguf;
 pub mod lmstudio;
 pub mod ollama;
 pub mod registry;
