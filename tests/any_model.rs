@@ -319,6 +319,14 @@ fn a_registry_that_answers_without_end_is_cut_off() {
 }
 
 /// A small model file on disk: a header with `template`, then some bytes of weights.
+/// A test context whose only runtime is `ollama`.
+fn with_ollama(ollama: &FakeOllama) -> TestContext {
+    let mut ctx = TestContext::new();
+    ctx.no_runtimes();
+    ctx.env("OLLAMA_HOST", ollama.host());
+    ctx
+}
+
 fn model_file(ctx: &TestContext, name: &str, template: &str) -> std::path::PathBuf {
     let mut bytes = Gguf::default()
         .string("general.architecture", "qwen3moe")
@@ -377,9 +385,7 @@ fn text_from_a_file_cannot_drive_the_terminal_and_no_cause_is_said_twice() {
 )]
 fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
     let ollama = FakeOllama::start("0.32.15");
-    let mut ctx = TestContext::new();
-    ctx.no_runtimes();
-    ctx.env("OLLAMA_HOST", ollama.host());
+    let ctx = with_ollama(&ollama);
     let file = model_file(
         &ctx,
         "My Coder-Q4_K_M.gguf",
@@ -482,9 +488,7 @@ fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
 )]
 fn an_imported_model_is_codex_locals_by_address_and_digest_and_a_users_is_never_taken() {
     let ollama = FakeOllama::start("0.32.15");
-    let mut ctx = TestContext::new();
-    ctx.no_runtimes();
-    ctx.env("OLLAMA_HOST", ollama.host());
+    let mut ctx = with_ollama(&ollama);
     ctx.env("CODEX_LOCAL_STALL_TIMEOUT_S", "1");
     let file = model_file(&ctx, "m.gguf", "{% if tools %}{{ tools }}{% endif %}");
     let path = file.to_str().expect("path").to_owned();
@@ -617,9 +621,7 @@ fn an_imported_model_is_codex_locals_by_address_and_digest_and_a_users_is_never_
 fn a_model_an_older_codex_local_imported_is_still_its_own() {
     let ollama = FakeOllama::start("0.32.15");
     ollama.install("m:ctx64k", 1000, Some(65_536));
-    let mut ctx = TestContext::new();
-    ctx.no_runtimes();
-    ctx.env("OLLAMA_HOST", ollama.host());
+    let ctx = with_ollama(&ollama);
     let file = model_file(&ctx, "m.gguf", "{% if tools %}{{ tools }}{% endif %}");
     // The journal as the first codex-local that imported files wrote it: no digest, no source.
     common::write(
@@ -656,9 +658,7 @@ fn a_model_an_older_codex_local_imported_is_still_its_own() {
 #[test]
 fn run_never_makes_an_imported_model_again_from_a_model_that_happens_to_share_its_stem() {
     let ollama = FakeOllama::start("0.32.15");
-    let mut ctx = TestContext::new();
-    ctx.no_runtimes();
-    ctx.env("OLLAMA_HOST", ollama.host());
+    let ctx = with_ollama(&ollama);
     let file = model_file(&ctx, "m.gguf", "{% if tools %}{{ tools }}{% endif %}");
     ctx.json(
         [
@@ -724,9 +724,7 @@ fn models_recommends_a_file_by_its_path() {
 #[test]
 fn a_file_that_is_not_a_model_or_cannot_call_tools_is_refused_before_anything_is_sent() {
     let ollama = FakeOllama::start("0.32.15");
-    let mut ctx = TestContext::new();
-    ctx.no_runtimes();
-    ctx.env("OLLAMA_HOST", ollama.host());
+    let ctx = with_ollama(&ollama);
     let plain = model_file(&ctx, "chat.gguf", "{{ messages }}");
     let stderr = ctx.fails(["init", "--yes", "--model", plain.to_str().expect("path")]);
     assert!(stderr.contains("cannot call tools"), "{stderr}");

@@ -317,6 +317,14 @@ mod tests {
     use super::*;
     use crate::facts::gguf::{self, tests::Writer};
 
+    /// The KV cache's shape of a 1 GB model with the header `writer` writes.
+    fn kv_of(writer: &Writer) -> KvShape {
+        let header = gguf::parse(&writer.bytes()).expect("a header");
+        model_from("m", &header, 1_000_000_000, 0, true)
+            .expect("a model")
+            .kv
+    }
+
     #[test]
     fn a_qwen3_coder_header_gives_the_catalogs_shape() {
         // Qwen3-Coder 30B-A3B: 48 layers, 4 KV heads of 128, 128 experts with 8 used.
@@ -358,7 +366,7 @@ mod tests {
         // sliding layers and 4 of 512 on the global ones: the catalog's own shape.
         let flags: Vec<bool> = (0..60).map(|i| i % 6 != 5).collect();
         let heads: Vec<u32> = flags.iter().map(|s| if *s { 16 } else { 4 }).collect();
-        let header = gguf::parse(
+        let kv = kv_of(
             &Writer::default()
                 .string("general.architecture", "gemma4")
                 .u32("gemma4.block_count", 60)
@@ -370,19 +378,14 @@ mod tests {
                 .u32("gemma4.attention.value_length_swa", 256)
                 .u32("gemma4.attention.sliding_window", 1024)
                 .bools("gemma4.attention.sliding_window_pattern", &flags)
-                .tensor("x", &[10])
-                .bytes(),
-        )
-        .expect("a header");
-        let kv = model_from("m", &header, 1_000_000_000, 0, true)
-            .expect("a model")
-            .kv;
+                .tensor("x", &[10]),
+        );
         let catalog = crate::plan::catalog::builtin().expect("catalog");
         let gemma = catalog.find("gemma4-31b").expect("gemma4-31b");
         assert_eq!(kv, gemma.kv);
 
         // Gemma 3 writes no pattern: llama.cpp's own (five sliding, one global) applies.
-        let header = gguf::parse(
+        let kv = kv_of(
             &Writer::default()
                 .string("general.architecture", "gemma3")
                 .u32("gemma3.block_count", 12)
@@ -390,13 +393,8 @@ mod tests {
                 .u32("gemma3.attention.head_count_kv", 4)
                 .u32("gemma3.attention.key_length", 256)
                 .u32("gemma3.attention.sliding_window", 1024)
-                .tensor("x", &[10])
-                .bytes(),
-        )
-        .expect("a header");
-        let kv = model_from("m", &header, 1_000_000_000, 0, true)
-            .expect("a model")
-            .kv;
+                .tensor("x", &[10]),
+        );
         assert_eq!(
             (kv.full_layers, kv.sliding_layers, kv.sliding_window),
             (2, 10, 1024)
@@ -406,7 +404,7 @@ mod tests {
     #[test]
     fn hybrid_sliding_and_latent_layouts_are_read() {
         // Nemotron-H style: a per-layer array where 0 is a Mamba layer.
-        let header = gguf::parse(
+        let kv = kv_of(
             &Writer::default()
                 .string("general.architecture", "nemotron_h")
                 .u32("nemotron_h.block_count", 6)
@@ -415,18 +413,13 @@ mod tests {
                 .u32("nemotron_h.attention.key_length", 128)
                 .u32("nemotron_h.ssm.inner_size", 4096)
                 .u32("nemotron_h.ssm.state_size", 128)
-                .tensor("x", &[10])
-                .bytes(),
-        )
-        .expect("a header");
-        let kv = model_from("m", &header, 1_000_000_000, 0, true)
-            .expect("a model")
-            .kv;
+                .tensor("x", &[10]),
+        );
         assert_eq!((kv.full_layers, kv.kv_heads), (2, 2));
         assert_eq!(kv.state_bytes, 4 * 4096 * 128 * 4);
 
         // gpt-oss: half the layers slide.
-        let header = gguf::parse(
+        let kv = kv_of(
             &Writer::default()
                 .string("general.architecture", "gpt-oss")
                 .u32("gpt-oss.block_count", 24)
@@ -434,33 +427,23 @@ mod tests {
                 .u32("gpt-oss.attention.head_count_kv", 8)
                 .u32("gpt-oss.attention.key_length", 64)
                 .u32("gpt-oss.attention.sliding_window", 128)
-                .tensor("x", &[10])
-                .bytes(),
-        )
-        .expect("a header");
-        let kv = model_from("m", &header, 1_000_000_000, 0, true)
-            .expect("a model")
-            .kv;
+                .tensor("x", &[10]),
+        );
         assert_eq!(
             (kv.full_layers, kv.sliding_layers, kv.sliding_window),
             (12, 12, 128)
         );
 
         // Multi-head latent attention caches the latent.
-        let header = gguf::parse(
+        let kv = kv_of(
             &Writer::default()
                 .string("general.architecture", "deepseek2")
                 .u32("deepseek2.block_count", 47)
                 .u32("deepseek2.attention.head_count", 20)
                 .u32("deepseek2.attention.kv_lora_rank", 512)
                 .u32("deepseek2.rope.dimension_count", 64)
-                .tensor("x", &[10])
-                .bytes(),
-        )
-        .expect("a header");
-        let kv = model_from("m", &header, 1_000_000_000, 0, true)
-            .expect("a model")
-            .kv;
+                .tensor("x", &[10]),
+        );
         assert_eq!(
             (kv.full_layers, kv.kv_heads, kv.key_length, kv.value_length),
             (47, 1, 576, 0)
