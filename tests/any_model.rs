@@ -319,6 +319,21 @@ fn a_registry_that_answers_without_end_is_cut_off() {
 }
 
 /// A small model file on disk: a header with `template`, then some bytes of weights.
+/// `init` importing `path` with no network, for a machine with an RTX 4090.
+fn import_offline(path: &str) -> [&str; 9] {
+    [
+        "init",
+        "--yes",
+        "--offline",
+        "--ram",
+        "64GiB",
+        "--gpu",
+        "RTX 4090",
+        "--model",
+        path,
+    ]
+}
+
 /// A test context whose only runtime is `ollama`.
 fn with_ollama(ollama: &FakeOllama) -> TestContext {
     let mut ctx = TestContext::new();
@@ -393,20 +408,7 @@ fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
     );
     let path = file.to_str().expect("path");
 
-    let doc = ctx.json(
-        [
-            "init",
-            "--yes",
-            "--offline",
-            "--ram",
-            "64GiB",
-            "--gpu",
-            "RTX 4090",
-            "--model",
-            path,
-        ],
-        0,
-    );
+    let doc = ctx.json(import_offline(path), 0);
 
     assert_eq!(doc["model"], "my-coder-q4_k_m:ctx64k");
     let import = common::find(&doc["steps"], "name", "import");
@@ -432,17 +434,7 @@ fn a_model_file_is_imported_into_ollama_with_its_context_even_offline() {
     );
 
     // The second time, Ollama has the blob and the model: nothing is sent again.
-    let init = [
-        "init",
-        "--yes",
-        "--offline",
-        "--ram",
-        "64GiB",
-        "--gpu",
-        "RTX 4090",
-        "--model",
-        path,
-    ];
+    let init = import_offline(path);
     let doc = ctx.json(init, 0);
     assert_eq!(
         common::find(&doc["steps"], "name", "import")["status"],
@@ -632,20 +624,7 @@ fn a_model_an_older_codex_local_imported_is_still_its_own() {
         ),
     );
 
-    let doc = ctx.json(
-        [
-            "init",
-            "--yes",
-            "--offline",
-            "--ram",
-            "64GiB",
-            "--gpu",
-            "RTX 4090",
-            "--model",
-            file.to_str().expect("path"),
-        ],
-        0,
-    );
+    let doc = ctx.json(import_offline(file.to_str().expect("path")), 0);
 
     assert_eq!(doc["model"], "m:ctx64k", "{doc}");
     assert_eq!(
@@ -660,20 +639,7 @@ fn run_never_makes_an_imported_model_again_from_a_model_that_happens_to_share_it
     let ollama = FakeOllama::start("0.32.15");
     let ctx = with_ollama(&ollama);
     let file = model_file(&ctx, "m.gguf", "{% if tools %}{{ tools }}{% endif %}");
-    ctx.json(
-        [
-            "init",
-            "--yes",
-            "--offline",
-            "--ram",
-            "64GiB",
-            "--gpu",
-            "RTX 4090",
-            "--model",
-            file.to_str().expect("path"),
-        ],
-        0,
-    );
+    ctx.json(import_offline(file.to_str().expect("path")), 0);
     // `ollama rm m:ctx64k`; the user has a model of their own called `m`.
     ollama.with(|state| state.installed.retain(|m| m.name != "m:ctx64k"));
     ollama.install("m", 1000, None);
