@@ -618,7 +618,10 @@ fn describe_error(err: &reqwest::Error) -> String {
 fn without_url(err: &reqwest::Error) -> String {
     let mut text = err.to_string();
     if let Some(url) = err.url() {
-        text = text.replace(url.as_str(), &shown(url));
+        // The address is said already, beside the error: once is enough.
+        text = text
+            .replace(&format!(" for url ({})", url.as_str()), "")
+            .replace(url.as_str(), &shown(url));
     }
     // The reason underneath (a refused connection, a name not found, a certificate), said once.
     let mut cause = std::error::Error::source(err);
