@@ -666,6 +666,27 @@ fn run_never_makes_an_imported_model_again_from_a_model_that_happens_to_share_it
 }
 
 #[test]
+fn an_import_the_runtime_refuses_leaves_nothing_journaled() {
+    let ollama = FakeOllama::start("0.32.15");
+    ollama.with(|state| state.create_fails = true);
+    let ctx = with_ollama(&ollama);
+    let file = model_file(&ctx, "m.gguf", "{% if tools %}{{ tools }}{% endif %}");
+
+    let stderr = ctx.fails(import_offline(file.to_str().expect("path")));
+
+    assert!(stderr.contains("invalid file magic"), "{stderr}");
+    assert!(ollama.has("m:ctx64k").is_none());
+    assert!(
+        !ctx.codex_home.join("codex-local/journal.json").exists(),
+        "the model noted before Ollama was asked is forgotten: nothing was made"
+    );
+    assert!(
+        !ctx.codex_home.join("config.toml").exists(),
+        "Codex untouched"
+    );
+}
+
+#[test]
 fn models_recommends_a_file_by_its_path() {
     let ctx = TestContext::new();
     let file = model_file(

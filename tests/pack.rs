@@ -377,6 +377,34 @@ fn a_folder_holds_one_pack_made_by_one_process_and_nothing_is_written_through_li
     );
 }
 
+#[test]
+fn a_folder_with_a_damaged_pack_or_a_model_ollama_does_not_have_is_refused_before_downloading() {
+    let registry = FakeRegistry::start(vec![tiny(Whole::default())], true);
+    let ctx = context(&registry);
+    let dir = ctx.dir.path().join("pack");
+    std::fs::create_dir_all(&dir).expect("dir");
+    common::write(&dir.join("codex-local-pack.toml"), "this is not a pack");
+
+    let stderr = ctx.fails(pack_args(&dir, &["--model", "someone/tiny:q4"]));
+
+    assert!(stderr.contains("that cannot be read"), "{stderr}");
+    assert!(
+        stderr.contains("give each model its own folder"),
+        "{stderr}"
+    );
+    assert_eq!(
+        common::read(&dir.join("codex-local-pack.toml")),
+        "this is not a pack"
+    );
+    assert!(!model_path(&dir).exists());
+
+    // A catalog model that exists only for LM Studio: a usage error.
+    let output = ctx.run(pack_args(&dir, &["--model", "devstral-small-2507"]));
+    let (_, stderr) = common::text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has no Ollama name"), "{stderr}");
+}
+
 /// What the look-ups read of model blobs (their headers), which is all a refusal may read.
 fn tiny_header_reads(registry: &FakeRegistry) -> u64 {
     let seen = registry.seen.lock().expect("lock");

@@ -479,6 +479,56 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_is_refused_while_another_makes_it_or_when_it_cannot_fit() {
+        let dir = tempfile::tempdir().expect("a dir");
+        let file = dir.path().join("model.gguf");
+        fs_err::write(&file, b"GGUF weights").expect("file");
+        let target = dir.path().join("models/x/y.gguf");
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("dir");
+        // Another codex-local holds the half-made copy.
+        let held = std::fs::File::create(partial_path(&target)).expect("partial");
+        held.try_lock().expect("lock");
+        let err = copy_into_place(&file, &target, false, &mut |_| true).expect_err("busy");
+        assert!(
+            err.to_string().contains("another codex-local is copying"),
+            "{err}"
+        );
+        assert!(
+            partial_path(&target).exists(),
+            "the other one's copy is left alone"
+        );
+        assert!(!target.exists());
+        drop(held);
+        // A file bigger than the disk's room (sparse: it takes no room itself) is refused before any copying.
+        let free = crate::runtime::free_bytes(dir.path()).expect("free space");
+        let huge = dir.path().join("huge.gguf");
+        std::fs::File::create(&huge)
+            .and_then(|f| f.set_len(free + (1 << 30)))
+            .expect("sparse file");
+        let err = copy_into_place(&huge, &target, false, &mut |_| true).expect_err("no room");
+        assert_eq!(err.kind(), std::io::ErrorKind::StorageFull, "{err}");
+        assert!(err.to_string().contains("free some space"), "{err}");
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn a_models_folder_that_is_a_file_is_named() {
+        let dir = tempfile::tempdir().expect("a dir");
+        let file = dir.path().join("model.gguf");
+        fs_err::write(&file, b"GGUF weights").expect("file");
+        let models = dir.path().join("models");
+        fs_err::write(&models, b"not a folder").expect("a file in the way");
+        let err = place(&file, &models, (&relative_path("x"), false), &mut |_| true)
+            .expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("cannot make LM Studio's models folder"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&models).expect("read"), b"not a folder");
+    }
+
+    #[test]
     fn the_key_is_found_by_the_files_path() {
         let listing = br#"[{"type":"llm","modelKey":"qwen2.5-7b-instruct","path":"lmstudio-community/Q/Q.gguf","sizeBytes":1},
             {"type":"llm","modelKey":"my-coder","path":"codex-local\\my-coder\\my-coder.gguf","sizeBytes":2}]"#;

@@ -106,6 +106,8 @@ pub struct State {
     pub load_hangs: bool,
     /// `/api/create` makes the model, then never answers (as when the client is killed while Ollama finishes).
     pub create_hangs: bool,
+    /// `/api/create` from files fails, making nothing (as Ollama does for a file it cannot read).
+    pub create_fails: bool,
     /// Answer `/v1/responses` token by token, this far apart (else all at once).
     pub token_pace: Option<std::time::Duration>,
     /// Blobs pushed to `/api/blobs`, by digest, with their size.
@@ -208,6 +210,7 @@ impl FakeOllama {
             ctx_cap: None,
             load_hangs: false,
             create_hangs: false,
+            create_fails: false,
             trained_ctx: 131_072,
             token_pace: None,
             blobs: Vec::new(),
@@ -623,6 +626,9 @@ fn create_from_files(
     let Some((_, digest)) = files.iter().next() else {
         return Reply::json(400, json!({"error": "no files"}).to_string());
     };
+    if state.create_fails {
+        return Reply::json(400, json!({"error": "invalid file magic"}).to_string());
+    }
     let Some((_, size)) = state
         .blobs
         .iter()
