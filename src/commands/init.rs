@@ -387,11 +387,25 @@ async fn note_created(ctx: &Ctx<'_>, paths: &Paths, report: &mut InitReport) -> 
     if report.created_variant.is_none() {
         return Ok(());
     }
+    edit_journal(ctx, paths, report, steps::remember_variant).await
+}
+
+/// Changes codex-local's journal under the Codex home's lock (a damaged one is set aside and said, as for any
+/// write), writing it only when the change changed something.
+async fn edit_journal(
+    ctx: &Ctx<'_>,
+    paths: &Paths,
+    report: &mut InitReport,
+    change: impl FnOnce(&mut crate::codex::journal::Journal, &InitReport),
+) -> anyhow::Result<()> {
     let (settings, printer) = (&ctx.settings, ctx.printer);
     let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
     let mut journal = steps::open_journal(paths, printer, report)?;
-    steps::remember_variant(&mut journal, report);
-    journal.save(&paths.home)?;
+    let before = journal.clone();
+    change(&mut journal, report);
+    if journal != before {
+        journal.save(&paths.home)?;
+    }
     Ok(())
 }
 
@@ -410,7 +424,10 @@ async fn fetch(
         steps::fetch(plan, runtime, ctx.printer, report).await?;
         if plan.import.is_some() {
             // codex-local's own model, taken as it is: `restore` names it again.
-            renote(ctx, paths, plan).await?;
+            edit_journal(ctx, paths, report, |journal, _| {
+                journal.renote(plan.runtime.id(), &plan.url, &plan.base_model);
+            })
+            .await?;
         }
         return Ok(None);
     };
@@ -429,7 +446,10 @@ async fn fetch(
                 .any(|m| crate::facts::ollama::same_model(&m.name, &plan.base_model))
         });
     if made_nothing {
-        forget_pending(ctx, paths, plan).await?;
+        edit_journal(ctx, paths, report, |journal, _| {
+            journal.forget_model(plan.runtime.id(), &plan.url, &plan.base_model);
+        })
+        .await?;
     } else if imported.is_ok() || report.created_file.is_some() {
         note_created(ctx, paths, report).await?;
     }
@@ -446,29 +466,6 @@ fn stopped_by_ctrl_c(err: &anyhow::Error) -> bool {
                 Some(crate::runtime::error::RuntimeError::ImportInterrupted { .. })
             )
     })
-}
-
-/// Lists again for `restore` the model of codex-local's that this run takes as it is.
-async fn renote(ctx: &Ctx<'_>, paths: &Paths, plan: &Plan) -> anyhow::Result<()> {
-    let (settings, printer) = (&ctx.settings, ctx.printer);
-    let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
-    let mut journal = crate::codex::journal::Journal::load(&paths.home)?;
-    let before = journal.models.len();
-    journal.renote(plan.runtime.id(), &plan.url, &plan.base_model);
-    if journal.models.len() != before {
-        journal.save(&paths.home)?;
-    }
-    Ok(())
-}
-
-/// Forgets the model noted before an import that made nothing.
-async fn forget_pending(ctx: &Ctx<'_>, paths: &Paths, plan: &Plan) -> anyhow::Result<()> {
-    let (settings, printer) = (&ctx.settings, ctx.printer);
-    let _lock = steps::lock_home(&paths.home, settings.lock_timeout, printer).await?;
-    let mut journal = crate::codex::journal::Journal::load(&paths.home)?;
-    journal.forget_model(plan.runtime.id(), &plan.url, &plan.base_model);
-    journal.save(&paths.home)?;
-    Ok(())
 }
 
 /// Verification failed: Codex's files stay as they were, and a variant the runtime now holds is journaled so that
