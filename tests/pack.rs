@@ -405,6 +405,29 @@ fn a_folder_with_a_damaged_pack_or_a_model_ollama_does_not_have_is_refused_befor
     assert!(stderr.contains("has no Ollama name"), "{stderr}");
 }
 
+#[test]
+fn a_download_started_over_says_so_and_no_partial_is_left_beside_a_whole_file() {
+    // A mirror that ignores ranges sends the whole file again: nothing of the partial download is kept.
+    let registry = FakeRegistry::start(vec![tiny(Whole::default())], false);
+    let ctx = context(&registry);
+    let dir = ctx.dir.path().join("pack");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let partial = dir.join("someone-tiny-q4.gguf.partial");
+    common::write_bytes(&partial, &tiny(Whole::default()).bytes()[..104]);
+
+    let doc = ctx.json(pack_args(&dir, &["--model", "someone/tiny:q4"]), 0);
+
+    assert_eq!(doc["resumed_bytes"], 0, "{doc}");
+    assert_eq!(doc["downloaded_bytes"], SIZE, "{doc}");
+    assert!(!partial.exists());
+
+    // A partial left beside the whole file (a copy, say) goes when the file is found whole.
+    common::write_bytes(&partial, b"old");
+    let doc = ctx.json(pack_args(&dir, &["--model", "someone/tiny:q4"]), 0);
+    assert_eq!(doc["already_there"], true, "{doc}");
+    assert!(!partial.exists(), "the useless partial is removed");
+}
+
 /// What the look-ups read of model blobs (their headers), which is all a refusal may read.
 fn tiny_header_reads(registry: &FakeRegistry) -> u64 {
     let seen = registry.seen.lock().expect("lock");

@@ -339,6 +339,11 @@ async fn fill(
     .await?
     {
         report.already_there = true;
+        // A partial download beside the whole file is of no use any more (only a plain file of ours is removed).
+        let partial = registry::partial_path(&path);
+        if std::fs::symlink_metadata(&partial).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(&partial);
+        }
         printer.info(&format!(
             "`{}` is already here and matches its digest",
             path.display()

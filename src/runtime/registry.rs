@@ -282,14 +282,14 @@ pub async fn download(
     };
     // What an earlier run left is hashed again, then continued.
     let (mut hasher, mut have) = hash_partial(&partial, total).await.map_err(write_error)?;
-    let kept = have;
     let client = client(&described.root, Some(stall), true)?;
     let (response, continues) = request_from(&client, &url, have).await?;
     if !continues {
-        // The whole file again: start over.
+        // The whole file again: start over, keeping nothing of before.
         hasher = Sha256::new();
         have = 0;
     }
+    let kept = have;
     let mut file = open_partial(&partial, have > 0)
         .await
         .map_err(write_error)?;
