@@ -339,11 +339,7 @@ async fn fill(
     .await?
     {
         report.already_there = true;
-        // A partial download beside the whole file is of no use any more (only a plain file of ours is removed).
-        let partial = registry::partial_path(&path);
-        if std::fs::symlink_metadata(&partial).is_ok_and(|m| m.is_file()) {
-            let _ = std::fs::remove_file(&partial);
-        }
+        remove_stale_partial(&path);
         printer.info(&format!(
             "`{}` is already here and matches its digest",
             path.display()
@@ -446,6 +442,15 @@ async fn whole(
         source,
     })?;
     Ok(found == digest)
+}
+
+/// Removes a partial download beside the whole file `path`: it is of no use any more (only a plain file is
+/// removed, never what a link points to).
+fn remove_stale_partial(path: &Path) {
+    let partial = registry::partial_path(path);
+    if std::fs::symlink_metadata(&partial).is_ok_and(|m| m.is_file()) {
+        let _ = std::fs::remove_file(&partial);
+    }
 }
 
 /// Holds an advisory lock on the folder itself (nothing is written for it) until dropped; another `pack` into it
