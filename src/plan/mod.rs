@@ -191,7 +191,13 @@ impl PlanError {
                 hints.join("; or ")
             ),
             Self::RuntimeDown { hint, .. } => hint.clone(),
-            Self::UnknownModel(_) | Self::NotOnRuntime { .. } | Self::NoTools { .. } => {
+            Self::UnknownModel(_) => {
+                "`codex-local models` lists the catalog; pass a catalog id, an Ollama tag or an LM Studio key (with \
+                 `--offline` nothing is looked up: a model not installed comes from `codex-local pack DIR --model \
+                 NAME` on a connected machine, then `init --from DIR`)"
+                    .to_owned()
+            }
+            Self::NotOnRuntime { .. } | Self::NoTools { .. } => {
                 "`codex-local models` lists the catalog; pass a catalog id, an Ollama tag or an LM Studio key".to_owned()
             }
             Self::ContextTooLong { longest, .. } => {
