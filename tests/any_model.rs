@@ -678,7 +678,10 @@ fn an_import_the_runtime_refuses_leaves_nothing_journaled() {
 
     // Offline, a name that is not installed is not looked up: the way to bring it is named.
     let stderr = ctx.fails(["init", "--yes", "--offline", "--model", "someone/coder:q4"]);
-    assert!(stderr.contains("codex-local pack DIR --model NAME"), "{stderr}");
+    assert!(
+        stderr.contains("codex-local pack DIR --model NAME"),
+        "{stderr}"
+    );
     assert!(ollama.has("m:ctx64k").is_none());
     assert!(
         !ctx.codex_home.join("codex-local/journal.json").exists(),
